@@ -1,0 +1,200 @@
+//! Authorization as types. A handler that takes `ActiveUser` cannot run for a
+//! Pending user; one that takes `Require<perm::UsersManage>` cannot run
+//! without that permission. Status and permissions are read from the database
+//! on every request, so a change takes effect on the very next click.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use actix_identity::Identity;
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::db::{self, Db, users::AuthUser};
+use crate::domain::{Permission, Timestamp, UserId, UserStatus};
+use crate::error::AppError;
+use crate::web::flash::Flash;
+
+/// How often `last_active_at` is written for one session.
+const ACTIVITY_INTERVAL_MS: i64 = 60_000;
+const LAST_ACTIVE_KEY: &str = "last_active_at";
+
+/// Any signed-in user who is Pending or Active. Rejected and Disabled users
+/// are signed out and sent to the login page with a message.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub AuthUser);
+
+impl Deref for CurrentUser {
+    type Target = AuthUser;
+    fn deref(&self) -> &AuthUser {
+        &self.0
+    }
+}
+
+fn login_redirect(req: &HttpRequest) -> AppError {
+    if req.method() == Method::GET {
+        let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        if target != "/" {
+            let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+            return AppError::redirect(format!("/login?next={next}"));
+        }
+    }
+    AppError::redirect("/login")
+}
+
+async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
+    let identity = Identity::extract(&req)
+        .into_inner()
+        .map_err(|_| login_redirect(&req))?;
+    let id = identity.id().ok().and_then(|id| id.parse::<i64>().ok());
+    let Some(id) = id else {
+        identity.logout();
+        return Err(login_redirect(&req));
+    };
+    let db = req
+        .app_data::<web::Data<Db>>()
+        .ok_or_else(|| anyhow::anyhow!("database missing from app data"))?;
+    let mut conn = db.pool.acquire().await?;
+    let Some(user) = db::users::find_auth(&mut conn, UserId(id)).await? else {
+        identity.logout();
+        return Err(login_redirect(&req));
+    };
+    if matches!(user.status, UserStatus::Rejected | UserStatus::Disabled) {
+        identity.logout();
+        let text = match user.status {
+            UserStatus::Rejected => {
+                "Your registration was not approved. Contact an administrator if you think this is a mistake."
+            }
+            _ => {
+                "Your account has been disabled. Contact an administrator if you think this is a mistake."
+            }
+        };
+        return Err(AppError::Redirect {
+            to: "/login".into(),
+            flash: Some(Flash::error(text)),
+        });
+    }
+    record_activity(&req, &mut conn, user.id).await?;
+    req.extensions_mut().insert(user.clone());
+    Ok(CurrentUser(user))
+}
+
+/// Writes `last_active_at` at most once a minute per session.
+async fn record_activity(
+    req: &HttpRequest,
+    conn: &mut db::Conn,
+    id: UserId,
+) -> Result<(), AppError> {
+    let session = req.get_session();
+    let now = Timestamp::now();
+    let last = session
+        .get::<i64>(LAST_ACTIVE_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    if now.0 - last >= ACTIVITY_INTERVAL_MS {
+        db::users::touch_active(conn, id, now).await?;
+        let _ = session.insert(LAST_ACTIVE_KEY, now.0);
+    }
+    Ok(())
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(load_current(req.clone()))
+    }
+}
+
+/// A signed-in user whose account is Active. Pending users go to `/pending`.
+#[derive(Debug, Clone)]
+pub struct ActiveUser(pub AuthUser);
+
+impl Deref for ActiveUser {
+    type Target = AuthUser;
+    fn deref(&self) -> &AuthUser {
+        &self.0
+    }
+}
+
+impl FromRequest for ActiveUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let CurrentUser(user) = load_current(req).await?;
+            if user.status != UserStatus::Active {
+                return Err(AppError::redirect("/pending"));
+            }
+            Ok(ActiveUser(user))
+        })
+    }
+}
+
+/// A type that names one permission, for `Require<P>`.
+pub trait PermissionMarker: 'static {
+    const PERMISSION: Permission;
+}
+
+/// Marker types, one per permission.
+pub mod perm {
+    use super::{Permission, PermissionMarker};
+
+    macro_rules! markers {
+        ($($name:ident),*) => {$(
+            #[derive(Debug)]
+            pub struct $name;
+            impl PermissionMarker for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+    markers!(
+        UsersRead,
+        UsersApprove,
+        UsersManage,
+        RoleRequestsReview,
+        RolesManage,
+        AuditRead
+    );
+}
+
+/// An Active user whose role grants `P`; everyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct Require<P: PermissionMarker> {
+    pub user: AuthUser,
+    _permission: PhantomData<P>,
+}
+
+impl<P: PermissionMarker> Deref for Require<P> {
+    type Target = AuthUser;
+    fn deref(&self) -> &AuthUser {
+        &self.user
+    }
+}
+
+impl<P: PermissionMarker> FromRequest for Require<P> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let active = ActiveUser::from_request(req, payload);
+        Box::pin(async move {
+            let ActiveUser(user) = active.await?;
+            if !user.permissions.contains(P::PERMISSION) {
+                return Err(AppError::Forbidden);
+            }
+            Ok(Require {
+                user,
+                _permission: PhantomData,
+            })
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! Authentication: password hashing, the database session store, CSRF, and
+//! the extractors that gate every route on the user's live status and
+//! permissions.
+
+pub mod csrf;
+pub mod extractors;
+pub mod password;
+pub mod session_store;
+
+pub use extractors::{ActiveUser, CurrentUser, PermissionMarker, Require, perm};

@@ -1,0 +1,148 @@
+//! Settings: built-in defaults, then an optional TOML file, then `GATEHOUSE_*`
+//! environment variables (`__` separates nested keys, none are nested today).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything Gatehouse needs to start. Secrets are `SecretString`, and the
+/// database URL hides its password when printed, so `Debug` is safe to log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (tests use this).
+    pub bind: String,
+    pub database_url: DatabaseUrl,
+    /// Where the generated secret key is kept when `secret_key` is not set.
+    /// Defaults to the folder holding the SQLite file, else `./data`.
+    pub data_dir: Option<PathBuf>,
+    /// Master key for cookie signing; at least 32 bytes.
+    pub secret_key: Option<SecretString>,
+    /// Mark cookies `Secure`. Turn on whenever Gatehouse is served over HTTPS.
+    pub cookie_secure: bool,
+    /// Role given to self-registered accounts.
+    pub default_role: String,
+    /// Lifetime of a signed-in session, in minutes.
+    pub session_ttl_minutes: i64,
+    /// Unattended installs: create this admin at start when no admin exists.
+    pub admin_username: Option<String>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<SecretString>,
+    /// Number of HTTP worker threads; defaults to the number of cores.
+    pub workers: Option<usize>,
+    /// Largest number of pooled database connections.
+    pub max_db_connections: u32,
+}
+
+impl Settings {
+    /// Loads settings from defaults, the optional TOML `file`, and the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut builder = config::Config::builder()
+            .set_default("bind", "127.0.0.1:8080")?
+            .set_default("database_url", "sqlite://data/gatehouse.db")?
+            .set_default("cookie_secure", false)?
+            .set_default("default_role", "Engineer")?
+            .set_default("session_ttl_minutes", 12 * 60)?
+            .set_default("max_db_connections", 8)?;
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        builder
+            .add_source(
+                config::Environment::with_prefix("GATEHOUSE")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .context("could not read the settings")?
+            .try_deserialize()
+            .context("the settings are not valid")
+    }
+
+    /// The folder for files Gatehouse keeps beside its database.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        match self.database_url.sqlite_path() {
+            Some(path) => path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+            None => PathBuf::from("data"),
+        }
+    }
+}
+
+/// A database URL whose `Debug` and `Display` hide any password.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// The file behind a `sqlite://` URL, if it names one.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite:")?;
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                let _ = parsed.set_password(Some("redacted"));
+                write!(f, "{parsed}")
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_hides_its_password_when_printed() {
+        let url = DatabaseUrl::new("postgres://gate:hunter2@db.example:5432/gatehouse");
+        assert!(!format!("{url:?}").contains("hunter2"));
+        assert!(format!("{url}").contains("db.example"));
+    }
+
+    #[test]
+    fn the_sqlite_path_is_read_from_the_url() {
+        let url = DatabaseUrl::new("sqlite://data/gatehouse.db?mode=rwc");
+        assert_eq!(url.sqlite_path(), Some(PathBuf::from("data/gatehouse.db")));
+        assert_eq!(DatabaseUrl::new("sqlite::memory:").sqlite_path(), None);
+        assert_eq!(
+            DatabaseUrl::new("postgres://localhost/x").sqlite_path(),
+            None
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! The only place with SQL. One pool type (`sqlx::Any`) serves SQLite and
+//! PostgreSQL; queries use `$N` placeholders, integers, and text, which both
+//! backends decode through `Any`. Functions take a connection or transaction;
+//! services own transactions.
+
+pub mod audit;
+pub mod role_requests;
+pub mod roles;
+pub mod seed;
+pub mod sessions;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+
+use crate::config::DatabaseUrl;
+
+/// A transaction on either backend.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool plus which backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder if needed).
+    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.is_sqlite() {
+            Backend::Sqlite
+        } else if url.expose().starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("unsupported database URL {url}: use sqlite:// or postgres://");
+        };
+        let mut raw = url.expose().to_owned();
+        if backend == Backend::Sqlite {
+            if let Some(dir) = url.sqlite_path().as_deref().and_then(|p| p.parent())
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("could not create {}", dir.display()))?;
+            }
+            if !raw.contains("mode=") {
+                raw.push(if raw.contains('?') { '&' } else { '?' });
+                raw.push_str("mode=rwc");
+            }
+        }
+        let options = AnyConnectOptions::from_str(&raw)
+            .with_context(|| format!("invalid database URL {url}"))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("could not connect to {url}"))?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies the migrations for this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("could not apply database migrations")?;
+        roles::seed_defaults(self)
+            .await
+            .context("could not create the default roles")
+    }
+
+    /// Begins a transaction that will write. Writers are serialised on both
+    /// backends (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: one advisory lock), so a
+    /// rule checked inside the transaction, such as "an administrator remains",
+    /// still holds when it commits, whichever instance runs it.
+    pub async fn begin_write(&self) -> anyhow::Result<Tx> {
+        match self.backend {
+            Backend::Sqlite => self
+                .pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .context("could not begin a transaction"),
+            Backend::Postgres => {
+                let mut tx = self
+                    .pool
+                    .begin()
+                    .await
+                    .context("could not begin a transaction")?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7264201)")
+                    .execute(&mut *tx)
+                    .await
+                    .context("could not take the write lock")?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Begins a read-only unit of work (a consistent snapshot on both backends).
+    pub async fn begin_read(&self) -> anyhow::Result<Tx> {
+        self.pool
+            .begin()
+            .await
+            .context("could not begin a transaction")
+    }
+
+    /// Answers whether the database responds.
+    pub async fn ping(&self) -> bool {
+        match self.pool.acquire().await {
+            Ok(mut conn) => conn.ping().await.is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub fn like_contains(needle: &str) -> String {
+    let mut out = String::with_capacity(needle.len() + 2);
+    out.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// True when `err` is a unique-constraint violation on either backend.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.code().as_deref() == Some("23505")
+                || db.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// Helper so `&mut *tx` and `&mut conn` read the same at call sites.
+pub type Conn = AnyConnection;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_contains("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+}

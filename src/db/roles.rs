@@ -1,0 +1,129 @@
+//! Roles are rows; each grants a set of permissions from the fixed list in code.
+
+use anyhow::Context;
+
+use super::{Conn, Db};
+use crate::domain::{DEFAULT_ROLES, PermissionSet, RoleId, Timestamp};
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub description: String,
+    pub permissions: PermissionSet,
+    pub user_count: u64,
+}
+
+impl Role {
+    /// Whether this role grants `permission` (for templates, which hold references).
+    pub fn grants(&self, permission: &crate::domain::Permission) -> bool {
+        self.permissions.contains(*permission)
+    }
+}
+
+/// Every role with its permissions and how many users hold it, by name.
+pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Role>> {
+    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT r.id, r.name, r.description, \
+                (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) \
+         FROM roles r ORDER BY r.name_key",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("could not list roles")?;
+    let grants: Vec<(i64, String)> =
+        sqlx::query_as("SELECT role_id, permission FROM role_permissions")
+            .fetch_all(conn)
+            .await
+            .context("could not list role permissions")?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, description, users)| Role {
+            id: RoleId(id),
+            name,
+            description,
+            permissions: PermissionSet::from_strs(
+                grants
+                    .iter()
+                    .filter(|(r, _)| *r == id)
+                    .map(|(_, p)| p.as_str()),
+            ),
+            user_count: users.max(0) as u64,
+        })
+        .collect())
+}
+
+pub async fn find(conn: &mut Conn, id: RoleId) -> anyhow::Result<Option<Role>> {
+    Ok(list(conn).await?.into_iter().find(|role| role.id == id))
+}
+
+pub async fn find_by_name(conn: &mut Conn, name: &str) -> anyhow::Result<Option<RoleId>> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE name_key = $1")
+        .bind(name.trim().to_lowercase())
+        .fetch_optional(conn)
+        .await
+        .context("could not look up a role by name")?;
+    Ok(id.map(RoleId))
+}
+
+pub async fn insert(
+    conn: &mut Conn,
+    name: &str,
+    description: &str,
+    now: Timestamp,
+) -> Result<RoleId, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO roles (name, name_key, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(description)
+    .bind(now.0)
+    .fetch_one(conn)
+    .await?;
+    Ok(RoleId(id))
+}
+
+/// Replaces the permissions a role grants.
+pub async fn set_permissions(
+    conn: &mut Conn,
+    role: RoleId,
+    permissions: &PermissionSet,
+) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
+        .bind(role.0)
+        .execute(&mut *conn)
+        .await
+        .context("could not clear role permissions")?;
+    for permission in permissions.iter() {
+        sqlx::query("INSERT INTO role_permissions (role_id, permission) VALUES ($1, $2)")
+            .bind(role.0)
+            .bind(permission.as_str())
+            .execute(&mut *conn)
+            .await
+            .context("could not grant a permission")?;
+    }
+    Ok(())
+}
+
+/// Creates the default roles on an empty database. Safe to run from several
+/// instances at once: existing names are left alone.
+pub async fn seed_defaults(db: &Db) -> anyhow::Result<()> {
+    let mut tx = db.begin_write().await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
+        .fetch_one(&mut *tx)
+        .await
+        .context("could not count roles")?;
+    if existing == 0 {
+        let now = Timestamp::now();
+        for (name, permissions) in DEFAULT_ROLES {
+            let id = insert(&mut tx, name, "", now)
+                .await
+                .context("could not insert a default role")?;
+            set_permissions(&mut tx, id, &permissions.iter().copied().collect()).await?;
+        }
+    }
+    tx.commit()
+        .await
+        .context("could not commit the default roles")
+}

@@ -1,0 +1,92 @@
+//! Bulk inserts for `gatehouse demo seed`: many rows per statement.
+
+use anyhow::Context;
+
+use super::Conn;
+use crate::domain::{RoleId, Timestamp, UserStatus};
+
+pub struct SeedUser {
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    pub status: UserStatus,
+    pub role: RoleId,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+    pub login_count: i64,
+}
+
+/// Inserts `users` (at most a few thousand at a time) sharing one password hash.
+pub async fn insert_users(
+    conn: &mut Conn,
+    users: &[SeedUser],
+    password_hash: &str,
+) -> anyhow::Result<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    const COLUMNS: usize = 14;
+    let mut sql = String::from(
+        "INSERT INTO users (username, username_key, email, email_key, full_name, full_name_key, \
+         password_hash, status, role_id, created_at, updated_at, status_changed_at, last_login_at, \
+         login_count) VALUES ",
+    );
+    for i in 0..users.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        let base = i * COLUMNS;
+        let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", base + c)).collect();
+        sql.push('(');
+        sql.push_str(&params.join(","));
+        sql.push(')');
+    }
+    let mut query = sqlx::query(&sql);
+    for user in users {
+        query = query
+            .bind(user.username.clone())
+            .bind(user.username.to_lowercase())
+            .bind(user.email.clone())
+            .bind(user.email.to_lowercase())
+            .bind(user.full_name.clone())
+            .bind(user.full_name.to_lowercase())
+            .bind(password_hash.to_owned())
+            .bind(user.status.as_str())
+            .bind(user.role.0)
+            .bind(user.created_at.0)
+            .bind(user.created_at.0)
+            .bind(user.created_at.0)
+            .bind(user.last_login_at.map(|t| t.0))
+            .bind(user.login_count);
+    }
+    query
+        .execute(conn)
+        .await
+        .context("could not insert demo users")?;
+    Ok(())
+}
+
+/// Highest user id so far (0 for none), to name new demo users uniquely.
+pub async fn max_user_id(conn: &mut Conn) -> anyhow::Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM users")
+        .fetch_one(conn)
+        .await
+        .context("could not read the highest user id")?;
+    Ok(id.unwrap_or(0))
+}
+
+/// Ids of users created at or after `since`, in `status`, up to `limit`.
+pub async fn user_ids(
+    conn: &mut Conn,
+    status: UserStatus,
+    min_id: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM users WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3")
+        .bind(status.as_str())
+        .bind(min_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+        .context("could not list demo users")
+}

@@ -1,0 +1,455 @@
+//! Users: accounts, their status, role and activity counters.
+
+use anyhow::Context;
+use sqlx::FromRow;
+
+use super::Conn;
+use crate::domain::{Permission, PermissionSet, RoleId, Timestamp, UserId, UserStatus};
+
+/// A user as the admin pages and services see them.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    pub status: UserStatus,
+    pub status_reason: Option<String>,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub status_changed_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+    pub login_count: i64,
+    pub last_active_at: Option<Timestamp>,
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    email: String,
+    full_name: String,
+    status: String,
+    status_reason: Option<String>,
+    role_id: i64,
+    role_name: String,
+    created_at: i64,
+    updated_at: i64,
+    status_changed_at: i64,
+    last_login_at: Option<i64>,
+    login_count: i64,
+    last_active_at: Option<i64>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = anyhow::Error;
+
+    fn try_from(row: UserRow) -> anyhow::Result<User> {
+        Ok(User {
+            id: UserId(row.id),
+            status: UserStatus::parse(&row.status)
+                .with_context(|| format!("user {} has unknown status {:?}", row.id, row.status))?,
+            username: row.username,
+            email: row.email,
+            full_name: row.full_name,
+            status_reason: row.status_reason,
+            role_id: RoleId(row.role_id),
+            role_name: row.role_name,
+            created_at: Timestamp(row.created_at),
+            updated_at: Timestamp(row.updated_at),
+            status_changed_at: Timestamp(row.status_changed_at),
+            last_login_at: row.last_login_at.map(Timestamp),
+            login_count: row.login_count,
+            last_active_at: row.last_active_at.map(Timestamp),
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
+     u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
+     u.last_login_at, u.login_count, u.last_active_at";
+
+/// What the session extractors need on every request: live status and permissions.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub username: String,
+    pub full_name: String,
+    pub status: UserStatus,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub permissions: PermissionSet,
+}
+
+/// The fields needed to check a password at login.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub id: UserId,
+    pub username: String,
+    pub status: UserStatus,
+    pub password_hash: String,
+}
+
+/// A validated account ready to be inserted.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub full_name: &'a str,
+    pub password_hash: &'a str,
+    pub status: UserStatus,
+    pub role_id: RoleId,
+    pub now: Timestamp,
+}
+
+pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<UserId, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, email, email_key, full_name, full_name_key, \
+         password_hash, status, role_id, created_at, updated_at, status_changed_at, login_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10, 0) RETURNING id",
+    )
+    .bind(user.username)
+    .bind(user.username.to_lowercase())
+    .bind(user.email)
+    .bind(user.email.to_lowercase())
+    .bind(user.full_name)
+    .bind(user.full_name.to_lowercase())
+    .bind(user.password_hash)
+    .bind(user.status.as_str())
+    .bind(user.role_id.0)
+    .bind(user.now.0)
+    .fetch_one(conn)
+    .await?;
+    Ok(UserId(id))
+}
+
+/// Which of username and email are already taken (compared case-insensitively).
+pub async fn taken(conn: &mut Conn, username: &str, email: &str) -> anyhow::Result<(bool, bool)> {
+    let (user_hits, email_hits): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM users WHERE username_key = $1), \
+                (SELECT COUNT(*) FROM users WHERE email_key = $2)",
+    )
+    .bind(username.to_lowercase())
+    .bind(email.to_lowercase())
+    .fetch_one(conn)
+    .await
+    .context("could not check whether the username or email is taken")?;
+    Ok((user_hits > 0, email_hits > 0))
+}
+
+pub async fn find(conn: &mut Conn, id: UserId) -> anyhow::Result<Option<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1"
+    );
+    let row: Option<UserRow> = sqlx::query_as(&sql)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .with_context(|| format!("could not load user {id}"))?;
+    row.map(User::try_from).transpose()
+}
+
+/// Looks a user up by username or email, case-insensitively.
+pub async fn find_credentials(conn: &mut Conn, login: &str) -> anyhow::Result<Option<Credentials>> {
+    let key = login.trim().to_lowercase();
+    let row: Option<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, username, status, password_hash FROM users \
+         WHERE username_key = $1 OR email_key = $1",
+    )
+    .bind(&key)
+    .fetch_optional(conn)
+    .await
+    .context("could not look up the login")?;
+    row.map(|(id, username, status, password_hash)| {
+        Ok(Credentials {
+            id: UserId(id),
+            status: UserStatus::parse(&status).context("unknown user status")?,
+            username,
+            password_hash,
+        })
+    })
+    .transpose()
+}
+
+pub async fn password_hash(conn: &mut Conn, id: UserId) -> anyhow::Result<String> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(conn)
+        .await
+        .with_context(|| format!("could not load the password hash of user {id}"))
+}
+
+/// One row per permission of the user's role (or one row with none).
+type AuthRow = (i64, String, String, String, i64, String, Option<String>);
+
+/// Status, role and permissions, read fresh for every request.
+pub async fn find_auth(conn: &mut Conn, id: UserId) -> anyhow::Result<Option<AuthUser>> {
+    let rows: Vec<AuthRow> = sqlx::query_as(
+        "SELECT u.id, u.username, u.full_name, u.status, u.role_id, r.name, rp.permission \
+         FROM users u JOIN roles r ON r.id = u.role_id \
+         LEFT JOIN role_permissions rp ON rp.role_id = u.role_id WHERE u.id = $1",
+    )
+    .bind(id.0)
+    .fetch_all(conn)
+    .await
+    .context("could not load the signed-in user")?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let permissions = PermissionSet::from_strs(rows.iter().filter_map(|r| r.6.as_deref()));
+    Ok(Some(AuthUser {
+        id: UserId(first.0),
+        username: first.1.clone(),
+        full_name: first.2.clone(),
+        status: UserStatus::parse(&first.3).context("unknown user status")?,
+        role_id: RoleId(first.4),
+        role_name: first.5.clone(),
+        permissions,
+    }))
+}
+
+pub async fn set_status(
+    conn: &mut Conn,
+    id: UserId,
+    status: UserStatus,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE users SET status = $1, status_reason = $2, status_changed_at = $3, updated_at = $3 \
+         WHERE id = $4",
+    )
+    .bind(status.as_str())
+    .bind(reason)
+    .bind(now.0)
+    .bind(id.0)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not set the status of user {id}"))?;
+    Ok(())
+}
+
+pub async fn set_role(
+    conn: &mut Conn,
+    id: UserId,
+    role: RoleId,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET role_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(role.0)
+        .bind(now.0)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .with_context(|| format!("could not set the role of user {id}"))?;
+    Ok(())
+}
+
+pub async fn set_password_hash(
+    conn: &mut Conn,
+    id: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now.0)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .with_context(|| format!("could not store the password of user {id}"))?;
+    Ok(())
+}
+
+pub async fn record_login(conn: &mut Conn, id: UserId, now: Timestamp) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE users SET last_login_at = $1, last_active_at = $1, login_count = login_count + 1 \
+         WHERE id = $2",
+    )
+    .bind(now.0)
+    .bind(id.0)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not record the login of user {id}"))?;
+    Ok(())
+}
+
+pub async fn touch_active(conn: &mut Conn, id: UserId, now: Timestamp) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
+        .bind(now.0)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .with_context(|| format!("could not record activity of user {id}"))?;
+    Ok(())
+}
+
+/// Active users other than `excluding` whose role grants `permission`.
+pub async fn count_active_holders(
+    conn: &mut Conn,
+    permission: Permission,
+    excluding: Option<UserId>,
+    excluding_role: Option<RoleId>,
+) -> anyhow::Result<u64> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users u JOIN role_permissions rp ON rp.role_id = u.role_id \
+         WHERE u.status = 'active' AND rp.permission = $1 AND u.id <> $2 AND u.role_id <> $3",
+    )
+    .bind(permission.as_str())
+    .bind(excluding.map_or(-1, |id| id.0))
+    .bind(excluding_role.map_or(-1, |id| id.0))
+    .fetch_one(conn)
+    .await
+    .context("could not count administrators")?;
+    Ok(count.max(0) as u64)
+}
+
+/// Number of users in each status, for the admin list's tabs.
+pub async fn count_by_status(conn: &mut Conn) -> anyhow::Result<Vec<(UserStatus, u64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM users GROUP BY status")
+            .fetch_all(conn)
+            .await
+            .context("could not count users by status")?;
+    Ok(UserStatus::ALL
+        .iter()
+        .map(|status| {
+            let n = rows
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map_or(0, |(_, n)| *n);
+            (*status, n.max(0) as u64)
+        })
+        .collect())
+}
+
+/// How the admin list is narrowed and ordered.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Lower-cased text to find in username, email or full name.
+    pub search: Option<String>,
+    pub status: Option<UserStatus>,
+    pub role: Option<RoleId>,
+    pub sort: UserSort,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserSort {
+    #[default]
+    Newest,
+    Oldest,
+    Name,
+}
+
+impl UserSort {
+    pub fn parse(s: &str) -> Option<UserSort> {
+        match s {
+            "newest" => Some(UserSort::Newest),
+            "oldest" => Some(UserSort::Oldest),
+            "name" => Some(UserSort::Name),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserSort::Newest => "newest",
+            UserSort::Oldest => "oldest",
+            UserSort::Name => "name",
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            UserSort::Newest => "u.created_at DESC, u.id DESC",
+            UserSort::Oldest => "u.created_at ASC, u.id ASC",
+            UserSort::Name => "u.full_name_key ASC, u.id ASC",
+        }
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn where_clause(filter: &UserFilter) -> (String, Vec<Bind>) {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        binds.push(Bind::Text(super::like_contains(search)));
+        let n = binds.len();
+        clauses.push(format!(
+            "(u.username_key LIKE ${n} ESCAPE '\\' OR u.email_key LIKE ${n} ESCAPE '\\' \
+             OR u.full_name_key LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    if let Some(status) = filter.status {
+        binds.push(Bind::Text(status.as_str().to_owned()));
+        clauses.push(format!("u.status = ${}", binds.len()));
+    }
+    if let Some(role) = filter.role {
+        binds.push(Bind::Int(role.0));
+        clauses.push(format!("u.role_id = ${}", binds.len()));
+    }
+    if clauses.is_empty() {
+        (String::new(), binds)
+    } else {
+        (format!(" WHERE {}", clauses.join(" AND ")), binds)
+    }
+}
+
+/// One page of users matching `filter`, plus the total number of matches.
+pub async fn list(
+    conn: &mut Conn,
+    filter: &UserFilter,
+    limit: u64,
+    offset: u64,
+) -> anyhow::Result<(Vec<User>, u64)> {
+    let (where_sql, binds) = where_clause(filter);
+    let count_sql = format!("SELECT COUNT(*) FROM users u{where_sql}");
+    let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
+    for bind in &binds {
+        count_query = match bind {
+            Bind::Text(s) => count_query.bind(s.clone()),
+            Bind::Int(i) => count_query.bind(*i),
+        };
+    }
+    let total = count_query
+        .fetch_one(&mut *conn)
+        .await
+        .context("could not count users")?;
+
+    let n = binds.len();
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id{where_sql} \
+         ORDER BY {} LIMIT ${} OFFSET ${}",
+        filter.sort.order_by(),
+        n + 1,
+        n + 2
+    );
+    let mut query = sqlx::query_as::<_, UserRow>(&sql);
+    for bind in binds {
+        query = match bind {
+            Bind::Text(s) => query.bind(s),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    let rows = query
+        .bind(limit as i64)
+        .bind(offset as i64)
+        .fetch_all(conn)
+        .await
+        .context("could not list users")?;
+    let users = rows
+        .into_iter()
+        .map(User::try_from)
+        .collect::<anyhow::Result<_>>()?;
+    Ok((users, total.max(0) as u64))
+}
+
+/// Whether any active user can manage users (the first-admin hint at start).
+pub async fn admin_exists(conn: &mut Conn) -> anyhow::Result<bool> {
+    Ok(count_active_holders(conn, Permission::UsersManage, None, None).await? > 0)
+}

@@ -1,0 +1,180 @@
+//! `gatehouse demo seed`: realistic users, role requests and audit history,
+//! fast enough for benchmarks (every demo user shares one precomputed hash).
+
+use anyhow::Context;
+
+use crate::db::audit::{AuditTarget, NewAuditEntry};
+use crate::db::seed::{self, SeedUser};
+use crate::db::{self, Db};
+use crate::domain::{AuditAction, RoleId, Timestamp, UserId, UserStatus};
+
+/// The password every demo user shares; printed by the command.
+pub const DEMO_PASSWORD: &str = "demo-password-gatehouse-2026";
+
+const FIRST: [&str; 24] = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Donald",
+    "Hedy",
+    "Tim",
+    "Katherine",
+    "John",
+    "Sophie",
+    "Niklaus",
+    "Joan",
+    "Bjarne",
+    "Anita",
+    "Guido",
+    "Mary",
+    "Zoë",
+];
+const LAST: [&str; 24] = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Knuth",
+    "Lamarr",
+    "Berners-Lee",
+    "Johnson",
+    "McCarthy",
+    "Wilson",
+    "Wirth",
+    "Clarke",
+    "Stroustrup",
+    "Borg",
+    "van Rossum",
+    "Shaw",
+    "Núñez",
+];
+
+/// Summary of what was seeded.
+pub struct SeedReport {
+    pub users: u64,
+    pub requests: u64,
+}
+
+/// Adds `count` users (about 10% pending, 5% disabled, 2% rejected), a role
+/// request for some of them, and their registration audit rows.
+pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
+    let hash = crate::auth::password::hash_blocking(DEMO_PASSWORD)?;
+    let roles = {
+        let mut conn = db.pool.acquire().await?;
+        db::roles::list(&mut conn).await?
+    };
+    let role_ids: Vec<RoleId> = roles
+        .iter()
+        .filter(|r| r.name != "Admin")
+        .map(|r| r.id)
+        .collect();
+    anyhow::ensure!(!role_ids.is_empty(), "no roles to give demo users");
+    let mut tx = db.begin_write().await?;
+    let start = seed::max_user_id(&mut tx).await?;
+    let now = Timestamp::now().0;
+    const BATCH: u64 = 1000;
+    let mut done = 0;
+    while done < count {
+        let n = BATCH.min(count - done);
+        let batch: Vec<SeedUser> = (0..n)
+            .map(|i| demo_user(start as u64 + done + i + 1, &role_ids, now))
+            .collect();
+        seed::insert_users(&mut tx, &batch, &hash).await?;
+        done += n;
+    }
+    let pending = seed::user_ids(&mut tx, UserStatus::Pending, start, 1_000).await?;
+    let active = seed::user_ids(&mut tx, UserStatus::Active, start, 200).await?;
+    let mut requests = 0;
+    for (i, id) in active.iter().enumerate() {
+        let role = role_ids[(i + 1) % role_ids.len()];
+        let from = role_ids[i % role_ids.len()];
+        if role == from {
+            continue;
+        }
+        db::role_requests::insert(
+            &mut tx,
+            UserId(*id),
+            from,
+            role,
+            "I now run the release train and need to review deployments.",
+            Timestamp(now - 3_600_000),
+        )
+        .await
+        .context("could not insert a demo role request")?;
+        requests += 1;
+    }
+    for id in pending {
+        let entry = NewAuditEntry {
+            at: Timestamp(now - 86_400_000),
+            actor: None,
+            action: AuditAction::UserRegistered,
+            target: Some(AuditTarget {
+                kind: "user",
+                id,
+                label: format!("user{id}"),
+                user_id: Some(UserId(id)),
+            }),
+            before: None,
+            after: Some("pending".into()),
+            reason: None,
+            ip: Some("127.0.0.1"),
+            user_agent: Some("gatehouse demo seed"),
+        };
+        db::audit::append(&mut tx, &entry).await?;
+    }
+    tx.commit()
+        .await
+        .context("could not commit the demo data")?;
+    Ok(SeedReport {
+        users: count,
+        requests,
+    })
+}
+
+fn demo_user(n: u64, roles: &[RoleId], now: i64) -> SeedUser {
+    let first = FIRST[(n % 24) as usize];
+    let last = LAST[((n / 24) % 24) as usize];
+    let status = match n % 100 {
+        0..=9 => UserStatus::Pending,
+        10..=14 => UserStatus::Disabled,
+        15..=16 => UserStatus::Rejected,
+        _ => UserStatus::Active,
+    };
+    let created = now - (n as i64 % 100_000) * 60_000 - 1_000;
+    SeedUser {
+        username: format!("{}.{}{n}", ascii_lower(first), ascii_lower(last)),
+        email: format!("user{n}@example.com"),
+        full_name: format!("{first} {last}"),
+        status,
+        role: roles[(n as usize) % roles.len()],
+        created_at: Timestamp(created),
+        last_login_at: (status == UserStatus::Active).then_some(Timestamp(created + 30_000)),
+        login_count: if status == UserStatus::Active {
+            (n % 40) as i64 + 1
+        } else {
+            0
+        },
+    }
+}
+
+fn ascii_lower(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}

@@ -1,0 +1,175 @@
+//! Audit log actions and making user text safe to write to logs.
+
+use super::status::StatusAction;
+
+macro_rules! audit_actions {
+    ($($(#[$doc:meta])* $variant:ident => $stored:literal, $label:literal;)*) => {
+        /// Something recorded in the audit log.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum AuditAction {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl AuditAction {
+            /// Every action, in declaration order.
+            pub const ALL: [AuditAction; audit_actions!(@count $($variant)*)] =
+                [$(AuditAction::$variant,)*];
+
+            /// The stored form, e.g. "user.approved".
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(AuditAction::$variant => $stored,)*
+                }
+            }
+
+            /// The human label, e.g. "User approved".
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(AuditAction::$variant => $label,)*
+                }
+            }
+        }
+    };
+    (@count $($x:ident)*) => { 0 $(+ audit_actions!(@one $x))* };
+    (@one $x:ident) => { 1 };
+}
+
+audit_actions! {
+    /// Someone registered through the web form.
+    UserRegistered => "user.registered", "User registered";
+    /// An account was created from the command line.
+    UserCreated => "user.created", "User created";
+    /// A sign-in succeeded.
+    LoginSucceeded => "auth.login_succeeded", "Signed in";
+    /// A sign-in failed.
+    LoginFailed => "auth.login_failed", "Sign-in failed";
+    /// A user signed out.
+    Logout => "auth.logout", "Signed out";
+    /// A user changed their password.
+    PasswordChanged => "user.password_changed", "Password changed";
+    /// A pending or rejected user was approved.
+    UserApproved => "user.approved", "User approved";
+    /// A pending user was rejected.
+    UserRejected => "user.rejected", "User rejected";
+    /// An active user was disabled.
+    UserDisabled => "user.disabled", "User disabled";
+    /// A disabled user was enabled.
+    UserEnabled => "user.enabled", "User enabled";
+    /// A user's role was changed by a manager.
+    RoleChanged => "user.role_changed", "Role changed";
+    /// A user asked for a different role.
+    RoleRequestSubmitted => "role_request.submitted", "Role request submitted";
+    /// A user withdrew their role request.
+    RoleRequestWithdrawn => "role_request.withdrawn", "Role request withdrawn";
+    /// A reviewer approved a role request.
+    RoleRequestApproved => "role_request.approved", "Role request approved";
+    /// A reviewer denied a role request.
+    RoleRequestDenied => "role_request.denied", "Role request denied";
+    /// A role was created.
+    RoleCreated => "role.created", "Role created";
+    /// A role's permissions were changed.
+    RolePermissionsChanged => "role.permissions_changed", "Role permissions changed";
+}
+
+impl AuditAction {
+    /// Parses the stored form (exact).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+impl StatusAction {
+    /// The audit action recorded when this status action succeeds.
+    pub fn audit_action(self) -> AuditAction {
+        match self {
+            StatusAction::Approve => AuditAction::UserApproved,
+            StatusAction::Reject => AuditAction::UserRejected,
+            StatusAction::Disable => AuditAction::UserDisabled,
+            StatusAction::Enable => AuditAction::UserEnabled,
+        }
+    }
+}
+
+/// Makes untrusted text safe for a single log line: every control character
+/// (including CR, LF and tab) becomes a space, and text longer than `max_chars`
+/// characters is cut to its first `max_chars` characters followed by "…".
+pub fn sanitize_for_log(s: &str, max_chars: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .take(max_chars)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if s.chars().nth(max_chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn there_are_seventeen_distinct_audit_actions() {
+        assert_eq!(AuditAction::ALL.len(), 17);
+        let stored: HashSet<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(stored.len(), 17);
+    }
+
+    #[test]
+    fn audit_actions_round_trip_through_their_stored_form() {
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+            assert!(!a.label().is_empty());
+        }
+        assert_eq!(AuditAction::parse("user.deleted"), None);
+    }
+
+    #[test]
+    fn stored_forms_match_the_agreed_strings() {
+        assert_eq!(AuditAction::UserCreated.as_str(), "user.created");
+        assert_eq!(AuditAction::LoginFailed.as_str(), "auth.login_failed");
+        assert_eq!(AuditAction::RoleChanged.as_str(), "user.role_changed");
+        assert_eq!(
+            AuditAction::RolePermissionsChanged.as_str(),
+            "role.permissions_changed"
+        );
+    }
+
+    #[test]
+    fn each_status_action_has_its_audit_action() {
+        assert_eq!(
+            StatusAction::Approve.audit_action(),
+            AuditAction::UserApproved
+        );
+        assert_eq!(
+            StatusAction::Reject.audit_action(),
+            AuditAction::UserRejected
+        );
+        assert_eq!(
+            StatusAction::Disable.audit_action(),
+            AuditAction::UserDisabled
+        );
+        assert_eq!(
+            StatusAction::Enable.audit_action(),
+            AuditAction::UserEnabled
+        );
+    }
+
+    #[test]
+    fn control_characters_become_spaces_in_logs() {
+        assert_eq!(
+            sanitize_for_log("alice\r\nFAKE entry\tx\u{1b}[31m", 100),
+            "alice  FAKE entry x [31m"
+        );
+    }
+
+    #[test]
+    fn long_text_is_truncated_with_an_ellipsis() {
+        assert_eq!(sanitize_for_log("abcdef", 3), "abc…");
+        assert_eq!(sanitize_for_log("abc", 3), "abc");
+        assert_eq!(sanitize_for_log("ééééé", 2), "éé…");
+    }
+}

@@ -1,0 +1,37 @@
+//! Pure domain model of Gatehouse: value types, validation and business rules.
+//!
+//! Nothing in here performs I/O, reads the clock (except `Timestamp::now`) or knows about HTTP or SQL.
+
+pub mod audit;
+pub mod email;
+pub mod error;
+pub mod full_name;
+pub mod ids;
+pub mod note;
+pub mod pagination;
+pub mod password;
+pub mod permission;
+pub mod role;
+pub mod role_request;
+pub mod status;
+pub mod timestamp;
+pub mod username;
+
+pub use audit::{AuditAction, sanitize_for_log};
+pub use email::Email;
+pub use error::{FieldError, RuleError};
+pub use full_name::FullName;
+pub use ids::{RoleId, RoleRequestId, UserId};
+pub use note::Note;
+pub use pagination::{Page, page_count};
+pub use password::{PasswordPolicy, passwords_match};
+pub use permission::{
+    ADMIN_PERMISSIONS, Permission, PermissionSet, ensure_administrators_remain, ensure_not_self,
+};
+pub use role::{DEFAULT_ROLES, RoleName};
+pub use role_request::{
+    Justification, RoleRequestDecision, RoleRequestStatus, ensure_different_role,
+};
+pub use status::{StatusAction, UserStatus};
+pub use timestamp::Timestamp;
+pub use username::Username;

@@ -1,0 +1,200 @@
+//! User account lifecycle: statuses and the actions that move between them.
+
+use super::error::RuleError;
+
+/// The lifecycle state of a user account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserStatus {
+    /// Registered, waiting for an approver.
+    Pending,
+    /// May sign in.
+    Active,
+    /// Registration was refused.
+    Rejected,
+    /// Was active, switched off by a manager.
+    Disabled,
+}
+
+impl UserStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [UserStatus; 4] = [
+        UserStatus::Pending,
+        UserStatus::Active,
+        UserStatus::Rejected,
+        UserStatus::Disabled,
+    ];
+
+    /// The stored (database) form, e.g. "pending".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Pending => "pending",
+            UserStatus::Active => "active",
+            UserStatus::Rejected => "rejected",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    /// Parses the stored form (exact lowercase).
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The human label, e.g. "Pending".
+    pub fn label(self) -> &'static str {
+        match self {
+            UserStatus::Pending => "Pending",
+            UserStatus::Active => "Active",
+            UserStatus::Rejected => "Rejected",
+            UserStatus::Disabled => "Disabled",
+        }
+    }
+}
+
+/// Something a reviewer or manager does to a user's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusAction {
+    /// Pending or Rejected → Active.
+    Approve,
+    /// Pending → Rejected.
+    Reject,
+    /// Active → Disabled.
+    Disable,
+    /// Disabled → Active.
+    Enable,
+}
+
+impl StatusAction {
+    /// Every action.
+    pub const ALL: [StatusAction; 4] = [
+        StatusAction::Approve,
+        StatusAction::Reject,
+        StatusAction::Disable,
+        StatusAction::Enable,
+    ];
+
+    /// The form used in URLs and forms, e.g. "approve".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusAction::Approve => "approve",
+            StatusAction::Reject => "reject",
+            StatusAction::Disable => "disable",
+            StatusAction::Enable => "enable",
+        }
+    }
+
+    /// Parses the form produced by [`StatusAction::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// E.g. "approved", for flash messages.
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            StatusAction::Approve => "approved",
+            StatusAction::Reject => "rejected",
+            StatusAction::Disable => "disabled",
+            StatusAction::Enable => "enabled",
+        }
+    }
+
+    /// The transition table: the status after applying this action to `from`.
+    pub fn apply(self, from: UserStatus) -> Result<UserStatus, RuleError> {
+        use StatusAction as A;
+        use UserStatus as S;
+        match (self, from) {
+            (A::Approve, S::Pending | S::Rejected) => Ok(S::Active),
+            (A::Reject, S::Pending) => Ok(S::Rejected),
+            (A::Disable, S::Active) => Ok(S::Disabled),
+            (A::Enable, S::Disabled) => Ok(S::Active),
+            _ => Err(RuleError::Transition {
+                action: self.as_str(),
+                from,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use StatusAction as A;
+    use UserStatus as S;
+
+    #[test]
+    fn statuses_round_trip_through_their_stored_form() {
+        for s in S::ALL {
+            assert_eq!(S::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(S::parse("Active"), None);
+        assert_eq!(S::parse(""), None);
+        assert_eq!(S::Disabled.label(), "Disabled");
+    }
+
+    #[test]
+    fn actions_round_trip_and_have_past_tenses() {
+        for a in A::ALL {
+            assert_eq!(A::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(A::parse("APPROVE"), None);
+        assert_eq!(A::Enable.past_tense(), "enabled");
+        assert_eq!(A::Reject.past_tense(), "rejected");
+    }
+
+    #[test]
+    fn every_action_from_every_status_follows_the_table() {
+        let table = [
+            (A::Approve, S::Pending, Some(S::Active)),
+            (A::Approve, S::Active, None),
+            (A::Approve, S::Rejected, Some(S::Active)),
+            (A::Approve, S::Disabled, None),
+            (A::Reject, S::Pending, Some(S::Rejected)),
+            (A::Reject, S::Active, None),
+            (A::Reject, S::Rejected, None),
+            (A::Reject, S::Disabled, None),
+            (A::Disable, S::Pending, None),
+            (A::Disable, S::Active, Some(S::Disabled)),
+            (A::Disable, S::Rejected, None),
+            (A::Disable, S::Disabled, None),
+            (A::Enable, S::Pending, None),
+            (A::Enable, S::Active, None),
+            (A::Enable, S::Rejected, None),
+            (A::Enable, S::Disabled, Some(S::Active)),
+        ];
+        assert_eq!(table.len(), 16);
+        for (action, from, expected) in table {
+            let got = action.apply(from);
+            match expected {
+                Some(to) => assert_eq!(got, Ok(to), "{action:?} from {from:?}"),
+                None => assert_eq!(
+                    got,
+                    Err(RuleError::Transition {
+                        action: action.as_str(),
+                        from
+                    }),
+                    "{action:?} from {from:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn a_pending_user_can_be_approved() {
+        assert_eq!(A::Approve.apply(S::Pending), Ok(S::Active));
+    }
+
+    #[test]
+    fn a_rejected_user_can_still_be_approved() {
+        assert_eq!(A::Approve.apply(S::Rejected), Ok(S::Active));
+    }
+
+    #[test]
+    fn a_pending_user_cannot_be_disabled() {
+        let err = A::Disable.apply(S::Pending).unwrap_err();
+        assert_eq!(err.to_string(), "Cannot disable a user who is Pending.");
+    }
+
+    #[test]
+    fn an_active_user_cannot_be_enabled_again() {
+        assert!(A::Enable.apply(S::Active).is_err());
+    }
+}

@@ -1,0 +1,139 @@
+//! One error type for every handler: it picks the status, renders a safe page,
+//! and leaves the full cause chain to the log.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::web::flash::Flash;
+
+#[derive(thiserror::Error)]
+pub enum AppError {
+    #[error("page not found")]
+    NotFound,
+    #[error("permission denied")]
+    Forbidden,
+    #[error("the form's security token was missing or wrong")]
+    CsrfRejected,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// Not a failure: an extractor sends the browser elsewhere (sign in first,
+    /// or the pending page), optionally with a message for the next page.
+    #[error("redirect to {to}")]
+    Redirect { to: String, flash: Option<Flash> },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn redirect(to: impl Into<String>) -> AppError {
+        AppError::Redirect {
+            to: to.into(),
+            flash: None,
+        }
+    }
+}
+
+impl fmt::Debug for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            writeln!(f, "Caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> AppError {
+        AppError::Unexpected(anyhow::Error::new(err))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: crate::web::layout::Layout,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Redirect { .. } => StatusCode::SEE_OTHER,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if let AppError::Redirect { to, flash } = self {
+            let mut response = HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, to.as_str()))
+                .finish();
+            if let Some(flash) = flash {
+                response.extensions_mut().insert(flash.clone());
+            }
+            return response;
+        }
+        if status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        } else {
+            tracing::info!(error = %self, status = status.as_u16(), "request refused");
+        }
+        let (title, message) = match self {
+            AppError::NotFound => ("Page not found", "There is nothing at this address."),
+            AppError::Forbidden => (
+                "Not allowed",
+                "Your account does not have permission to open this page.",
+            ),
+            AppError::CsrfRejected => (
+                "Form expired",
+                "This form's security token was missing or out of date. Go back, reload the page and try again.",
+            ),
+            AppError::BadRequest(message) => ("Bad request", message.as_str()),
+            AppError::PayloadTooLarge => (
+                "Too much data",
+                "The form sent more data than Gatehouse accepts (64 KiB).",
+            ),
+            _ => (
+                "Something went wrong",
+                "Gatehouse could not complete this request. Nothing was changed; please try again.",
+            ),
+        };
+        error_page(status, title, message)
+    }
+}
+
+/// Renders the error page with any status (also used for 404 and 405).
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    let page = ErrorPage {
+        layout: crate::web::layout::Layout::bare(),
+        title,
+        message,
+    };
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ))
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "could not render the error page");
+            HttpResponse::build(status).body(title.to_owned())
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The whole route table. `ROUTES` lists every (method, path) pair so the
+//! access-matrix test can prove it covers each one; it is generated from the
+//! same table that registers the handlers, so the two cannot drift apart.
+
+use actix_web::web;
+
+use crate::web::{account, admin, auth, system};
+
+macro_rules! route_table {
+    ($( $path:literal => { $( $method:ident : $handler:path ),+ $(,)? } )*) => {
+        /// Every route as (method, path pattern).
+        pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path), )+ )* ];
+
+        /// Registers every route; a wrong method on a known path gets 405.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $( .route(web::$method().to($handler)) )+
+                        .default_service(web::to(system::method_not_allowed)),
+                );
+            )*
+        }
+    };
+}
+
+route_table! {
+    "/healthz" => { get: system::healthz }
+    "/static/app.css" => { get: system::stylesheet }
+    "/login" => { get: auth::login_form, post: auth::login }
+    "/logout" => { post: auth::logout }
+    "/register" => { get: auth::register_form, post: auth::register }
+    "/pending" => { get: auth::pending }
+    "/" => { get: account::home }
+    "/account/password" => { get: account::password_form, post: account::change_password }
+    "/account/role-request" => { get: account::role_request_form, post: account::submit_role_request }
+    "/account/role-request/{id}/withdraw" => { post: account::withdraw_role_request }
+    "/admin/users" => { get: admin::users::list }
+    "/admin/users/bulk" => { post: admin::users::bulk }
+    "/admin/users/{id}" => { get: admin::users::detail }
+    "/admin/users/{id}/approve" => { post: admin::users::approve }
+    "/admin/users/{id}/reject" => { post: admin::users::reject }
+    "/admin/users/{id}/disable" => { post: admin::users::disable }
+    "/admin/users/{id}/enable" => { post: admin::users::enable }
+    "/admin/users/{id}/role" => { post: admin::users::change_role }
+    "/admin/role-requests" => { get: admin::role_requests::list }
+    "/admin/role-requests/{id}/approve" => { post: admin::role_requests::approve }
+    "/admin/role-requests/{id}/deny" => { post: admin::role_requests::deny }
+    "/admin/roles" => { get: admin::roles::list, post: admin::roles::create }
+    "/admin/roles/{id}" => { post: admin::roles::update }
+    "/admin/audit" => { get: admin::audit::list }
+}

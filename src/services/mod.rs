@@ -1,0 +1,162 @@
+//! Use cases. Each one that changes something opens one write transaction,
+//! checks the rules inside it, and writes its audit row in that same
+//! transaction, so an action and its record commit together or not at all.
+
+pub mod accounts;
+pub mod queries;
+pub mod role_requests;
+pub mod roles;
+pub mod user_admin;
+
+use crate::db::users::AuthUser;
+use crate::domain::{FieldError, Permission, PermissionSet, RuleError, UserId};
+
+/// Who is acting, with the permissions read for this request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: UserId,
+    pub username: String,
+    pub permissions: PermissionSet,
+}
+
+impl Actor {
+    pub fn require(&self, permission: Permission) -> Result<(), ServiceError> {
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    pub(crate) fn audit_actor(&self) -> Option<(UserId, &str)> {
+        Some((self.id, self.username.as_str()))
+    }
+}
+
+impl From<&AuthUser> for Actor {
+    fn from(user: &AuthUser) -> Actor {
+        Actor {
+            id: user.id,
+            username: user.username.clone(),
+            permissions: user.permissions.clone(),
+        }
+    }
+}
+
+/// Where a request came from, for audit rows.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Input that does not pass validation, by form field.
+    #[error("invalid input")]
+    Invalid(Vec<(&'static str, String)>),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn field(name: &'static str, err: FieldError) -> ServiceError {
+        ServiceError::Invalid(vec![(name, err.0)])
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(err: sqlx::Error) -> ServiceError {
+        ServiceError::Unexpected(err.into())
+    }
+}
+
+impl From<ServiceError> for crate::error::AppError {
+    fn from(err: ServiceError) -> crate::error::AppError {
+        use crate::error::AppError;
+        match err {
+            ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::Unexpected(e) => AppError::Unexpected(e),
+            ServiceError::Rule(e) => AppError::BadRequest(e.to_string()),
+            ServiceError::Conflict(m) => AppError::BadRequest(m),
+            ServiceError::Invalid(fields) => AppError::BadRequest(
+                fields
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        }
+    }
+}
+
+/// Collects field errors so a form can show them all at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn check<T>(&mut self, field: &'static str, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.add(field, err.0);
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        if !self.0.iter().any(|(f, _)| *f == field) {
+            self.0.push((field, message.into()));
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), ServiceError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(self.0))
+        }
+    }
+}
+
+/// An audit row for `action` stamped now, with the request's origin; callers
+/// fill in `before`, `after` and `reason` with struct-update syntax.
+pub(crate) fn audit_entry<'a>(
+    action: crate::domain::AuditAction,
+    actor: Option<(UserId, &'a str)>,
+    target: Option<crate::db::audit::AuditTarget>,
+    meta: &'a RequestMeta,
+) -> crate::db::audit::NewAuditEntry<'a> {
+    crate::db::audit::NewAuditEntry {
+        at: crate::domain::Timestamp::now(),
+        actor,
+        action,
+        target,
+        before: None,
+        after: None,
+        reason: None,
+        ip: meta.ip.as_deref(),
+        user_agent: meta.user_agent.as_deref(),
+    }
+}
+
+/// The audit target for a user.
+pub(crate) fn user_target(id: UserId, username: &str) -> crate::db::audit::AuditTarget {
+    crate::db::audit::AuditTarget {
+        kind: "user",
+        id: id.0,
+        label: username.to_owned(),
+        user_id: Some(id),
+    }
+}

@@ -1,0 +1,122 @@
+//! Read-only use cases behind the pages. Each reads through one connection.
+
+use anyhow::Context;
+
+use super::ServiceError;
+use crate::db::audit::{AuditEntry, AuditFilter};
+use crate::db::role_requests::RoleRequest;
+use crate::db::roles::Role;
+use crate::db::users::{User, UserFilter};
+use crate::db::{self, Conn, Db};
+use crate::domain::{Page, RoleRequestStatus, UserId, UserStatus};
+
+/// Rows per page on every admin list.
+pub const PAGE_SIZE: u64 = 50;
+
+async fn conn(db: &Db) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, ServiceError> {
+    Ok(db
+        .pool
+        .acquire()
+        .await
+        .context("could not reach the database")?)
+}
+
+pub async fn user(db: &Db, id: UserId) -> Result<User, ServiceError> {
+    let mut conn = conn(db).await?;
+    db::users::find(&mut conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// A user's recent role requests, newest first.
+pub async fn requests_of(
+    db: &Db,
+    id: UserId,
+    limit: u64,
+) -> Result<Vec<RoleRequest>, ServiceError> {
+    let mut conn = conn(db).await?;
+    Ok(db::role_requests::for_user(&mut conn, id, limit).await?)
+}
+
+pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {
+    let mut conn = conn(db).await?;
+    Ok(db::roles::list(&mut conn).await?)
+}
+
+/// The admin user list: one page, the total, and counts per status.
+pub struct UserListing {
+    pub users: Vec<User>,
+    pub total: u64,
+    pub counts: Vec<(UserStatus, u64)>,
+}
+
+pub async fn list_users(
+    db: &Db,
+    filter: &UserFilter,
+    page: Page,
+) -> Result<UserListing, ServiceError> {
+    let mut conn = conn(db).await?;
+    let (users, total) = db::users::list(&mut conn, filter, page.size, page.offset()).await?;
+    let counts = db::users::count_by_status(&mut conn).await?;
+    Ok(UserListing {
+        users,
+        total,
+        counts,
+    })
+}
+
+pub struct UserDetail {
+    pub user: User,
+    pub requests: Vec<RoleRequest>,
+    pub history: Vec<AuditEntry>,
+    pub roles: Vec<Role>,
+}
+
+pub async fn user_detail(db: &Db, id: UserId) -> Result<UserDetail, ServiceError> {
+    let mut conn = conn(db).await?;
+    let user = db::users::find(&mut conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let requests = db::role_requests::for_user(&mut conn, id, 20).await?;
+    let filter = AuditFilter {
+        involving: Some(id),
+        ..AuditFilter::default()
+    };
+    let (history, _) = db::audit::list(&mut conn, &filter, PAGE_SIZE, 0).await?;
+    let roles = db::roles::list(&mut conn).await?;
+    Ok(UserDetail {
+        user,
+        requests,
+        history,
+        roles,
+    })
+}
+
+pub async fn role_requests(
+    db: &Db,
+    status: Option<RoleRequestStatus>,
+    page: Page,
+) -> Result<(Vec<RoleRequest>, u64), ServiceError> {
+    let mut conn = conn(db).await?;
+    Ok(db::role_requests::list(&mut conn, status, page.size, page.offset()).await?)
+}
+
+pub async fn audit(
+    db: &Db,
+    filter: &AuditFilter,
+    page: Page,
+) -> Result<(Vec<AuditEntry>, u64), ServiceError> {
+    let mut conn = conn(db).await?;
+    Ok(db::audit::list(&mut conn, filter, page.size, page.offset()).await?)
+}
+
+/// Counts for the navigation badges of reviewers.
+pub async fn queue_counts(conn: &mut Conn) -> Result<(u64, u64), ServiceError> {
+    let pending = db::users::count_by_status(conn)
+        .await?
+        .into_iter()
+        .find(|(s, _)| *s == UserStatus::Pending)
+        .map_or(0, |(_, n)| n);
+    let open = db::role_requests::count_open(conn).await?;
+    Ok((pending, open))
+}

@@ -1,0 +1,192 @@
+//! Role requests: a user asks for a role with a justification; a reviewer decides.
+
+use anyhow::Context;
+
+use super::{Actor, RequestMeta, ServiceError, audit_entry, user_admin::set_role_in};
+use crate::db::audit::{AuditTarget, NewAuditEntry};
+use crate::db::role_requests::RoleRequest;
+use crate::db::{self, Db, Tx};
+use crate::domain::{
+    AuditAction, FieldError, Justification, Note, Permission, RoleId, RoleRequestDecision,
+    RoleRequestId, RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,
+};
+
+fn request_target(request: &RoleRequest) -> AuditTarget {
+    AuditTarget {
+        kind: "role_request",
+        id: request.id.0,
+        label: request.username.clone(),
+        user_id: Some(request.user_id),
+    }
+}
+
+async fn load(tx: &mut Tx, id: RoleRequestId) -> Result<RoleRequest, ServiceError> {
+    db::role_requests::find(tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Opens a request for `role`. One open request per user.
+pub async fn submit(
+    db: &Db,
+    actor: &Actor,
+    role: Option<RoleId>,
+    justification: &str,
+    meta: &RequestMeta,
+) -> Result<RoleRequestId, ServiceError> {
+    let justification =
+        Justification::parse(justification).map_err(|e| ServiceError::field("justification", e));
+    let mut tx = db.begin_write().await?;
+    let requested = match role {
+        Some(role) => db::roles::find(&mut tx, role).await?,
+        None => None,
+    };
+    let Some(requested) = requested else {
+        return Err(ServiceError::field(
+            "role_id",
+            FieldError("Choose the role you need.".into()),
+        ));
+    };
+    let justification = justification?;
+    let user = db::users::find(&mut tx, actor.id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    ensure_different_role(user.role_id, requested.id)
+        .map_err(|e| ServiceError::field("role_id", FieldError(e.to_string())))?;
+    let id = match db::role_requests::insert(
+        &mut tx,
+        user.id,
+        user.role_id,
+        requested.id,
+        justification.as_str(),
+        Timestamp::now(),
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(err) if db::is_unique_violation(&err) => {
+            return Err(ServiceError::Conflict(
+                "You already have an open role request. Withdraw it before asking for another role.".into(),
+            ));
+        }
+        Err(err) => {
+            return Err(anyhow::Error::new(err)
+                .context("could not store the role request")
+                .into());
+        }
+    };
+    let request = load(&mut tx, id).await?;
+    db::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            before: Some(user.role_name.clone()),
+            after: Some(requested.name.clone()),
+            reason: Some(justification.as_str()),
+            ..audit_entry(
+                AuditAction::RoleRequestSubmitted,
+                actor.audit_actor(),
+                Some(request_target(&request)),
+                meta,
+            )
+        },
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("could not commit the role request")?;
+    Ok(id)
+}
+
+/// The requester takes back their own open request.
+pub async fn withdraw(
+    db: &Db,
+    actor: &Actor,
+    id: RoleRequestId,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    let request = load(&mut tx, id).await?;
+    if request.user_id != actor.id {
+        return Err(ServiceError::NotFound);
+    }
+    let status = RoleRequestDecision::Withdraw.apply(request.status)?;
+    db::role_requests::close(&mut tx, id, status, None, None, Timestamp::now()).await?;
+    db::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            before: Some(RoleRequestStatus::Open.as_str().into()),
+            after: Some(status.as_str().into()),
+            ..audit_entry(
+                AuditAction::RoleRequestWithdrawn,
+                actor.audit_actor(),
+                Some(request_target(&request)),
+                meta,
+            )
+        },
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("could not commit the withdrawal")?;
+    Ok(())
+}
+
+/// A reviewer approves (the role changes at once) or denies a request.
+pub async fn decide(
+    db: &Db,
+    actor: &Actor,
+    id: RoleRequestId,
+    decision: RoleRequestDecision,
+    note: &str,
+    meta: &RequestMeta,
+) -> Result<RoleRequest, ServiceError> {
+    actor.require(Permission::RoleRequestsReview)?;
+    let note = match decision {
+        RoleRequestDecision::Deny => Note::parse_required(note).map(Some),
+        _ => Note::parse_optional(note),
+    }
+    .map_err(|e| ServiceError::field("note", e))?;
+    let mut tx = db.begin_write().await?;
+    let request = load(&mut tx, id).await?;
+    ensure_not_self(actor.id, request.user_id)?;
+    let status = decision.apply(request.status)?;
+    let note = note.as_ref().map(Note::as_str);
+    db::role_requests::close(
+        &mut tx,
+        id,
+        status,
+        actor.audit_actor(),
+        note,
+        Timestamp::now(),
+    )
+    .await?;
+    let action = match decision {
+        RoleRequestDecision::Approve => AuditAction::RoleRequestApproved,
+        _ => AuditAction::RoleRequestDenied,
+    };
+    db::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            before: Some(request.from_role_name.clone()),
+            after: Some(request.role_name.clone()),
+            reason: note,
+            ..audit_entry(
+                action,
+                actor.audit_actor(),
+                Some(request_target(&request)),
+                meta,
+            )
+        },
+    )
+    .await?;
+    if decision == RoleRequestDecision::Approve {
+        let user = db::users::find(&mut tx, request.user_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if user.role_id != request.role_id {
+            set_role_in(&mut tx, actor, &user, request.role_id, meta).await?;
+        }
+    }
+    tx.commit().await.context("could not commit the decision")?;
+    Ok(request)
+}

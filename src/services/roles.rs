@@ -1,0 +1,112 @@
+//! Role administration: create roles and choose what they grant.
+
+use anyhow::Context;
+
+use super::{Actor, RequestMeta, ServiceError, audit_entry, user_admin::guard_administrators};
+use crate::db::audit::{AuditTarget, NewAuditEntry};
+use crate::db::{self, Db};
+use crate::domain::{AuditAction, Permission, PermissionSet, RoleId, RoleName, Timestamp};
+
+fn role_target(id: RoleId, name: &str) -> AuditTarget {
+    AuditTarget {
+        kind: "role",
+        id: id.0,
+        label: name.to_owned(),
+        user_id: None,
+    }
+}
+
+fn describe(permissions: &PermissionSet) -> String {
+    let names: Vec<&str> = permissions.iter().map(Permission::as_str).collect();
+    if names.is_empty() {
+        "(none)".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    description: &str,
+    permissions: PermissionSet,
+    meta: &RequestMeta,
+) -> Result<RoleId, ServiceError> {
+    actor.require(Permission::RolesManage)?;
+    let name = RoleName::parse(name).map_err(|e| ServiceError::field("name", e))?;
+    let description: String = description.trim().chars().take(200).collect();
+    let mut tx = db.begin_write().await?;
+    let id = match db::roles::insert(&mut tx, name.as_str(), &description, Timestamp::now()).await {
+        Ok(id) => id,
+        Err(err) if db::is_unique_violation(&err) => {
+            return Err(ServiceError::field(
+                "name",
+                crate::domain::FieldError("A role with this name already exists.".into()),
+            ));
+        }
+        Err(err) => {
+            return Err(anyhow::Error::new(err)
+                .context("could not create the role")
+                .into());
+        }
+    };
+    db::roles::set_permissions(&mut tx, id, &permissions).await?;
+    db::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            after: Some(describe(&permissions)),
+            ..audit_entry(
+                AuditAction::RoleCreated,
+                actor.audit_actor(),
+                Some(role_target(id, name.as_str())),
+                meta,
+            )
+        },
+    )
+    .await?;
+    tx.commit().await.context("could not commit the new role")?;
+    Ok(id)
+}
+
+/// Replaces what `role` grants; refuses to leave no active administrator.
+pub async fn set_permissions(
+    db: &Db,
+    actor: &Actor,
+    role: RoleId,
+    permissions: PermissionSet,
+    meta: &RequestMeta,
+) -> Result<String, ServiceError> {
+    actor.require(Permission::RolesManage)?;
+    let mut tx = db.begin_write().await?;
+    let current = db::roles::find(&mut tx, role)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if current.permissions == permissions {
+        return Err(ServiceError::Conflict(format!(
+            "{} already grants exactly these permissions.",
+            current.name
+        )));
+    }
+    let lost = current.permissions.difference(&permissions);
+    guard_administrators(&mut tx, &lost, None, Some(role)).await?;
+    db::roles::set_permissions(&mut tx, role, &permissions).await?;
+    db::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            before: Some(describe(&current.permissions)),
+            after: Some(describe(&permissions)),
+            ..audit_entry(
+                AuditAction::RolePermissionsChanged,
+                actor.audit_actor(),
+                Some(role_target(role, &current.name)),
+                meta,
+            )
+        },
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("could not commit the role change")?;
+    Ok(current.name)
+}

@@ -1,0 +1,243 @@
+//! What admins do to other users: lifecycle transitions (one or in bulk) and role changes.
+
+use anyhow::Context;
+
+use super::{Actor, RequestMeta, ServiceError, audit_entry, user_target};
+use crate::db::audit::NewAuditEntry;
+use crate::db::{self, Db, Tx, users::User};
+use crate::domain::{
+    ADMIN_PERMISSIONS, AuditAction, Note, Permission, PermissionSet, RoleId, StatusAction,
+    Timestamp, UserId, UserStatus, ensure_administrators_remain, ensure_not_self,
+};
+
+/// The permission an action needs.
+pub fn permission_for(action: StatusAction) -> Permission {
+    match action {
+        StatusAction::Approve | StatusAction::Reject => Permission::UsersApprove,
+        StatusAction::Disable | StatusAction::Enable => Permission::UsersManage,
+    }
+}
+
+/// Refuses when losing `lost` would leave no active holder of an admin
+/// permission. `excluding_*` name the user or role whose grant is going away.
+pub(crate) async fn guard_administrators(
+    tx: &mut Tx,
+    lost: &PermissionSet,
+    excluding_user: Option<UserId>,
+    excluding_role: Option<RoleId>,
+) -> Result<(), ServiceError> {
+    let mut counts = Vec::new();
+    for permission in ADMIN_PERMISSIONS {
+        if lost.contains(permission) {
+            let n = db::users::count_active_holders(tx, permission, excluding_user, excluding_role)
+                .await?;
+            counts.push((permission, n));
+        }
+    }
+    ensure_administrators_remain(lost, |p| {
+        counts
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map_or(u64::MAX, |(_, n)| *n)
+    })?;
+    Ok(())
+}
+
+async fn role_permissions(tx: &mut Tx, role: RoleId) -> Result<PermissionSet, ServiceError> {
+    Ok(db::roles::find(tx, role)
+        .await?
+        .ok_or(ServiceError::NotFound)?
+        .permissions)
+}
+
+/// A status change requested by an admin.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub action: StatusAction,
+    /// Required for reject and disable.
+    pub reason: Option<String>,
+    /// Approve only: give this role at the same time.
+    pub role: Option<RoleId>,
+}
+
+fn parse_reason(change: &StatusChange) -> Result<Option<Note>, ServiceError> {
+    let raw = change.reason.as_deref().unwrap_or("");
+    let parsed = match change.action {
+        StatusAction::Reject | StatusAction::Disable => Note::parse_required(raw).map(Some),
+        _ => Note::parse_optional(raw),
+    };
+    parsed.map_err(|e| ServiceError::field("reason", e))
+}
+
+/// Applies one transition inside `tx`, with its audit rows.
+async fn apply_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    target: UserId,
+    change: &StatusChange,
+    reason: Option<&Note>,
+    meta: &RequestMeta,
+) -> Result<User, ServiceError> {
+    ensure_not_self(actor.id, target)?;
+    let user = db::users::find(tx, target)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let new_status = change.action.apply(user.status)?;
+    let new_role = change.role.filter(|role| *role != user.role_id);
+    if new_role.is_some() {
+        actor.require(Permission::UsersManage)?;
+    }
+    if user.status == UserStatus::Active && new_status != UserStatus::Active {
+        let held = role_permissions(tx, user.role_id).await?;
+        guard_administrators(tx, &held, Some(user.id), None).await?;
+    }
+    let now = Timestamp::now();
+    db::users::set_status(tx, user.id, new_status, reason.map(Note::as_str), now).await?;
+    if new_status != UserStatus::Active {
+        db::sessions::delete_for_user(tx, user.id).await?;
+    }
+    let target_ref = user_target(user.id, &user.username);
+    db::audit::append(
+        tx,
+        &NewAuditEntry {
+            before: Some(user.status.as_str().to_owned()),
+            after: Some(new_status.as_str().to_owned()),
+            reason: reason.map(Note::as_str),
+            ..audit_entry(
+                change.action.audit_action(),
+                actor.audit_actor(),
+                Some(target_ref),
+                meta,
+            )
+        },
+    )
+    .await?;
+    if let Some(role) = new_role {
+        set_role_in(tx, actor, &user, role, meta).await?;
+    }
+    Ok(user)
+}
+
+/// Approves, rejects, disables or enables one user.
+pub async fn change_status(
+    db: &Db,
+    actor: &Actor,
+    target: UserId,
+    change: StatusChange,
+    meta: &RequestMeta,
+) -> Result<User, ServiceError> {
+    actor.require(permission_for(change.action))?;
+    let reason = parse_reason(&change)?;
+    let mut tx = db.begin_write().await?;
+    let user = apply_in(&mut tx, actor, target, &change, reason.as_ref(), meta).await?;
+    tx.commit()
+        .await
+        .context("could not commit the status change")?;
+    Ok(user)
+}
+
+/// Applies one action to several users, all or nothing: if any of them
+/// cannot take it, nothing changes and the error names that user.
+pub async fn change_status_bulk(
+    db: &Db,
+    actor: &Actor,
+    targets: &[UserId],
+    change: StatusChange,
+    meta: &RequestMeta,
+) -> Result<Vec<User>, ServiceError> {
+    actor.require(permission_for(change.action))?;
+    if targets.is_empty() {
+        return Err(ServiceError::Conflict("Select at least one user.".into()));
+    }
+    let reason = parse_reason(&change)?;
+    let mut tx = db.begin_write().await?;
+    let mut done = Vec::with_capacity(targets.len());
+    for target in targets {
+        match apply_in(&mut tx, actor, *target, &change, reason.as_ref(), meta).await {
+            Ok(user) => done.push(user),
+            Err(ServiceError::Rule(rule)) => {
+                let name = db::users::find(&mut tx, *target)
+                    .await?
+                    .map_or_else(|| target.to_string(), |u| u.username);
+                return Err(ServiceError::Conflict(format!(
+                    "Nothing was changed: {name}: {rule}"
+                )));
+            }
+            Err(ServiceError::NotFound) => {
+                return Err(ServiceError::Conflict(format!(
+                    "Nothing was changed: user {target} does not exist."
+                )));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    tx.commit()
+        .await
+        .context("could not commit the bulk change")?;
+    Ok(done)
+}
+
+pub(crate) async fn set_role_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    user: &User,
+    role: RoleId,
+    meta: &RequestMeta,
+) -> Result<String, ServiceError> {
+    let new_role = db::roles::find(tx, role)
+        .await?
+        .ok_or_else(|| ServiceError::Conflict("That role does not exist.".into()))?;
+    if user.status == UserStatus::Active {
+        let old = role_permissions(tx, user.role_id).await?;
+        guard_administrators(
+            tx,
+            &old.difference(&new_role.permissions),
+            Some(user.id),
+            None,
+        )
+        .await?;
+    }
+    db::users::set_role(tx, user.id, role, Timestamp::now()).await?;
+    db::audit::append(
+        tx,
+        &NewAuditEntry {
+            before: Some(user.role_name.clone()),
+            after: Some(new_role.name.clone()),
+            ..audit_entry(
+                AuditAction::RoleChanged,
+                actor.audit_actor(),
+                Some(user_target(user.id, &user.username)),
+                meta,
+            )
+        },
+    )
+    .await?;
+    Ok(new_role.name)
+}
+
+/// Gives `target` another role; returns the user and the new role's name.
+pub async fn change_role(
+    db: &Db,
+    actor: &Actor,
+    target: UserId,
+    role: RoleId,
+    meta: &RequestMeta,
+) -> Result<(User, String), ServiceError> {
+    actor.require(Permission::UsersManage)?;
+    ensure_not_self(actor.id, target)?;
+    let mut tx = db.begin_write().await?;
+    let user = db::users::find(&mut tx, target)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if user.role_id == role {
+        return Err(ServiceError::Conflict(format!(
+            "{} already has this role.",
+            user.username
+        )));
+    }
+    let name = set_role_in(&mut tx, actor, &user, role, meta).await?;
+    tx.commit()
+        .await
+        .context("could not commit the role change")?;
+    Ok((user, name))
+}

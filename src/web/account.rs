@@ -1,0 +1,211 @@
+//! The signed-in user's own pages: home, password, role request.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::auth::Empty;
+use super::flash::{Flash, redirect_with};
+use super::forms::{FormErrors, parse_id};
+use super::layout::{Layout, request_meta};
+use super::render;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{ActiveUser, CurrentUser};
+use crate::db::Db;
+use crate::db::role_requests::RoleRequest;
+use crate::db::roles::Role;
+use crate::db::users::User;
+use crate::domain::{RoleId, RoleRequestId, RoleRequestStatus};
+use crate::error::AppError;
+use crate::services::accounts::{self, PasswordChange};
+use crate::services::{Actor, queries, role_requests};
+
+#[derive(Template)]
+#[template(path = "account/home.html")]
+struct HomePage {
+    layout: Layout,
+    account: User,
+    latest: Option<RoleRequest>,
+}
+
+pub async fn home(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: ActiveUser,
+) -> Result<HttpResponse, AppError> {
+    let account = queries::user(&db, user.id).await?;
+    let latest = queries::requests_of(&db, user.id, 1)
+        .await?
+        .into_iter()
+        .next();
+    Ok(render(HomePage {
+        layout: Layout::for_user(&req, &user),
+        account,
+        latest,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: FormErrors,
+}
+
+/// Pending users may change their password too.
+pub async fn password_form(req: HttpRequest, user: CurrentUser) -> HttpResponse {
+    render(PasswordPage {
+        layout: Layout::for_user(&req, &user),
+        errors: FormErrors::default(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_confirm: String,
+}
+
+pub async fn change_password(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: CurrentUser,
+    form: CsrfForm<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let change = PasswordChange {
+        current: SecretString::from(form.current_password),
+        new: SecretString::from(form.new_password),
+        confirm: SecretString::from(form.new_password_confirm),
+    };
+    match accounts::change_password(&db, user.id, change, &request_meta(&req)).await {
+        Ok(()) => {
+            let home = if user.status == crate::domain::UserStatus::Active {
+                "/"
+            } else {
+                "/pending"
+            };
+            Ok(redirect_with(
+                home,
+                Flash::success("Your password has been changed."),
+            ))
+        }
+        Err(err) => {
+            let errors = FormErrors::from_service(err, "current_password")?;
+            Ok(render(PasswordPage {
+                layout: Layout::for_user(&req, &user),
+                errors,
+            }))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/role_request.html")]
+struct RoleRequestPage {
+    layout: Layout,
+    current_role: RoleId,
+    roles: Vec<Role>,
+    open: Option<RoleRequest>,
+    history: Vec<RoleRequest>,
+    selected: i64,
+    justification: String,
+    errors: FormErrors,
+}
+
+async fn role_request_page(
+    req: &HttpRequest,
+    db: &Db,
+    user: &ActiveUser,
+    selected: i64,
+    justification: String,
+    errors: FormErrors,
+) -> Result<HttpResponse, AppError> {
+    let history = queries::requests_of(db, user.id, 20).await?;
+    let open = history
+        .iter()
+        .find(|r| r.status == RoleRequestStatus::Open)
+        .cloned();
+    let roles = queries::roles(db).await?;
+    Ok(render(RoleRequestPage {
+        layout: Layout::for_user(req, user),
+        current_role: user.role_id,
+        roles,
+        open,
+        history,
+        selected,
+        justification,
+        errors,
+    }))
+}
+
+pub async fn role_request_form(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: ActiveUser,
+) -> Result<HttpResponse, AppError> {
+    role_request_page(&req, &db, &user, 0, String::new(), FormErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct RoleRequestForm {
+    #[serde(default)]
+    role_id: String,
+    #[serde(default)]
+    justification: String,
+}
+
+pub async fn submit_role_request(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: ActiveUser,
+    form: CsrfForm<RoleRequestForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let role = parse_id(&form.role_id).map(RoleId);
+    match role_requests::submit(
+        &db,
+        &Actor::from(&*user),
+        role,
+        &form.justification,
+        &request_meta(&req),
+    )
+    .await
+    {
+        Ok(_) => Ok(redirect_with(
+            "/",
+            Flash::success("Your role request has been sent to the reviewers."),
+        )),
+        Err(err) => {
+            let errors = FormErrors::from_service(err, "role_id")?;
+            let selected = role.map_or(0, |r| r.0);
+            role_request_page(&req, &db, &user, selected, form.justification, errors).await
+        }
+    }
+}
+
+pub async fn withdraw_role_request(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: ActiveUser,
+    path: web::Path<i64>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let id = RoleRequestId(path.into_inner());
+    match role_requests::withdraw(&db, &Actor::from(&*user), id, &request_meta(&req)).await {
+        Ok(()) => Ok(redirect_with(
+            "/account/role-request",
+            Flash::info("Your role request has been withdrawn."),
+        )),
+        Err(crate::services::ServiceError::Rule(rule)) => Ok(redirect_with(
+            "/account/role-request",
+            Flash::error(rule.to_string()),
+        )),
+        Err(err) => Err(err.into()),
+    }
+}

@@ -1,0 +1,138 @@
+//! Admin: the queue of role requests and the decisions on them.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Pager, outcome, url_with};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{Require, perm};
+use crate::db::Db;
+use crate::db::role_requests::RoleRequest;
+use crate::domain::{Page, RoleRequestDecision, RoleRequestId, RoleRequestStatus};
+use crate::error::AppError;
+use crate::services::queries::{self, PAGE_SIZE};
+use crate::services::{Actor, role_requests};
+use crate::web::layout::{Layout, request_meta};
+use crate::web::render;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// "open" by default; "all" shows every request.
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/role_requests.html")]
+struct RoleRequestsPage {
+    layout: Layout,
+    requests: Vec<RoleRequest>,
+    status: String,
+    pager: Pager,
+    viewer: i64,
+}
+
+pub async fn list(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::RoleRequestsReview>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (status, label) = match query.status.as_str() {
+        "all" => (None, "all"),
+        other => {
+            let status = RoleRequestStatus::parse(other).unwrap_or(RoleRequestStatus::Open);
+            (Some(status), status.as_str())
+        }
+    };
+    let page = Page::parse(Some(&query.page), PAGE_SIZE);
+    let (requests, total) = queries::role_requests(&db, status, page).await?;
+    let pager = Pager::new(
+        &url_with("/admin/role-requests", &[("status", label)]),
+        page.number,
+        total,
+        PAGE_SIZE,
+    );
+    Ok(render(RoleRequestsPage {
+        layout: Layout::for_user(&req, &user),
+        requests,
+        status: label.to_owned(),
+        pager,
+        viewer: user.id.0,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    note: String,
+}
+
+async fn decide(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::RoleRequestsReview>,
+    id: i64,
+    note: String,
+    decision: RoleRequestDecision,
+) -> Result<HttpResponse, AppError> {
+    let result = role_requests::decide(
+        &db,
+        &Actor::from(&*user),
+        RoleRequestId(id),
+        decision,
+        &note,
+        &request_meta(&req),
+    )
+    .await;
+    outcome("/admin/role-requests", result, |request| {
+        let verb = if decision == RoleRequestDecision::Approve {
+            "approved"
+        } else {
+            "denied"
+        };
+        format!(
+            "{}'s request for {} has been {verb}.",
+            request.username, request.role_name
+        )
+    })
+}
+
+pub async fn approve(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::RoleRequestsReview>,
+    path: web::Path<i64>,
+    form: CsrfForm<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    decide(
+        req,
+        db,
+        user,
+        path.into_inner(),
+        form.into_inner().note,
+        RoleRequestDecision::Approve,
+    )
+    .await
+}
+
+pub async fn deny(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::RoleRequestsReview>,
+    path: web::Path<i64>,
+    form: CsrfForm<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    decide(
+        req,
+        db,
+        user,
+        path.into_inner(),
+        form.into_inner().note,
+        RoleRequestDecision::Deny,
+    )
+    .await
+}

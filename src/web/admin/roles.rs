@@ -1,0 +1,93 @@
+//! Admin: roles and the permissions they grant.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::outcome;
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{Require, perm};
+use crate::db::Db;
+use crate::db::roles::Role;
+use crate::domain::{Permission, PermissionSet, RoleId};
+use crate::error::AppError;
+use crate::services::{Actor, queries, roles};
+use crate::web::layout::{Layout, request_meta};
+use crate::web::render;
+
+#[derive(Template)]
+#[template(path = "admin/roles.html")]
+struct RolesPage {
+    layout: Layout,
+    roles: Vec<Role>,
+    permissions: [Permission; 6],
+}
+
+pub async fn list(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::RolesManage>,
+) -> Result<HttpResponse, AppError> {
+    let roles = queries::roles(&db).await?;
+    Ok(render(RolesPage {
+        layout: Layout::for_user(&req, &user),
+        roles,
+        permissions: Permission::ALL,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+fn permission_set(raw: &[String]) -> PermissionSet {
+    PermissionSet::from_strs(raw.iter().map(String::as_str))
+}
+
+pub async fn create(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::RolesManage>,
+    form: CsrfForm<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let result = roles::create(
+        &db,
+        &Actor::from(&*user),
+        &form.name,
+        &form.description,
+        permission_set(&form.permissions),
+        &request_meta(&req),
+    )
+    .await;
+    outcome("/admin/roles", result, |_| {
+        format!("The role {} has been created.", form.name.trim())
+    })
+}
+
+pub async fn update(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::RolesManage>,
+    path: web::Path<i64>,
+    form: CsrfForm<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let result = roles::set_permissions(
+        &db,
+        &Actor::from(&*user),
+        RoleId(path.into_inner()),
+        permission_set(&form.permissions),
+        &request_meta(&req),
+    )
+    .await;
+    outcome("/admin/roles", result, |name| {
+        format!("The permissions of {name} have been saved.")
+    })
+}

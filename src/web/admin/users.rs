@@ -1,0 +1,306 @@
+//! Admin: the user list, one user's page, and lifecycle actions.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{Pager, outcome, url_with};
+use crate::auth::csrf::CsrfForm;
+use crate::auth::{Require, perm};
+use crate::db::Db;
+use crate::db::audit::AuditEntry;
+use crate::db::role_requests::RoleRequest;
+use crate::db::roles::Role;
+use crate::db::users::{User, UserFilter, UserSort};
+use crate::domain::{Page, RoleId, StatusAction, UserId, UserStatus};
+use crate::error::AppError;
+use crate::services::Actor;
+use crate::services::queries::{self, PAGE_SIZE};
+use crate::services::user_admin::{self, StatusChange};
+use crate::web::auth::safe_next;
+use crate::web::forms::parse_id;
+use crate::web::layout::{Layout, request_meta};
+use crate::web::render;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<User>,
+    counts: Vec<(UserStatus, u64)>,
+    roles: Vec<Role>,
+    q: String,
+    status: String,
+    role: i64,
+    sort: &'static str,
+    pager: Pager,
+    can_approve: bool,
+    can_manage: bool,
+    back: String,
+}
+
+pub async fn list(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::UsersRead>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.q.trim().chars().take(100).collect::<String>();
+    let status = UserStatus::parse(&query.status);
+    let role = parse_id(&query.role).map(RoleId);
+    let sort = UserSort::parse(&query.sort).unwrap_or_default();
+    let filter = UserFilter {
+        search: Some(q.to_lowercase()),
+        status,
+        role,
+        sort,
+    };
+    let page = Page::parse(Some(&query.page), PAGE_SIZE);
+    let listing = queries::list_users(&db, &filter, page).await?;
+    let roles = queries::roles(&db).await?;
+    let status_str = status.map_or("", UserStatus::as_str);
+    let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
+    let sort_str = if sort == UserSort::Newest {
+        ""
+    } else {
+        sort.as_str()
+    };
+    let base = url_with(
+        "/admin/users",
+        &[
+            ("q", &q),
+            ("status", status_str),
+            ("role", &role_str),
+            ("sort", sort_str),
+        ],
+    );
+    let pager = Pager::new(&base, page.number, listing.total, PAGE_SIZE);
+    let back = url_with(&base, &[("page", &page.number.to_string())]);
+    Ok(render(UsersPage {
+        layout: Layout::for_user(&req, &user),
+        can_approve: user
+            .permissions
+            .contains(crate::domain::Permission::UsersApprove),
+        can_manage: user
+            .permissions
+            .contains(crate::domain::Permission::UsersManage),
+        users: listing.users,
+        counts: listing.counts,
+        roles,
+        q,
+        status: status_str.to_owned(),
+        role: role.map_or(0, |r| r.0),
+        sort: sort.as_str(),
+        pager,
+        back,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+struct UserPage {
+    layout: Layout,
+    account: User,
+    requests: Vec<RoleRequest>,
+    history: Vec<AuditEntry>,
+    roles: Vec<Role>,
+    is_self: bool,
+    can_approve: bool,
+    can_manage: bool,
+}
+
+pub async fn detail(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::UsersRead>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let detail = queries::user_detail(&db, UserId(path.into_inner())).await?;
+    Ok(render(UserPage {
+        layout: Layout::for_user(&req, &user),
+        is_self: detail.user.id == user.id,
+        can_approve: user
+            .permissions
+            .contains(crate::domain::Permission::UsersApprove),
+        can_manage: user
+            .permissions
+            .contains(crate::domain::Permission::UsersManage),
+        account: detail.user,
+        requests: detail.requests,
+        history: detail.history,
+        roles: detail.roles,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    role_id: String,
+    #[serde(default)]
+    back: String,
+}
+
+fn back_to(form_back: &str, id: i64) -> String {
+    match safe_next(form_back) {
+        "/" => format!("/admin/users/{id}"),
+        other => other.to_owned(),
+    }
+}
+
+async fn status_action(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    actor: Actor,
+    id: i64,
+    form: ActionForm,
+    action: StatusAction,
+) -> Result<HttpResponse, AppError> {
+    let change = StatusChange {
+        action,
+        reason: Some(form.reason),
+        role: parse_id(&form.role_id).map(RoleId),
+    };
+    let result =
+        user_admin::change_status(&db, &actor, UserId(id), change, &request_meta(&req)).await;
+    outcome(&back_to(&form.back, id), result, |user| {
+        format!("{} has been {}.", user.username, action.past_tense())
+    })
+}
+
+macro_rules! status_handler {
+    ($name:ident, $perm:ty, $action:expr) => {
+        pub async fn $name(
+            req: HttpRequest,
+            db: web::Data<Db>,
+            user: Require<$perm>,
+            path: web::Path<i64>,
+            form: CsrfForm<ActionForm>,
+        ) -> Result<HttpResponse, AppError> {
+            status_action(
+                req,
+                db,
+                Actor::from(&*user),
+                path.into_inner(),
+                form.into_inner(),
+                $action,
+            )
+            .await
+        }
+    };
+}
+
+status_handler!(approve, perm::UsersApprove, StatusAction::Approve);
+status_handler!(reject, perm::UsersApprove, StatusAction::Reject);
+status_handler!(disable, perm::UsersManage, StatusAction::Disable);
+status_handler!(enable, perm::UsersManage, StatusAction::Enable);
+
+pub async fn change_role(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::UsersManage>,
+    path: web::Path<i64>,
+    form: CsrfForm<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let back = back_to(&form.back, id);
+    let Some(role) = parse_id(&form.role_id).map(RoleId) else {
+        return outcome::<()>(
+            &back,
+            Err(crate::services::ServiceError::Conflict(
+                "Choose a role.".into(),
+            )),
+            |_| String::new(),
+        );
+    };
+    let result = user_admin::change_role(
+        &db,
+        &Actor::from(&*user),
+        UserId(id),
+        role,
+        &request_meta(&req),
+    )
+    .await;
+    outcome(&back, result, |(user, role)| {
+        format!("{} now has the role {role}.", user.username)
+    })
+}
+
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub async fn bulk(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: Require<perm::UsersApprove>,
+    form: CsrfForm<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let back = match safe_next(&form.back) {
+        "/" => "/admin/users".to_owned(),
+        other => other.to_owned(),
+    };
+    let action = StatusAction::parse(&form.action).filter(|a| *a != StatusAction::Enable);
+    let Some(action) = action else {
+        return outcome::<()>(
+            &back,
+            Err(crate::services::ServiceError::Conflict(
+                "Choose approve, reject or disable.".into(),
+            )),
+            |_| String::new(),
+        );
+    };
+    let ids: Vec<UserId> = form
+        .ids
+        .iter()
+        .filter_map(|raw| parse_id(raw))
+        .map(UserId)
+        .collect();
+    let change = StatusChange {
+        action,
+        reason: Some(form.reason),
+        role: None,
+    };
+    let result = user_admin::change_status_bulk(
+        &db,
+        &Actor::from(&*user),
+        &ids,
+        change,
+        &request_meta(&req),
+    )
+    .await;
+    outcome(&back, result, |users| {
+        let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+        format!(
+            "{} {}: {}.",
+            users.len(),
+            if users.len() == 1 { "user" } else { "users" },
+            action.past_tense()
+        ) + &format!(" ({})", names.join(", "))
+    })
+}

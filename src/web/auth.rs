@@ -1,0 +1,256 @@
+//! Sign-in, sign-out, registration and the pending page.
+
+use actix_identity::Identity;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::flash::{Flash, redirect, redirect_with};
+use super::forms::FormErrors;
+use super::layout::{Layout, request_meta};
+use super::render;
+use crate::auth::CurrentUser;
+use crate::auth::csrf::{CsrfForm, RotateCsrf};
+use crate::db::Db;
+use crate::domain::{Timestamp, UserStatus};
+use crate::error::AppError;
+use crate::services::accounts::{self, LoginOutcome, Registration};
+use crate::startup::AppConfig;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/login.html")]
+pub struct LoginPage {
+    layout: Layout,
+    login: String,
+    next: String,
+    error: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Only same-origin relative paths are followed after sign-in.
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if ok { next } else { "/" }
+}
+
+pub async fn login_form(req: HttpRequest, query: web::Query<NextQuery>) -> LoginPage {
+    LoginPage {
+        layout: Layout::anonymous(&req),
+        login: String::new(),
+        next: safe_next(&query.next).to_owned(),
+        error: String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+const LOGIN_FAILED: &str = "The username, email or password is not correct.";
+
+pub async fn login(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    form: CsrfForm<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(&form.next).to_owned();
+    let retry = |error: &str| LoginPage {
+        layout: Layout::anonymous(&req),
+        login: form.login.chars().take(254).collect(),
+        next: next.clone(),
+        error: error.to_owned(),
+    };
+    if form.login.trim().is_empty() || form.password.is_empty() {
+        return Ok(render(retry(
+            "Enter your username or email and your password.",
+        )));
+    }
+    let meta = request_meta(&req);
+    match accounts::login(
+        &db,
+        &form.login,
+        SecretString::from(form.password.clone()),
+        &meta,
+    )
+    .await?
+    {
+        LoginOutcome::Failed => Ok(render(retry(LOGIN_FAILED))),
+        LoginOutcome::Refused(status) => {
+            let message = if status == UserStatus::Rejected {
+                "Your registration was not approved. Contact an administrator if you think this is a mistake."
+            } else {
+                "Your account has been disabled. Contact an administrator if you think this is a mistake."
+            };
+            Ok(render(retry(message)))
+        }
+        LoginOutcome::SignedIn { id, status } => {
+            Identity::login(&req.extensions(), id.0.to_string())
+                .map_err(|e| anyhow::anyhow!("could not start the session: {e}"))?;
+            let target = if status == UserStatus::Pending {
+                "/pending"
+            } else {
+                next.as_str()
+            };
+            let mut response = redirect(target);
+            response.extensions_mut().insert(RotateCsrf);
+            Ok(response)
+        }
+    }
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: CurrentUser,
+    identity: Identity,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    accounts::record_logout(&db, user.id, &user.username, &request_meta(&req)).await?;
+    identity.logout();
+    Ok(redirect_with(
+        "/login",
+        Flash::info("You have been signed out."),
+    ))
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Deserialize)]
+pub struct Empty {}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/register.html")]
+pub struct RegisterPage {
+    layout: Layout,
+    form: RegisterValues,
+    errors: FormErrors,
+}
+
+/// What the user typed, echoed back on errors (never the password).
+#[derive(Default)]
+pub struct RegisterValues {
+    username: String,
+    email: String,
+    full_name: String,
+}
+
+pub async fn register_form(req: HttpRequest) -> RegisterPage {
+    RegisterPage {
+        layout: Layout::anonymous(&req),
+        form: RegisterValues::default(),
+        errors: FormErrors::default(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    full_name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn register(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    config: web::Data<AppConfig>,
+    form: CsrfForm<RegisterForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let values = RegisterValues {
+        username: form.username.clone(),
+        email: form.email.clone(),
+        full_name: form.full_name.clone(),
+    };
+    let registration = Registration {
+        username: form.username,
+        email: form.email,
+        full_name: form.full_name,
+        password: SecretString::from(form.password),
+        password_confirm: SecretString::from(form.password_confirm),
+    };
+    match accounts::register(&db, registration, &config.default_role, &request_meta(&req)).await {
+        Ok(id) => {
+            Identity::login(&req.extensions(), id.0.to_string())
+                .map_err(|e| anyhow::anyhow!("could not start the session: {e}"))?;
+            let mut response = redirect_with(
+                "/pending",
+                Flash::success("Your account has been created and is waiting for approval."),
+            );
+            response.extensions_mut().insert(RotateCsrf);
+            Ok(response)
+        }
+        Err(err) => {
+            let errors = FormErrors::from_service(err, "username")?;
+            Ok(render(RegisterPage {
+                layout: Layout::anonymous(&req),
+                form: values,
+                errors,
+            }))
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/pending.html")]
+pub struct PendingPage {
+    layout: Layout,
+    since: Timestamp,
+}
+
+pub async fn pending(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    if user.status == UserStatus::Active {
+        return Ok(redirect("/"));
+    }
+    let account = crate::services::queries::user(&db, user.id).await?;
+    Ok(render(PendingPage {
+        layout: Layout::for_user(&req, &user),
+        since: account.created_at,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/admin/users?page=2"), "/admin/users?page=2");
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}

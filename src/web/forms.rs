@@ -1,0 +1,44 @@
+//! Field-level error messages for re-rendered forms.
+
+use crate::services::ServiceError;
+
+/// Messages keyed by form field; templates ask `errors.get("field")`.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors(Vec<(&'static str, String)>);
+
+impl FormErrors {
+    /// The message for `field`, or "" when it is fine.
+    pub fn get(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    /// Field errors out of a service error; anything else is handed back.
+    pub fn from_service(
+        err: ServiceError,
+        fallback_field: &'static str,
+    ) -> Result<FormErrors, ServiceError> {
+        match err {
+            ServiceError::Invalid(fields) => Ok(FormErrors(fields)),
+            ServiceError::Rule(rule) => Ok(FormErrors(vec![(fallback_field, rule.to_string())])),
+            ServiceError::Conflict(message) => Ok(FormErrors(vec![(fallback_field, message)])),
+            other => Err(other),
+        }
+    }
+}
+
+/// Deserialises an optional number from a form or query field where an
+/// empty or malformed value means "not given" rather than a 400.
+pub fn parse_id(raw: &str) -> Option<i64> {
+    raw.trim().parse().ok().filter(|n: &i64| *n > 0)
+}

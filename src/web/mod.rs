@@ -1,0 +1,28 @@
+//! HTTP handlers, each with its askama page struct beside it.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod browser_cookies;
+pub mod flash;
+pub mod forms;
+pub mod layout;
+pub mod system;
+
+use actix_web::HttpResponse;
+use askama::Template;
+
+use crate::error::AppError;
+
+/// Renders `page` with 200, or the 500 page if the template fails.
+pub fn render<T: Template>(page: T) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(err) => {
+            let err = AppError::Unexpected(anyhow::anyhow!("could not render a page: {err}"));
+            actix_web::ResponseError::error_response(&err)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Health, static files, and the pages for unknown routes and wrong methods.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+
+use crate::db::Db;
+use crate::error::error_page;
+
+/// 200 when the database answers, 503 when it does not.
+pub async fn healthz(db: web::Data<Db>) -> HttpResponse {
+    if db.ping().await {
+        HttpResponse::Ok().content_type("text/plain").body("ok")
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("database unavailable")
+    }
+}
+
+/// The stylesheet, embedded so one binary deploys.
+pub async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../static/app.css"))
+}
+
+pub async fn not_found() -> HttpResponse {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address.",
+    )
+}
+
+pub async fn method_not_allowed() -> HttpResponse {
+    error_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "This address does not accept that kind of request.",
+    )
+}

@@ -1,0 +1,328 @@
+//! Test harness: each test gets its own app on port 0 with a fresh database
+//! (a new SQLite file, or a new PostgreSQL database when
+//! GATEHOUSE_TEST_DATABASE_URL is set) and a cookie-keeping client that does
+//! not follow redirects.
+
+use gatehouse::config::{DatabaseUrl, Settings};
+use gatehouse::db::{self, Db};
+use gatehouse::domain::{UserId, UserStatus};
+use gatehouse::services::accounts::{self, Registration};
+use gatehouse::startup::Application;
+use rand::Rng;
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+use secrecy::SecretString;
+use sqlx::Connection;
+
+/// A password that passes the policy for any test username.
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+}
+
+/// A user created directly through the service layer.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: UserId,
+    pub username: String,
+    pub password: String,
+}
+
+fn unique_name() -> String {
+    let n: u64 = rand::thread_rng().r#gen();
+    format!("gatehouse_test_{n:016x}")
+}
+
+/// A fresh database URL for one test.
+async fn fresh_database() -> DatabaseUrl {
+    match std::env::var("GATEHOUSE_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let server = server.trim_end_matches('/');
+            let name = unique_name();
+            let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .expect("could not reach PostgreSQL for tests");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("could not create a test database");
+            DatabaseUrl::new(format!("{server}/{name}"))
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("gatehouse-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            DatabaseUrl::new(format!("sqlite://{}/{}.db", dir.display(), unique_name()))
+        }
+    }
+}
+
+pub fn test_settings(database_url: DatabaseUrl) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url,
+        data_dir: Some(std::env::temp_dir().join("gatehouse-tests")),
+        secret_key: Some(SecretString::from(
+            "test-secret-key-that-is-long-enough-0123456789",
+        )),
+        cookie_secure: false,
+        default_role: "Engineer".into(),
+        session_ttl_minutes: 60,
+        admin_username: None,
+        admin_email: None,
+        admin_password: None,
+        workers: Some(1),
+        max_db_connections: 4,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(fresh_database().await);
+    customise(&mut settings);
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        client: new_client(),
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> Html {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        Html::parse_document(&response.text().await.unwrap())
+    }
+
+    /// The CSRF token this client's cookie carries, read from the login form.
+    pub async fn csrf_token(&self) -> String {
+        let page = self.get_html("/login").await;
+        first_attr(&page, "input[name=csrf_token]", "value").expect("a csrf token")
+    }
+
+    /// POSTs a form with a valid CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &token));
+        self.post_raw(path, &body).await
+    }
+
+    /// POSTs exactly `fields`, without adding a token.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body = serde_html_form::to_string(fields).expect("form");
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn register(
+        &self,
+        username: &str,
+        email: &str,
+        full_name: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            "/register",
+            &[
+                ("username", username),
+                ("email", email),
+                ("full_name", full_name),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("login", login), ("password", password)])
+            .await
+    }
+
+    pub async fn login_as(&self, user: &TestUser) -> reqwest::Response {
+        let response = self.login(&user.username, &user.password).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "login of {}",
+            user.username
+        );
+        response
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.post_form("/logout", &[]).await
+    }
+
+    /// Creates a user with `role` and `status` through the service layer.
+    pub async fn create_user(&self, username: &str, role: &str, status: UserStatus) -> TestUser {
+        let form = Registration {
+            username: username.into(),
+            email: format!("{username}@example.com"),
+            full_name: format!("{username} Tester"),
+            password: SecretString::from(PASSWORD),
+            password_confirm: SecretString::from(PASSWORD),
+        };
+        let id = accounts::create_user(&self.db, form, role)
+            .await
+            .expect("user created");
+        if status != UserStatus::Active {
+            let mut conn = self.db.pool.acquire().await.unwrap();
+            db::users::set_status(
+                &mut conn,
+                id,
+                status,
+                None,
+                gatehouse::domain::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        }
+        TestUser {
+            id,
+            username: username.into(),
+            password: PASSWORD.into(),
+        }
+    }
+
+    pub async fn admin(&self) -> TestUser {
+        self.create_user("admin", "Admin", UserStatus::Active).await
+    }
+
+    /// A second client (another browser) against the same app.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            db: self.db.clone(),
+            client: new_client(),
+        }
+    }
+
+    pub async fn user_status(&self, id: UserId) -> UserStatus {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find(&mut conn, id)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .status
+    }
+
+    pub async fn user_role(&self, id: UserId) -> String {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find(&mut conn, id)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .role_name
+    }
+
+    pub async fn user_id(&self, username: &str) -> UserId {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find_credentials(&mut conn, username)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .id
+    }
+
+    /// Number of rows in a table: for asserting that nothing was written.
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Audit actions, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
+            .fetch_all(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn role_id(&self, name: &str) -> i64 {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::roles::find_by_name(&mut conn, name)
+            .await
+            .unwrap()
+            .expect("role exists")
+            .0
+    }
+}
+
+pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect to {location}"
+    );
+    assert_eq!(
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok()),
+        Some(location)
+    );
+}
+
+pub fn texts(page: &Html, selector: &str) -> Vec<String> {
+    let selector = Selector::parse(selector).expect("selector");
+    page.select(&selector)
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+pub fn first_attr(page: &Html, selector: &str, attr: &str) -> Option<String> {
+    let selector = Selector::parse(selector).expect("selector");
+    page.select(&selector)
+        .next()
+        .and_then(|e| e.value().attr(attr))
+        .map(str::to_owned)
+}
+
+/// The flash message on a page, if any.
+pub fn flash(page: &Html) -> Option<String> {
+    texts(page, ".flash").into_iter().next()
+}
+
+pub async fn html(response: reqwest::Response) -> Html {
+    Html::parse_document(&response.text().await.unwrap())
+}

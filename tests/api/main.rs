@@ -1,0 +1,4 @@
+//! The integration suite: one binary, one module per area.
+
+mod flows;
+mod helpers;
