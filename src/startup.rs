@@ -14,7 +14,7 @@ use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::session_store::DbSessionStore;
+use crate::auth::session_store::{DbSessionStore, SESSION_COOKIE};
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::services::accounts::{self, Registration};
@@ -126,7 +126,7 @@ fn serve(
     let ttl = Duration::minutes(settings.session_ttl_minutes.max(1));
     let mut server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(DbSessionStore::new(db.clone()), key.clone())
-            .cookie_name("gatehouse_session".into())
+            .cookie_name(SESSION_COOKIE.into())
             .cookie_secure(secure)
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)

@@ -62,6 +62,14 @@ fn token_matches(body: &[u8], expected: &str) -> bool {
     }
 }
 
+/// Whether every name and value of a urlencoded body is valid UTF-8 once
+/// percent-decoded. The form parser would otherwise turn bad bytes into U+FFFD
+/// silently, and that replacement text would be validated and stored.
+fn is_utf8_form(body: &[u8]) -> bool {
+    body.split(|b| *b == b'&' || *b == b'=')
+        .all(|part| percent_encoding::percent_decode(part).decode_utf8().is_ok())
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
@@ -76,6 +84,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             };
             if !token_matches(&body, &expected) {
                 return Err(AppError::CsrfRejected);
+            }
+            if !is_utf8_form(&body) {
+                return Err(AppError::BadRequest(
+                    "The form contained characters that are not valid text (UTF-8). Reload the page and try again.".into(),
+                ));
             }
             serde_html_form::from_bytes(&body)
                 .map(CsrfForm)
@@ -99,5 +112,15 @@ mod tests {
         assert!(!token_matches(b"a=1", "abc"));
         assert!(!token_matches(b"csrf_token=abc&csrf_token=abc", "abc"));
         assert!(!token_matches(b"csrf_token=ab", "abc"));
+    }
+
+    #[test]
+    fn only_forms_that_decode_to_utf8_are_read() {
+        assert!(is_utf8_form(b"name=Zo%C3%AB+%E5%B1%B1&x=100%&y=%zz&z=%4"));
+        assert!(is_utf8_form("name=Zoë".as_bytes()));
+        assert!(!is_utf8_form(b"name=%FF%FE&x=1"));
+        assert!(!is_utf8_form(b"name=\xFF"));
+        assert!(!is_utf8_form(b"%C3=1"));
+        assert!(!is_utf8_form(b"a=%C3"));
     }
 }

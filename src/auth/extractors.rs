@@ -13,6 +13,7 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::auth::session_store::SESSION_COOKIE;
 use crate::db::{self, Db, users::AuthUser};
 use crate::domain::{Permission, Timestamp, UserId, UserStatus};
 use crate::error::AppError;
@@ -35,14 +36,21 @@ impl Deref for CurrentUser {
 }
 
 fn login_redirect(req: &HttpRequest) -> AppError {
+    let mut to = "/login".to_owned();
     if req.method() == Method::GET {
         let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         if target != "/" {
             let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
-            return AppError::redirect(format!("/login?next={next}"));
+            to = format!("/login?next={next}");
         }
     }
-    AppError::redirect("/login")
+    // A session cookie that loads no session was ended on the server: the
+    // account was disabled or rejected (which deletes its sessions) or the
+    // session expired. Say so instead of silently showing the login form.
+    let flash = req
+        .cookie(SESSION_COOKIE)
+        .map(|_| Flash::info("Your session has ended. Please sign in again."));
+    AppError::Redirect { to, flash }
 }
 
 async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {

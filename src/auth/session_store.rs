@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 use crate::db::{self, Db};
 use crate::domain::{Timestamp, UserId};
 
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
 /// The session key actix-identity stores the user id under.
 pub const IDENTITY_KEY: &str = "actix_identity.user_id";
 

@@ -25,6 +25,9 @@ fn describe(permissions: &PermissionSet) -> String {
     }
 }
 
+/// Longest role description, in characters; longer ones are refused, not cut.
+const ROLE_DESCRIPTION_MAX_CHARS: usize = 200;
+
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -35,9 +38,15 @@ pub async fn create(
 ) -> Result<RoleId, ServiceError> {
     actor.require(Permission::RolesManage)?;
     let name = RoleName::parse(name).map_err(|e| ServiceError::field("name", e))?;
-    let description: String = description.trim().chars().take(200).collect();
+    let description = description.trim();
+    if description.chars().count() > ROLE_DESCRIPTION_MAX_CHARS {
+        return Err(ServiceError::field(
+            "description",
+            crate::domain::FieldError("Description must be at most 200 characters.".into()),
+        ));
+    }
     let mut tx = db.begin_write().await?;
-    let id = match db::roles::insert(&mut tx, name.as_str(), &description, Timestamp::now()).await {
+    let id = match db::roles::insert(&mut tx, name.as_str(), description, Timestamp::now()).await {
         Ok(id) => id,
         Err(err) if db::is_unique_violation(&err) => {
             return Err(ServiceError::field(

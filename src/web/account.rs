@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
+use validator::Validate;
 
 use super::auth::Empty;
 use super::flash::{Flash, redirect_with};
@@ -61,13 +62,16 @@ pub async fn password_form(req: HttpRequest, user: CurrentUser) -> HttpResponse 
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Validate)]
 pub struct PasswordForm {
     #[serde(default)]
+    #[validate(length(max = 1024, message = "Your current password is not correct."))]
     current_password: String,
     #[serde(default)]
+    #[validate(length(max = 128, message = "Password must be at most 128 characters."))]
     new_password: String,
     #[serde(default)]
+    #[validate(length(max = 128, message = "Password must be at most 128 characters."))]
     new_password_confirm: String,
 }
 
@@ -78,6 +82,13 @@ pub async fn change_password(
     form: CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    let errors = FormErrors::of_shape(&form);
+    if !errors.is_empty() {
+        return Ok(render(PasswordPage {
+            layout: Layout::for_user(&req, &user),
+            errors,
+        }));
+    }
     let change = PasswordChange {
         current: SecretString::from(form.current_password),
         new: SecretString::from(form.new_password),
@@ -152,11 +163,15 @@ pub async fn role_request_form(
     role_request_page(&req, &db, &user, 0, String::new(), FormErrors::default()).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Validate)]
 pub struct RoleRequestForm {
     #[serde(default)]
     role_id: String,
     #[serde(default)]
+    #[validate(length(
+        max = 2000,
+        message = "Please keep your explanation to at most 2000 characters."
+    ))]
     justification: String,
 }
 
@@ -168,6 +183,19 @@ pub async fn submit_role_request(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let role = parse_id(&form.role_id).map(RoleId);
+    let errors = FormErrors::of_shape(&form);
+    if !errors.is_empty() {
+        let justification = form.justification.chars().take(2000).collect();
+        return role_request_page(
+            &req,
+            &db,
+            &user,
+            role.map_or(0, |r| r.0),
+            justification,
+            errors,
+        )
+        .await;
+    }
     match role_requests::submit(
         &db,
         &Actor::from(&*user),

@@ -6,6 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use secrecy::SecretString;
 use serde::Deserialize;
+use validator::Validate;
 
 use super::flash::{Flash, redirect, redirect_with};
 use super::forms::FormErrors;
@@ -77,6 +78,10 @@ pub async fn login(
         next: next.clone(),
         error: error.to_owned(),
     };
+    // Longer than any real login or allowed password: refuse before hashing.
+    if form.login.chars().count() > 254 || form.password.chars().count() > 1024 {
+        return Ok(render(retry(LOGIN_FAILED)));
+    }
     if form.login.trim().is_empty() || form.password.is_empty() {
         return Ok(render(retry(
             "Enter your username or email and your password.",
@@ -158,17 +163,22 @@ pub async fn register_form(req: HttpRequest) -> RegisterPage {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Validate)]
 pub struct RegisterForm {
     #[serde(default)]
+    #[validate(length(max = 32, message = "Username must be 3 to 32 characters."))]
     username: String,
     #[serde(default)]
+    #[validate(length(max = 254, message = "Email address must be at most 254 characters."))]
     email: String,
     #[serde(default)]
+    #[validate(length(max = 100, message = "Full name must be at most 100 characters."))]
     full_name: String,
     #[serde(default)]
+    #[validate(length(max = 128, message = "Password must be at most 128 characters."))]
     password: String,
     #[serde(default)]
+    #[validate(length(max = 128, message = "Password must be at most 128 characters."))]
     password_confirm: String,
 }
 
@@ -180,10 +190,18 @@ pub async fn register(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let values = RegisterValues {
-        username: form.username.clone(),
-        email: form.email.clone(),
-        full_name: form.full_name.clone(),
+        username: form.username.chars().take(100).collect(),
+        email: form.email.chars().take(300).collect(),
+        full_name: form.full_name.chars().take(200).collect(),
     };
+    let errors = FormErrors::of_shape(&form);
+    if !errors.is_empty() {
+        return Ok(render(RegisterPage {
+            layout: Layout::anonymous(&req),
+            form: values,
+            errors,
+        }));
+    }
     let registration = Registration {
         username: form.username,
         email: form.email,

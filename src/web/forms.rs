@@ -1,10 +1,15 @@
-//! Field-level error messages for re-rendered forms.
+//! Field-level error messages for re-rendered forms. Shape checks (lengths)
+//! run at the edge with `validator`; meaning is checked by the domain types.
+
+use std::borrow::Cow;
+
+use validator::Validate;
 
 use crate::services::ServiceError;
 
 /// Messages keyed by form field; templates ask `errors.get("field")`.
 #[derive(Debug, Clone, Default)]
-pub struct FormErrors(Vec<(&'static str, String)>);
+pub struct FormErrors(Vec<(Cow<'static, str>, String)>);
 
 impl FormErrors {
     /// The message for `field`, or "" when it is fine.
@@ -20,7 +25,24 @@ impl FormErrors {
     }
 
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
+        self.0.push((Cow::Borrowed(field), message.into()));
+    }
+
+    /// The form's shape errors (empty when it passes), one message per field.
+    pub fn of_shape(form: &impl Validate) -> FormErrors {
+        let Err(errors) = form.validate() else {
+            return FormErrors::default();
+        };
+        let mut fields: Vec<(Cow<'static, str>, String)> = errors
+            .field_errors()
+            .into_iter()
+            .filter_map(|(field, errs)| {
+                let message = errs.first()?.message.clone()?;
+                Some((field, message.into_owned()))
+            })
+            .collect();
+        fields.sort();
+        FormErrors(fields)
     }
 
     /// Field errors out of a service error; anything else is handed back.
@@ -29,9 +51,19 @@ impl FormErrors {
         fallback_field: &'static str,
     ) -> Result<FormErrors, ServiceError> {
         match err {
-            ServiceError::Invalid(fields) => Ok(FormErrors(fields)),
-            ServiceError::Rule(rule) => Ok(FormErrors(vec![(fallback_field, rule.to_string())])),
-            ServiceError::Conflict(message) => Ok(FormErrors(vec![(fallback_field, message)])),
+            ServiceError::Invalid(fields) => Ok(FormErrors(
+                fields
+                    .into_iter()
+                    .map(|(f, m)| (Cow::Borrowed(f), m))
+                    .collect(),
+            )),
+            ServiceError::Rule(rule) => Ok(FormErrors(vec![(
+                Cow::Borrowed(fallback_field),
+                rule.to_string(),
+            )])),
+            ServiceError::Conflict(message) => {
+                Ok(FormErrors(vec![(Cow::Borrowed(fallback_field), message)]))
+            }
             other => Err(other),
         }
     }

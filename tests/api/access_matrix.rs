@@ -1,0 +1,719 @@
+//! The access matrix: every route in `gatehouse::routes::ROUTES` × every kind
+//! of visitor, asserting who gets through and who is turned away, and that a
+//! turned-away POST changed nothing.
+//!
+//! `EXPECTATIONS` is written out here by hand, independent of the app code:
+//! a route added to the route table without an entry here fails the suite.
+
+use gatehouse::db;
+use gatehouse::domain::{Timestamp, UserId, UserStatus};
+use gatehouse::routes::ROUTES;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+/// What a route requires of its visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// A signed-in Pending or Active user.
+    SignedIn,
+    /// A signed-in Active user.
+    Active,
+    /// An Active user whose role grants this permission.
+    Permission(&'static str),
+}
+
+use Access::{Active, Permission, Public, SignedIn};
+
+const USERS_READ: &str = "users.read";
+const USERS_APPROVE: &str = "users.approve";
+const USERS_MANAGE: &str = "users.manage";
+const ROLE_REQUESTS_REVIEW: &str = "role_requests.review";
+const ROLES_MANAGE: &str = "roles.manage";
+const AUDIT_READ: &str = "audit.read";
+
+const ALL_PERMISSIONS: &[&str] = &[
+    USERS_READ,
+    USERS_APPROVE,
+    USERS_MANAGE,
+    ROLE_REQUESTS_REVIEW,
+    ROLES_MANAGE,
+    AUDIT_READ,
+];
+
+/// Every route and what it requires, as the README and issue 2 describe them.
+const EXPECTATIONS: &[(&str, &str, Access)] = &[
+    ("get", "/healthz", Public),
+    ("get", "/static/app.css", Public),
+    ("get", "/login", Public),
+    ("post", "/login", Public),
+    ("post", "/logout", SignedIn),
+    ("get", "/register", Public),
+    ("post", "/register", Public),
+    ("get", "/pending", SignedIn),
+    ("get", "/", Active),
+    ("get", "/account/password", SignedIn),
+    ("post", "/account/password", SignedIn),
+    ("get", "/account/role-request", Active),
+    ("post", "/account/role-request", Active),
+    ("post", "/account/role-request/{id}/withdraw", Active),
+    ("get", "/admin/users", Permission(USERS_READ)),
+    ("post", "/admin/users/bulk", Permission(USERS_APPROVE)),
+    ("get", "/admin/users/{id}", Permission(USERS_READ)),
+    (
+        "post",
+        "/admin/users/{id}/approve",
+        Permission(USERS_APPROVE),
+    ),
+    (
+        "post",
+        "/admin/users/{id}/reject",
+        Permission(USERS_APPROVE),
+    ),
+    (
+        "post",
+        "/admin/users/{id}/disable",
+        Permission(USERS_MANAGE),
+    ),
+    ("post", "/admin/users/{id}/enable", Permission(USERS_MANAGE)),
+    ("post", "/admin/users/{id}/role", Permission(USERS_MANAGE)),
+    (
+        "get",
+        "/admin/role-requests",
+        Permission(ROLE_REQUESTS_REVIEW),
+    ),
+    (
+        "post",
+        "/admin/role-requests/{id}/approve",
+        Permission(ROLE_REQUESTS_REVIEW),
+    ),
+    (
+        "post",
+        "/admin/role-requests/{id}/deny",
+        Permission(ROLE_REQUESTS_REVIEW),
+    ),
+    ("get", "/admin/roles", Permission(ROLES_MANAGE)),
+    ("post", "/admin/roles", Permission(ROLES_MANAGE)),
+    ("post", "/admin/roles/{id}", Permission(ROLES_MANAGE)),
+    ("get", "/admin/audit", Permission(AUDIT_READ)),
+];
+
+/// The state of a visitor's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Anonymous,
+    Pending,
+    Rejected,
+    Disabled,
+    Active,
+}
+
+/// One row of the matrix: a kind of visitor.
+struct Identity {
+    label: &'static str,
+    username: &'static str,
+    kind: Kind,
+    role: &'static str,
+    /// What the role grants, written out here rather than read from the app.
+    permissions: &'static [&'static str],
+}
+
+/// A role created by the test, granting nothing.
+const NO_PERMISSIONS_ROLE: &str = "Nobody";
+
+/// Pending, Rejected and Disabled visitors hold the Admin role, so their
+/// status alone must keep them out. Admin comes last because its allowed
+/// POSTs change the fixture.
+const IDENTITIES: &[Identity] = &[
+    Identity {
+        label: "anonymous",
+        username: "",
+        kind: Kind::Anonymous,
+        role: "",
+        permissions: &[],
+    },
+    Identity {
+        label: "Pending",
+        username: "pending_admin",
+        kind: Kind::Pending,
+        role: "Admin",
+        permissions: ALL_PERMISSIONS,
+    },
+    Identity {
+        label: "Rejected",
+        username: "rejected_admin",
+        kind: Kind::Rejected,
+        role: "Admin",
+        permissions: ALL_PERMISSIONS,
+    },
+    Identity {
+        label: "Disabled",
+        username: "disabled_admin",
+        kind: Kind::Disabled,
+        role: "Admin",
+        permissions: ALL_PERMISSIONS,
+    },
+    Identity {
+        label: "Active without permissions",
+        username: "no_permissions",
+        kind: Kind::Active,
+        role: NO_PERMISSIONS_ROLE,
+        permissions: &[],
+    },
+    Identity {
+        label: "Engineer",
+        username: "engineer",
+        kind: Kind::Active,
+        role: "Engineer",
+        permissions: &[],
+    },
+    Identity {
+        label: "Automation Manager",
+        username: "automation_manager",
+        kind: Kind::Active,
+        role: "Automation Manager",
+        permissions: &[],
+    },
+    Identity {
+        label: "PM",
+        username: "pm_user",
+        kind: Kind::Active,
+        role: "PM",
+        permissions: &[USERS_READ],
+    },
+    Identity {
+        label: "Admin",
+        username: "admin",
+        kind: Kind::Active,
+        role: "Admin",
+        permissions: ALL_PERMISSIONS,
+    },
+];
+
+/// What must happen when `who` asks for a route requiring `access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Allowed,
+    /// 303 to /login (GET may carry `?next=`).
+    ToLogin,
+    /// 303 to /pending.
+    ToPending,
+    /// 403.
+    Forbidden,
+    /// 303 to /login, and every session of the user is gone.
+    SignedOut,
+}
+
+fn expected(access: Access, who: &Identity) -> Outcome {
+    match (access, who.kind) {
+        (Public, _) => Outcome::Allowed,
+        (_, Kind::Anonymous) => Outcome::ToLogin,
+        (_, Kind::Rejected | Kind::Disabled) => Outcome::SignedOut,
+        (SignedIn, _) => Outcome::Allowed,
+        (_, Kind::Pending) => Outcome::ToPending,
+        (Active, Kind::Active) => Outcome::Allowed,
+        (Permission(p), Kind::Active) if who.permissions.contains(&p) => Outcome::Allowed,
+        (Permission(_), Kind::Active) => Outcome::Forbidden,
+    }
+}
+
+fn access_of(method: &str, path: &str) -> Option<Access> {
+    EXPECTATIONS
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, access)| *access)
+}
+
+/// The app with one user per identity and the things `{id}` routes act on.
+struct Fixture {
+    app: TestApp,
+    /// A Pending user the /admin/users/{id} routes act on.
+    target: UserId,
+    /// An open role request of another user.
+    request: i64,
+    /// A role nobody holds, for /admin/roles/{id} and for role requests.
+    role: i64,
+    pm_role: i64,
+}
+
+async fn fixture() -> Fixture {
+    let app = spawn_app().await;
+    let (nobody, role) = {
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let nobody = db::roles::insert(&mut conn, NO_PERMISSIONS_ROLE, "", Timestamp::now())
+            .await
+            .unwrap();
+        let target_role = db::roles::insert(&mut conn, "Matrix target", "", Timestamp::now())
+            .await
+            .unwrap();
+        (nobody, target_role.0)
+    };
+    assert!(nobody.0 > 0);
+    for who in IDENTITIES.iter().filter(|w| w.kind != Kind::Anonymous) {
+        let status = match who.kind {
+            Kind::Pending | Kind::Rejected => UserStatus::Pending,
+            _ => UserStatus::Active,
+        };
+        app.create_user(who.username, who.role, status).await;
+    }
+    let target = app
+        .create_user("target", "Engineer", UserStatus::Pending)
+        .await
+        .id;
+    let requester = app
+        .create_user("requester", "Engineer", UserStatus::Active)
+        .await;
+    let pm_role = app.role_id("PM").await;
+    let browser = app.another_browser();
+    browser.login_as(&requester).await;
+    let response = browser
+        .post_form(
+            "/account/role-request",
+            &[
+                ("role_id", &pm_role.to_string()),
+                (
+                    "justification",
+                    "I plan the roadmap and need the user list.",
+                ),
+            ],
+        )
+        .await;
+    assert_redirect_to(&response, "/");
+    let request: i64 = sqlx::query_scalar("SELECT id FROM role_requests WHERE user_id = $1")
+        .bind(requester.id.0)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    Fixture {
+        app,
+        target,
+        request,
+        role,
+        pm_role,
+    }
+}
+
+impl Fixture {
+    /// The route's path with `{id}` replaced by a real id.
+    fn concrete(&self, path: &str) -> String {
+        let id = if path.starts_with("/admin/users/") {
+            self.target.to_string()
+        } else if path.starts_with("/admin/roles/") {
+            self.role.to_string()
+        } else {
+            self.request.to_string()
+        };
+        path.replace("{id}", &id)
+    }
+
+    /// Plausible fields for a POST route (never ones that would sign the
+    /// visitor in as somebody else or change their password).
+    fn fields(&self, path: &str) -> Vec<(&'static str, String)> {
+        let s = |k: &'static str, v: &str| (k, v.to_owned());
+        match path {
+            "/login" => vec![
+                s("login", "nobody-by-this-name"),
+                s("password", "not-the-right-password"),
+            ],
+            "/register" => vec![
+                s("username", "matrix_newcomer"),
+                s("email", "matrix_newcomer@example.com"),
+                s("full_name", "Matrix Newcomer"),
+                s("password", PASSWORD),
+                s("password_confirm", "a-different-long-password"),
+            ],
+            "/account/password" => vec![
+                s("current_password", "not-the-current-password"),
+                s("new_password", "a-brand-new-long-password"),
+                s("new_password_confirm", "a-brand-new-long-password"),
+            ],
+            "/account/role-request" => vec![
+                s("role_id", &self.role.to_string()),
+                s("justification", "I need to see the user list for planning."),
+            ],
+            "/admin/users/bulk" => vec![s("action", "approve"), s("ids", &self.target.to_string())],
+            "/admin/users/{id}/reject" => vec![s("reason", "Not a member of staff.")],
+            "/admin/users/{id}/disable" => vec![s("reason", "Left the company.")],
+            "/admin/users/{id}/role" => vec![s("role_id", &self.pm_role.to_string())],
+            "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
+                vec![s("note", "Checked with the team lead.")]
+            }
+            "/admin/roles" => vec![
+                s("name", "Help desk"),
+                s("description", "Approves new accounts."),
+                s("permissions", USERS_READ),
+                s("permissions", USERS_APPROVE),
+            ],
+            "/admin/roles/{id}" => vec![s("permissions", USERS_READ), s("permissions", AUDIT_READ)],
+            _ => vec![],
+        }
+    }
+
+    /// Everything a denied request must leave alone.
+    async fn snapshot(&self) -> Vec<String> {
+        let pool = &self.app.db.pool;
+        let mut state = Vec::new();
+        for table in [
+            "users",
+            "role_requests",
+            "roles",
+            "role_permissions",
+            "audit_log",
+        ] {
+            state.push(format!("{table}: {} rows", self.app.count(table).await));
+        }
+        let users: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, status, role_id FROM users ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        state.extend(
+            users
+                .into_iter()
+                .map(|(id, status, role)| format!("user {id}: {status}, role {role}")),
+        );
+        let requests: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, status, role_id FROM role_requests ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        state.extend(
+            requests
+                .into_iter()
+                .map(|(id, status, role)| format!("request {id}: {status}, role {role}")),
+        );
+        let grants: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT role_id, permission FROM role_permissions ORDER BY role_id, permission",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        state.extend(
+            grants
+                .into_iter()
+                .map(|(role, permission)| format!("role {role} grants {permission}")),
+        );
+        state
+    }
+
+    async fn open_request_of(&self, id: UserId) -> Option<i64> {
+        sqlx::query_scalar("SELECT id FROM role_requests WHERE user_id = $1 AND status = 'open'")
+            .bind(id.0)
+            .fetch_optional(&self.app.db.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn sessions_of(&self, id: UserId) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+            .bind(id.0)
+            .fetch_one(&self.app.db.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn set_status(&self, id: UserId, status: UserStatus) {
+        let mut conn = self.app.db.pool.acquire().await.unwrap();
+        db::users::set_status(&mut conn, id, status, None, Timestamp::now())
+            .await
+            .unwrap();
+    }
+
+    /// A browser signed in as `who` (none for anonymous). Rejected and
+    /// Disabled users cannot sign in, so they sign in while Pending or Active
+    /// and have their status changed in the database afterwards.
+    async fn browser_for(&self, who: &Identity) -> TestApp {
+        let browser = self.app.another_browser();
+        if who.kind == Kind::Anonymous {
+            return browser;
+        }
+        let id = self.app.user_id(who.username).await;
+        let user = TestUser {
+            id,
+            username: who.username.into(),
+            password: PASSWORD.into(),
+        };
+        match who.kind {
+            Kind::Rejected => {
+                self.clear_sessions(id).await;
+                self.set_status(id, UserStatus::Pending).await;
+                browser.login_as(&user).await;
+                self.set_status(id, UserStatus::Rejected).await;
+            }
+            Kind::Disabled => {
+                self.clear_sessions(id).await;
+                self.set_status(id, UserStatus::Active).await;
+                browser.login_as(&user).await;
+                self.set_status(id, UserStatus::Disabled).await;
+            }
+            _ => {
+                browser.login_as(&user).await;
+            }
+        }
+        browser
+    }
+
+    /// Leftover sessions from an earlier row, so "signed out" can be checked.
+    async fn clear_sessions(&self, id: UserId) {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&self.app.db.pool)
+            .await
+            .unwrap();
+    }
+}
+
+/// Where a response redirects, if it does.
+fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Checks one response against its expected outcome; returns what was wrong.
+fn judge(
+    method: &str,
+    route: &str,
+    path: &str,
+    who: &Identity,
+    outcome: Outcome,
+    status: StatusCode,
+    location: Option<&str>,
+) -> Option<String> {
+    let redirect = |to: &str| status == StatusCode::SEE_OTHER && location == Some(to);
+    let ok = match outcome {
+        Outcome::ToLogin if method == "get" && path != "/" => {
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            redirect(&format!("/login?next={next}")) || redirect("/login")
+        }
+        Outcome::ToLogin | Outcome::SignedOut => redirect("/login"),
+        Outcome::ToPending => redirect("/pending"),
+        Outcome::Forbidden => status == StatusCode::FORBIDDEN,
+        Outcome::Allowed if method == "get" => {
+            if route == "/pending" && who.kind == Kind::Active {
+                redirect("/")
+            } else {
+                status == StatusCode::OK
+            }
+        }
+        Outcome::Allowed if route == "/logout" => redirect("/login"),
+        Outcome::Allowed => {
+            let gate = status == StatusCode::SEE_OTHER
+                && location.is_some_and(|l| l.starts_with("/login") || l == "/pending");
+            !gate && status != StatusCode::FORBIDDEN && !status.is_server_error()
+        }
+    };
+    (!ok).then(|| {
+        format!(
+            "{} {path} as {}: expected {outcome:?}, got {status} (location {location:?})",
+            method.to_uppercase(),
+            who.label
+        )
+    })
+}
+
+/// Runs every route with `method` for every identity; returns the failures.
+async fn run_matrix(fixture: &Fixture, method: &str) -> Vec<String> {
+    let routes: Vec<(&str, Access)> = ROUTES
+        .iter()
+        .filter(|(m, _)| *m == method)
+        .filter_map(|&(m, route)| access_of(m, route).map(|access| (route, access)))
+        .collect();
+    let mut failures: Vec<String> = ROUTES
+        .iter()
+        .filter(|&&(m, route)| m == method && access_of(m, route).is_none())
+        .map(|(_, route)| format!("{method} {route} is missing from EXPECTATIONS"))
+        .collect();
+    for who in IDENTITIES {
+        // Rejected and Disabled visitors lose their session on every gated
+        // route, so they sign in afresh for each route instead.
+        let fresh_each_time = matches!(who.kind, Kind::Rejected | Kind::Disabled);
+        let mut browser = if fresh_each_time {
+            fixture.app.another_browser()
+        } else {
+            fixture.browser_for(who).await
+        };
+        for &(route, access) in &routes {
+            if fresh_each_time {
+                browser = fixture.browser_for(who).await;
+            }
+            let outcome = expected(access, who);
+            let user = match who.kind {
+                Kind::Anonymous => None,
+                _ => Some(fixture.app.user_id(who.username).await),
+            };
+            let path = match user {
+                // Withdraw the visitor's own open request when they have one
+                // (submitted by the route before), else someone else's.
+                Some(id) if route == "/account/role-request/{id}/withdraw" => {
+                    match fixture.open_request_of(id).await {
+                        Some(own) => route.replace("{id}", &own.to_string()),
+                        None => fixture.concrete(route),
+                    }
+                }
+                _ => fixture.concrete(route),
+            };
+            if outcome == Outcome::SignedOut {
+                assert!(
+                    fixture.sessions_of(user.unwrap()).await > 0,
+                    "{} has no session to lose",
+                    who.label
+                );
+            }
+
+            let token = if method == "post" {
+                Some(browser.csrf_token().await)
+            } else {
+                None
+            };
+            let before = fixture.snapshot().await;
+            let audit_before = fixture.app.count("audit_log").await;
+            let response = match token {
+                Some(token) => {
+                    let mut fields = fixture.fields(route);
+                    fields.push(("csrf_token", token));
+                    let fields: Vec<(&str, &str)> =
+                        fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    browser.post_raw(&path, &fields).await
+                }
+                None => browser.get(&path).await,
+            };
+            let status = response.status();
+            let to = location(&response);
+
+            if let Some(failure) = judge(method, route, &path, who, outcome, status, to.as_deref())
+            {
+                failures.push(failure);
+            }
+            if outcome != Outcome::Allowed {
+                let after = fixture.snapshot().await;
+                if after != before {
+                    let gone: Vec<&String> = before.iter().filter(|l| !after.contains(l)).collect();
+                    let new: Vec<&String> = after.iter().filter(|l| !before.contains(l)).collect();
+                    failures.push(format!(
+                        "{} {path} as {} was refused but changed the database: before {gone:?}, after {new:?}",
+                        method.to_uppercase(),
+                        who.label
+                    ));
+                }
+            }
+            if outcome == Outcome::SignedOut && fixture.sessions_of(user.unwrap()).await != 0 {
+                failures.push(format!(
+                    "{} {path} as {}: the session was not ended",
+                    method.to_uppercase(),
+                    who.label
+                ));
+            }
+            if route == "/logout" && outcome == Outcome::Allowed {
+                if fixture.app.count("audit_log").await != audit_before + 1 {
+                    failures.push(format!("POST /logout as {} was not audited", who.label));
+                }
+                browser = fixture.browser_for(who).await;
+            }
+        }
+    }
+    failures
+}
+
+fn assert_no_failures(failures: Vec<String>) {
+    assert!(
+        failures.is_empty(),
+        "{} access-matrix failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_route_in_the_route_table_has_an_expectation_and_every_expectation_a_route() {
+    let missing: Vec<String> = ROUTES
+        .iter()
+        .filter(|(m, p)| access_of(m, p).is_none())
+        .map(|(m, p)| format!("{} {p}", m.to_uppercase()))
+        .collect();
+    let stale: Vec<String> = EXPECTATIONS
+        .iter()
+        .filter(|(m, p, _)| !ROUTES.contains(&(*m, *p)))
+        .map(|(m, p, _)| format!("{} {p}", m.to_uppercase()))
+        .collect();
+
+    assert!(
+        missing.is_empty(),
+        "routes in gatehouse::routes::ROUTES without an entry in EXPECTATIONS: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "entries in EXPECTATIONS that are not in gatehouse::routes::ROUTES: {stale:?}"
+    );
+    assert_eq!(
+        EXPECTATIONS.len(),
+        ROUTES.len(),
+        "EXPECTATIONS or ROUTES lists a route twice"
+    );
+}
+
+#[tokio::test]
+async fn every_get_route_lets_in_exactly_the_visitors_it_should() {
+    let fixture = fixture().await;
+
+    let failures = run_matrix(&fixture, "get").await;
+
+    assert_no_failures(failures);
+}
+
+#[tokio::test]
+async fn every_post_route_lets_in_exactly_the_visitors_it_should_and_a_refused_post_changes_nothing()
+ {
+    let fixture = fixture().await;
+
+    let failures = run_matrix(&fixture, "post").await;
+
+    assert_no_failures(failures);
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_a_known_route_gets_405_and_an_unknown_route_gets_a_404_page() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.login_as(&admin).await;
+    let users_before = app.count("users").await;
+
+    for (method, path) in [
+        (reqwest::Method::GET, "/logout"),
+        (reqwest::Method::DELETE, "/login"),
+        (reqwest::Method::PUT, "/admin/users/1"),
+        (reqwest::Method::POST, "/admin/audit"),
+        (reqwest::Method::PATCH, "/admin/roles"),
+        (reqwest::Method::GET, "/admin/users/bulk"),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+    }
+    for path in ["/nope", "/admin/nothing-here", "/account/role-request/1"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "GET {path}");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        let page = html(response).await;
+        assert_eq!(texts(&page, "h1"), ["Page not found"], "GET {path}");
+    }
+    assert_eq!(app.count("users").await, users_before);
+}
