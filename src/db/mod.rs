@@ -8,6 +8,7 @@ pub mod role_requests;
 pub mod roles;
 pub mod seed;
 pub mod sessions;
+mod user_search;
 pub mod users;
 
 use std::str::FromStr;

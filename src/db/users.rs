@@ -1,5 +1,7 @@
 //! Users: accounts, their status, role and activity counters.
 
+pub use super::user_search::{UserFilter, UserSort, list};
+
 use anyhow::Context;
 use sqlx::FromRow;
 
@@ -26,7 +28,7 @@ pub struct User {
 }
 
 #[derive(FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: i64,
     username: String,
     email: String,
@@ -67,7 +69,7 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
+pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
      u.last_login_at, u.login_count, u.last_active_at";
 
@@ -322,131 +324,6 @@ pub async fn count_by_status(conn: &mut Conn) -> anyhow::Result<Vec<(UserStatus,
             (*status, n.max(0) as u64)
         })
         .collect())
-}
-
-/// How the admin list is narrowed and ordered.
-#[derive(Debug, Clone, Default)]
-pub struct UserFilter {
-    /// Lower-cased text to find in username, email or full name.
-    pub search: Option<String>,
-    pub status: Option<UserStatus>,
-    pub role: Option<RoleId>,
-    pub sort: UserSort,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum UserSort {
-    #[default]
-    Newest,
-    Oldest,
-    Name,
-}
-
-impl UserSort {
-    pub fn parse(s: &str) -> Option<UserSort> {
-        match s {
-            "newest" => Some(UserSort::Newest),
-            "oldest" => Some(UserSort::Oldest),
-            "name" => Some(UserSort::Name),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserSort::Newest => "newest",
-            UserSort::Oldest => "oldest",
-            UserSort::Name => "name",
-        }
-    }
-
-    fn order_by(self) -> &'static str {
-        match self {
-            UserSort::Newest => "u.created_at DESC, u.id DESC",
-            UserSort::Oldest => "u.created_at ASC, u.id ASC",
-            UserSort::Name => "u.full_name_key ASC, u.id ASC",
-        }
-    }
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-fn where_clause(filter: &UserFilter) -> (String, Vec<Bind>) {
-    let mut clauses = Vec::new();
-    let mut binds = Vec::new();
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        binds.push(Bind::Text(super::like_contains(search)));
-        let n = binds.len();
-        clauses.push(format!(
-            "(u.username_key LIKE ${n} ESCAPE '\\' OR u.email_key LIKE ${n} ESCAPE '\\' \
-             OR u.full_name_key LIKE ${n} ESCAPE '\\')"
-        ));
-    }
-    if let Some(status) = filter.status {
-        binds.push(Bind::Text(status.as_str().to_owned()));
-        clauses.push(format!("u.status = ${}", binds.len()));
-    }
-    if let Some(role) = filter.role {
-        binds.push(Bind::Int(role.0));
-        clauses.push(format!("u.role_id = ${}", binds.len()));
-    }
-    if clauses.is_empty() {
-        (String::new(), binds)
-    } else {
-        (format!(" WHERE {}", clauses.join(" AND ")), binds)
-    }
-}
-
-/// One page of users matching `filter`, plus the total number of matches.
-pub async fn list(
-    conn: &mut Conn,
-    filter: &UserFilter,
-    limit: u64,
-    offset: u64,
-) -> anyhow::Result<(Vec<User>, u64)> {
-    let (where_sql, binds) = where_clause(filter);
-    let count_sql = format!("SELECT COUNT(*) FROM users u{where_sql}");
-    let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
-    for bind in &binds {
-        count_query = match bind {
-            Bind::Text(s) => count_query.bind(s.clone()),
-            Bind::Int(i) => count_query.bind(*i),
-        };
-    }
-    let total = count_query
-        .fetch_one(&mut *conn)
-        .await
-        .context("could not count users")?;
-
-    let n = binds.len();
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id{where_sql} \
-         ORDER BY {} LIMIT ${} OFFSET ${}",
-        filter.sort.order_by(),
-        n + 1,
-        n + 2
-    );
-    let mut query = sqlx::query_as::<_, UserRow>(&sql);
-    for bind in binds {
-        query = match bind {
-            Bind::Text(s) => query.bind(s),
-            Bind::Int(i) => query.bind(i),
-        };
-    }
-    let rows = query
-        .bind(limit as i64)
-        .bind(offset as i64)
-        .fetch_all(conn)
-        .await
-        .context("could not list users")?;
-    let users = rows
-        .into_iter()
-        .map(User::try_from)
-        .collect::<anyhow::Result<_>>()?;
-    Ok((users, total.max(0) as u64))
 }
 
 /// Whether any active user can manage users (the first-admin hint at start).

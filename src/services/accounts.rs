@@ -3,7 +3,7 @@
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{FieldErrors, RequestMeta, ServiceError};
+use super::{FieldErrors, RequestMeta, ServiceError, audit_entry, user_target};
 use crate::auth::password;
 use crate::db::audit::{AuditTarget, NewAuditEntry};
 use crate::db::{self, Db};
@@ -59,15 +59,6 @@ fn validate(form: &Registration) -> Result<ValidAccount, ServiceError> {
     }
 }
 
-fn user_target(id: UserId, username: &str) -> AuditTarget {
-    AuditTarget {
-        kind: "user",
-        id: id.0,
-        label: username.to_owned(),
-        user_id: Some(id),
-    }
-}
-
 /// Inserts a validated account and its audit row inside `tx`.
 async fn insert_account(
     tx: &mut db::Tx,
@@ -118,15 +109,13 @@ async fn insert_account(
     db::audit::append(
         tx,
         &NewAuditEntry {
-            at: now,
-            actor,
-            action,
-            target: Some(user_target(id, account.username.as_str())),
-            before: None,
             after: Some(status.as_str().to_owned()),
-            reason: None,
-            ip: meta.ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
+            ..audit_entry(
+                action,
+                actor,
+                Some(user_target(id, account.username.as_str())),
+                meta,
+            )
         },
     )
     .await?;
@@ -282,15 +271,8 @@ pub async fn login(
     db::audit::append(
         &mut tx,
         &NewAuditEntry {
-            at: now,
-            actor,
-            action,
-            target: Some(target),
-            before: None,
-            after: None,
             reason,
-            ip: meta.ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
+            ..audit_entry(action, actor, Some(target), meta)
         },
     )
     .await?;
@@ -308,17 +290,12 @@ pub async fn record_logout(
     let mut tx = db.begin_write().await?;
     db::audit::append(
         &mut tx,
-        &NewAuditEntry {
-            at: Timestamp::now(),
-            actor: Some((user, username)),
-            action: AuditAction::Logout,
-            target: Some(user_target(user, username)),
-            before: None,
-            after: None,
-            reason: None,
-            ip: meta.ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-        },
+        &audit_entry(
+            AuditAction::Logout,
+            Some((user, username)),
+            Some(user_target(user, username)),
+            meta,
+        ),
     )
     .await?;
     tx.commit().await.context("could not commit the logout")?;
@@ -373,17 +350,12 @@ pub async fn change_password(
     db::users::set_password_hash(&mut tx, user, &hash, now).await?;
     db::audit::append(
         &mut tx,
-        &NewAuditEntry {
-            at: now,
-            actor: Some((user, account.username.as_str())),
-            action: AuditAction::PasswordChanged,
-            target: Some(user_target(user, &account.username)),
-            before: None,
-            after: None,
-            reason: None,
-            ip: meta.ip.as_deref(),
-            user_agent: meta.user_agent.as_deref(),
-        },
+        &audit_entry(
+            AuditAction::PasswordChanged,
+            Some((user, account.username.as_str())),
+            Some(user_target(user, &account.username)),
+            meta,
+        ),
     )
     .await?;
     tx.commit()

@@ -101,38 +101,27 @@ async fn decide(
     })
 }
 
-pub async fn approve(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::RoleRequestsReview>,
-    path: web::Path<i64>,
-    form: CsrfForm<DecisionForm>,
-) -> Result<HttpResponse, AppError> {
-    decide(
-        req,
-        db,
-        user,
-        path.into_inner(),
-        form.into_inner().note,
-        RoleRequestDecision::Approve,
-    )
-    .await
+macro_rules! decision_handler {
+    ($name:ident, $decision:expr) => {
+        pub async fn $name(
+            req: HttpRequest,
+            db: web::Data<Db>,
+            user: Require<perm::RoleRequestsReview>,
+            path: web::Path<i64>,
+            form: CsrfForm<DecisionForm>,
+        ) -> Result<HttpResponse, AppError> {
+            decide(
+                req,
+                db,
+                user,
+                path.into_inner(),
+                form.into_inner().note,
+                $decision,
+            )
+            .await
+        }
+    };
 }
 
-pub async fn deny(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::RoleRequestsReview>,
-    path: web::Path<i64>,
-    form: CsrfForm<DecisionForm>,
-) -> Result<HttpResponse, AppError> {
-    decide(
-        req,
-        db,
-        user,
-        path.into_inner(),
-        form.into_inner().note,
-        RoleRequestDecision::Deny,
-    )
-    .await
-}
+decision_handler!(approve, RoleRequestDecision::Approve);
+decision_handler!(deny, RoleRequestDecision::Deny);
