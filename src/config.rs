@@ -11,6 +11,7 @@ use serde::Deserialize;
 /// Everything Gatehouse needs to start. Secrets are `SecretString`, and the
 /// database URL hides its password when printed, so `Debug` is safe to log.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (tests use this).
     pub bind: String,
@@ -36,16 +37,30 @@ pub struct Settings {
     pub max_db_connections: u32,
 }
 
+impl Default for Settings {
+    /// The built-in defaults (what `load` starts from).
+    fn default() -> Settings {
+        Settings {
+            bind: "127.0.0.1:8080".into(),
+            database_url: DatabaseUrl::new("sqlite://data/gatehouse.db"),
+            data_dir: None,
+            secret_key: None,
+            cookie_secure: false,
+            default_role: "Engineer".into(),
+            session_ttl_minutes: 12 * 60,
+            admin_username: None,
+            admin_email: None,
+            admin_password: None,
+            workers: None,
+            max_db_connections: 8,
+        }
+    }
+}
+
 impl Settings {
     /// Loads settings from defaults, the optional TOML `file`, and the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
-        let mut builder = config::Config::builder()
-            .set_default("bind", "127.0.0.1:8080")?
-            .set_default("database_url", "sqlite://data/gatehouse.db")?
-            .set_default("cookie_secure", false)?
-            .set_default("default_role", "Engineer")?
-            .set_default("session_ttl_minutes", 12 * 60)?
-            .set_default("max_db_connections", 8)?;
+        let mut builder = config::Config::builder();
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
@@ -82,6 +97,12 @@ impl Settings {
 #[derive(Clone, Deserialize)]
 #[serde(transparent)]
 pub struct DatabaseUrl(String);
+
+impl Default for DatabaseUrl {
+    fn default() -> DatabaseUrl {
+        DatabaseUrl::new("sqlite://data/gatehouse.db")
+    }
+}
 
 impl DatabaseUrl {
     pub fn new(url: impl Into<String>) -> DatabaseUrl {
@@ -133,6 +154,13 @@ mod tests {
         let url = DatabaseUrl::new("postgres://gate:hunter2@db.example:5432/gatehouse");
         assert!(!format!("{url:?}").contains("hunter2"));
         assert!(format!("{url}").contains("db.example"));
+    }
+
+    #[test]
+    fn settings_come_from_defaults_then_the_environment() {
+        let settings = Settings::load(None).unwrap();
+        assert_eq!(settings.default_role, "Engineer");
+        assert!(settings.database_url.is_sqlite());
     }
 
     #[test]

@@ -67,14 +67,9 @@ pub fn test_settings(database_url: DatabaseUrl) -> Settings {
         secret_key: Some(SecretString::from(
             "test-secret-key-that-is-long-enough-0123456789",
         )),
-        cookie_secure: false,
-        default_role: "Engineer".into(),
-        session_ttl_minutes: 60,
-        admin_username: None,
-        admin_email: None,
-        admin_password: None,
         workers: Some(1),
         max_db_connections: 4,
+        ..Settings::default()
     }
 }
 
