@@ -25,8 +25,18 @@ pub struct Settings {
     pub cookie_secure: bool,
     /// Role given to self-registered accounts.
     pub default_role: String,
-    /// Lifetime of a signed-in session, in minutes.
-    pub session_ttl_minutes: i64,
+    /// A signed-in session ends after this many minutes without a request.
+    pub session_idle_minutes: i64,
+    /// A signed-in session ends this many minutes after sign-in, however busy.
+    /// `session_ttl_minutes` (the earlier name) is still accepted.
+    #[serde(alias = "session_ttl_minutes")]
+    pub session_lifetime_minutes: i64,
+    /// Refused requests (bad CSRF token, cross-site origin, 403) recorded in
+    /// the audit log per client address per minute; further ones only reach
+    /// the log file, so a flood cannot fill the database.
+    pub audit_refusals_per_ip_per_minute: u32,
+    /// The same cap over all addresses together.
+    pub audit_refusals_per_minute: u32,
     /// Unattended installs: create this admin at start when no admin exists.
     pub admin_username: Option<String>,
     pub admin_email: Option<String>,
@@ -35,6 +45,28 @@ pub struct Settings {
     pub workers: Option<usize>,
     /// Largest number of pooled database connections.
     pub max_db_connections: u32,
+    /// argon2id memory cost in KiB (OWASP minimum 19456).
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations (OWASP minimum 2).
+    pub argon2_iterations: u32,
+    /// argon2id lanes (OWASP minimum 1).
+    pub argon2_parallelism: u32,
+    /// Test suites only: accept argon2 parameters below the OWASP minimum.
+    pub argon2_allow_weak: bool,
+    /// Password hashes computed at once; 0 means one per core.
+    pub password_hash_concurrency: usize,
+    /// Also require upper, lower, digit and symbol in new passwords.
+    pub password_require_classes: bool,
+    /// Failed sign-ins within `lockout_window_minutes` before an account waits.
+    pub lockout_threshold: u32,
+    pub lockout_window_minutes: i64,
+    /// The first wait; each further failure doubles it up to the maximum.
+    pub lockout_base_delay_minutes: i64,
+    pub lockout_max_delay_minutes: i64,
+    /// Sign-in and registration POSTs per client address per minute (per instance).
+    pub login_ip_limit_per_minute: u32,
+    /// Comma-separated proxy addresses whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: String,
 }
 
 impl Default for Settings {
@@ -47,12 +79,27 @@ impl Default for Settings {
             secret_key: None,
             cookie_secure: false,
             default_role: "Engineer".into(),
-            session_ttl_minutes: 12 * 60,
+            session_idle_minutes: 30,
+            session_lifetime_minutes: 12 * 60,
+            audit_refusals_per_ip_per_minute: 10,
+            audit_refusals_per_minute: 120,
             admin_username: None,
             admin_email: None,
             admin_password: None,
             workers: None,
             max_db_connections: 8,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            argon2_allow_weak: false,
+            password_hash_concurrency: 0,
+            password_require_classes: false,
+            lockout_threshold: 5,
+            lockout_window_minutes: 15,
+            lockout_base_delay_minutes: 1,
+            lockout_max_delay_minutes: 15,
+            login_ip_limit_per_minute: 20,
+            trusted_proxies: String::new(),
         }
     }
 }

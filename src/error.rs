@@ -22,6 +22,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// Over the sign-in rate limit: 429 with `Retry-After`.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     /// Not a failure: an extractor sends the browser elsewhere (sign in first,
     /// or the pending page), optionally with a message for the next page.
     #[error("redirect to {to}")]
@@ -72,6 +75,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Redirect { .. } => StatusCode::SEE_OTHER,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -108,12 +112,36 @@ impl ResponseError for AppError {
                 "Too much data",
                 "The form sent more data than Gatehouse accepts (64 KiB).",
             ),
+            AppError::TooManyRequests { .. } => (
+                "Too many attempts",
+                "Too many sign-in or registration attempts came from your address. Wait a minute and try again.",
+            ),
             _ => (
                 "Something went wrong",
                 "Gatehouse could not complete this request. Nothing was changed; please try again.",
             ),
         };
-        error_page(status, title, message)
+        let mut response = error_page(status, title, message);
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        // The security middleware records these refusals in the audit log.
+        match self {
+            AppError::Forbidden => {
+                response
+                    .extensions_mut()
+                    .insert(crate::web::security::Refusal::AccessDenied);
+            }
+            AppError::CsrfRejected => {
+                response
+                    .extensions_mut()
+                    .insert(crate::web::security::Refusal::Csrf);
+            }
+            _ => {}
+        }
+        response
     }
 }
 

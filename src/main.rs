@@ -1,4 +1,5 @@
-//! The `gatehouse` command: serve (default), migrate, user create, demo seed.
+//! The `gatehouse` command: serve (default), migrate, user create, user
+//! import, demo seed, audit verify.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -9,6 +10,8 @@ use gatehouse::config::Settings;
 use gatehouse::db::Db;
 use gatehouse::services::ServiceError;
 use gatehouse::services::accounts::{self, Registration};
+use gatehouse::services::auth_settings::AuthSettings;
+use gatehouse::services::import;
 use gatehouse::startup::Application;
 use secrecy::SecretString;
 
@@ -42,6 +45,18 @@ enum Command {
         #[command(subcommand)]
         command: DemoCommand,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain and report the first broken link
+    /// (exit code 1) or how many rows verified.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -59,6 +74,15 @@ enum UserCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Import users from a CSV file with the columns
+    /// username,email,full_name,role,status,password_hash (hashes from
+    /// Werkzeug, bcrypt, Django or argon2). All rows or none are imported.
+    Import {
+        file: PathBuf,
+        /// Check every row and report, without importing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -105,7 +129,8 @@ async fn main() -> anyhow::Result<()> {
                 password: SecretString::from(password.clone()),
                 password_confirm: SecretString::from(password),
             };
-            match accounts::create_user(&db, form, &role).await {
+            let auth = AuthSettings::from_settings(&settings)?;
+            match accounts::create_user(&db, &auth, form, &role).await {
                 Ok(id) => println!("Created user {id} with the role {role}."),
                 Err(ServiceError::Invalid(fields)) => {
                     for (field, message) in fields {
@@ -115,6 +140,20 @@ async fn main() -> anyhow::Result<()> {
                 }
                 Err(err) => return Err(anyhow::anyhow!("{err:?}")),
             }
+        }
+        Command::User {
+            command: UserCommand::Import { file, dry_run },
+        } => {
+            let db = connect(&settings).await?;
+            let code = import_users(&db, &file, dry_run).await?;
+            std::process::exit(code);
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = connect(&settings).await?;
+            let code = verify_audit(&db).await?;
+            std::process::exit(code);
         }
         Command::Demo {
             command: DemoCommand::Seed { users },
@@ -132,6 +171,86 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Runs the import and prints its report; returns the exit code (2 when a
+/// row was refused).
+async fn import_users(db: &Db, file: &std::path::Path, dry_run: bool) -> anyhow::Result<i32> {
+    let input =
+        std::fs::File::open(file).with_context(|| format!("could not open {}", file.display()))?;
+    let progress = |stage: &str, n: usize| eprintln!("… {n} rows {stage}");
+    let report =
+        match import::import_users(db, std::io::BufReader::new(input), dry_run, progress).await {
+            Ok(report) => report,
+            Err(ServiceError::Conflict(message)) => {
+                eprintln!("{message}");
+                return Ok(2);
+            }
+            Err(err) => return Err(anyhow::anyhow!("{err:?}")),
+        };
+    for refusal in &report.refused {
+        println!(
+            "line {} ({}): refused: {}",
+            refusal.line,
+            refusal.username,
+            refusal.reasons.join("; ")
+        );
+    }
+    let formats: Vec<String> = report
+        .formats
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    let ready = report.rows - report.refused.len();
+    println!(
+        "{} rows: {ready} ready ({}), {} refused.",
+        report.rows,
+        if formats.is_empty() {
+            "none".to_owned()
+        } else {
+            formats.join(", ")
+        },
+        report.refused.len()
+    );
+    if report.committed {
+        println!(
+            "Imported {} users. They sign in with their old passwords, which are rehashed with argon2id at that first sign-in.",
+            report.imported
+        );
+        Ok(0)
+    } else if !report.refused.is_empty() {
+        println!("Nothing was imported: fix the refused rows and run the import again.");
+        Ok(2)
+    } else {
+        println!("Dry run: nothing was imported.");
+        Ok(0)
+    }
+}
+
+/// Prints the chain's state; returns the exit code (1 when it is broken).
+async fn verify_audit(db: &Db) -> anyhow::Result<i32> {
+    let report = gatehouse::services::audit_chain::verify(db).await?;
+    let checked = &report.checkpoint;
+    if let Some(link) = report.broken {
+        println!(
+            "BROKEN at audit row {}: {} ({} rows before it verified).",
+            link.id,
+            link.reason.describe(),
+            checked.chained
+        );
+        return Ok(1);
+    }
+    let head = checked
+        .last_chained
+        .as_ref()
+        .map(|(id, hash)| format!("; last row {id}, hash {hash}"))
+        .unwrap_or_default();
+    let legacy = match checked.unchained {
+        0 => String::new(),
+        n => format!(" ({n} older rows predate the hash chain)"),
+    };
+    println!("Verified {} rows{legacy}{head}.", checked.chained);
+    Ok(0)
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<Db> {

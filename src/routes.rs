@@ -4,7 +4,7 @@
 
 use actix_web::web;
 
-use crate::web::{account, admin, auth, system};
+use crate::web::{account, admin, auth, sessions, system};
 
 macro_rules! route_table {
     ($( $path:literal => { $( $method:ident : $handler:path ),+ $(,)? } )*) => {
@@ -35,6 +35,9 @@ route_table! {
     "/account/password" => { get: account::password_form, post: account::change_password }
     "/account/role-request" => { get: account::role_request_form, post: account::submit_role_request }
     "/account/role-request/{id}/withdraw" => { post: account::withdraw_role_request }
+    "/account/sessions" => { get: sessions::list }
+    "/account/sessions/revoke-others" => { post: sessions::revoke_others }
+    "/account/sessions/{id}/revoke" => { post: sessions::revoke_one }
     "/admin/users" => { get: admin::users::list }
     "/admin/users/bulk" => { post: admin::users::bulk }
     "/admin/users/{id}" => { get: admin::users::detail }
@@ -43,10 +46,13 @@ route_table! {
     "/admin/users/{id}/disable" => { post: admin::users::disable }
     "/admin/users/{id}/enable" => { post: admin::users::enable }
     "/admin/users/{id}/role" => { post: admin::users::change_role }
+    "/admin/users/{id}/unlock" => { post: admin::lockouts::unlock }
+    "/admin/users/{id}/sessions/revoke" => { post: sessions::admin_revoke }
     "/admin/role-requests" => { get: admin::role_requests::list }
     "/admin/role-requests/{id}/approve" => { post: admin::role_requests::approve }
     "/admin/role-requests/{id}/deny" => { post: admin::role_requests::deny }
     "/admin/roles" => { get: admin::roles::list, post: admin::roles::create }
     "/admin/roles/{id}" => { post: admin::roles::update }
     "/admin/audit" => { get: admin::audit::list }
+    "/admin/audit.csv" => { get: admin::audit_export::export }
 }

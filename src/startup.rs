@@ -8,7 +8,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_web::cookie::{SameSite, time::Duration};
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
@@ -17,13 +17,22 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::session_store::{DbSessionStore, SESSION_COOKIE};
 use crate::config::Settings;
 use crate::db::{self, Db};
+use crate::domain::session::SessionLimits;
 use crate::services::accounts::{self, Registration};
+use crate::services::audit_chain::ChainMonitor;
+use crate::services::auth_settings::AuthSettings;
+use crate::services::security::RefusalLimiter;
+use crate::telemetry::RequestSpan;
 use crate::web::browser_cookies::{BODY_LIMIT, CookieSettings, browser_cookies};
+use crate::web::client_ip::TrustedProxies;
+use crate::web::rate_limit::IpRateLimit;
+use crate::web::security::{SecuritySettings, refusals, security_headers};
 
 /// Settings the handlers read.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     pub default_role: String,
+    pub session_limits: SessionLimits,
 }
 
 pub struct Application {
@@ -37,12 +46,15 @@ impl Application {
         let db = Db::connect(&settings.database_url, settings.max_db_connections).await?;
         db.migrate().await?;
         ensure_default_role(&db, &settings.default_role).await?;
-        bootstrap_admin(&db, &settings).await?;
+        let auth = AuthSettings::from_settings(&settings)?;
+        bootstrap_admin(&db, &auth, &settings).await?;
         let key = crate::secret_key::load(&settings)?;
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("could not listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, db.clone(), key, &settings)?;
+        let monitor = web::Data::new(ChainMonitor::default());
+        spawn_maintenance(db.clone(), session_limits(&settings), monitor.clone());
+        let server = serve(listener, db.clone(), key, monitor, auth, &settings)?;
         Ok(Application { port, server, db })
     }
 
@@ -71,7 +83,7 @@ async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
 
 /// Creates the first admin from settings when none exists, or tells the
 /// operator how to.
-async fn bootstrap_admin(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+async fn bootstrap_admin(db: &Db, auth: &AuthSettings, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = db.pool.acquire().await?;
     if db::users::admin_exists(&mut conn).await? {
         return Ok(());
@@ -90,7 +102,7 @@ async fn bootstrap_admin(db: &Db, settings: &Settings) -> anyhow::Result<()> {
                 password: SecretString::from(password.expose_secret().to_owned()),
                 password_confirm: SecretString::from(password.expose_secret().to_owned()),
             };
-            accounts::create_user(db, form, "Admin")
+            accounts::create_user(db, auth, form, "Admin")
                 .await
                 .map_err(|e| {
                     anyhow::anyhow!(
@@ -108,59 +120,110 @@ async fn bootstrap_admin(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn session_limits(settings: &Settings) -> SessionLimits {
+    SessionLimits::from_minutes(
+        settings.session_idle_minutes,
+        settings.session_lifetime_minutes,
+    )
+}
+
+/// How often expired sessions are deleted.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+/// How often the whole audit chain is walked again in the background.
+const FULL_CHAIN_CHECK_EVERY: u32 = 12;
+
+/// Background upkeep: verify the audit chain at start (so the audit page
+/// only ever checks new rows), purge expired sessions every five minutes,
+/// and walk the whole chain again every hour.
+fn spawn_maintenance(db: Db, limits: SessionLimits, monitor: web::Data<ChainMonitor>) {
+    tokio::spawn(async move {
+        let mut ticker = actix_web::rt::time::interval(PURGE_EVERY);
+        for round in 0u32.. {
+            ticker.tick().await;
+            if round % FULL_CHAIN_CHECK_EVERY == 0 {
+                match monitor.full_check(&db).await {
+                    Ok(status) => tracing::info!(?status, "audit chain checked"),
+                    Err(err) => tracing::error!(error = ?err, "could not check the audit chain"),
+                }
+            }
+            match crate::services::sessions::purge_expired(&db, limits).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+                Err(err) => tracing::error!(error = ?err, "could not purge expired sessions"),
+            }
+        }
+    });
+}
+
 fn serve(
     listener: TcpListener,
     db: Db,
     key: actix_web::cookie::Key,
+    monitor: web::Data<ChainMonitor>,
+    auth: AuthSettings,
     settings: &Settings,
 ) -> anyhow::Result<Server> {
+    let auth = web::Data::new(auth);
+    let proxies = web::Data::new(TrustedProxies::parse(&settings.trusted_proxies)?);
+    // Shared by every worker: one count per address for the whole instance.
+    let login_limit = web::Data::new(IpRateLimit::per_minute(settings.login_ip_limit_per_minute));
     let cookies = web::Data::new(CookieSettings {
         key: key.clone(),
         secure: settings.cookie_secure,
     });
+    let limits = session_limits(settings);
     let config = web::Data::new(AppConfig {
         default_role: settings.default_role.clone(),
+        session_limits: limits,
+    });
+    let guard = web::Data::new(SecuritySettings {
+        https: settings.cookie_secure,
+        limiter: RefusalLimiter::new(
+            settings.audit_refusals_per_ip_per_minute,
+            settings.audit_refusals_per_minute,
+        ),
     });
     let db_data = web::Data::new(db.clone());
     let secure = settings.cookie_secure;
-    let ttl = Duration::minutes(settings.session_ttl_minutes.max(1));
+    // The store enforces idle timeout and lifetime itself; this TTL only
+    // satisfies actix-session's interface.
+    let ttl = Duration::milliseconds(limits.lifetime_ms);
     let mut server = HttpServer::new(move || {
-        let sessions = SessionMiddleware::builder(DbSessionStore::new(db.clone()), key.clone())
-            .cookie_name(SESSION_COOKIE.into())
-            .cookie_secure(secure)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_content_security(CookieContentSecurity::Signed)
-            .session_lifecycle(BrowserSession::default().state_ttl(ttl))
-            .build();
-        let mut headers = DefaultHeaders::new()
-            .add(("X-Frame-Options", "DENY"))
-            .add(("X-Content-Type-Options", "nosniff"))
-            .add(("Referrer-Policy", "same-origin"))
-            .add(("Cache-Control", "no-store"))
-            .add((
-                "Content-Security-Policy",
-                "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-            ));
-        if secure {
-            headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
-        }
+        let sessions =
+            SessionMiddleware::builder(DbSessionStore::new(db.clone(), limits), key.clone())
+                .cookie_name(SESSION_COOKIE.into())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_content_security(CookieContentSecurity::Signed)
+                .session_lifecycle(BrowserSession::default().state_ttl(ttl))
+                .build();
         App::new()
             .app_data(db_data.clone())
             .app_data(cookies.clone())
             .app_data(config.clone())
+            .app_data(guard.clone())
+            .app_data(monitor.clone())
+            .app_data(auth.clone())
+            .app_data(proxies.clone())
+            .app_data(login_limit.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                crate::error::AppError::BadRequest("The address has a malformed query.".into()).into()
+                crate::error::AppError::BadRequest("The address has a malformed query.".into())
+                    .into()
             }))
-            .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::AppError::NotFound.into()))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| crate::error::AppError::NotFound.into()),
+            )
             .configure(crate::routes::configure)
             .default_service(web::to(crate::web::system::not_found))
+            .wrap(from_fn(refusals))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)
             .wrap(from_fn(browser_cookies))
-            .wrap(headers)
-            .wrap(TracingLogger::default())
+            .wrap(from_fn(security_headers))
+            .wrap(TracingLogger::<RequestSpan>::new())
     })
     .listen(listener)?;
     if let Some(workers) = settings.workers {

@@ -13,15 +13,16 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::session_store::SESSION_COOKIE;
+use crate::auth::session_store::{META_KEY, SESSION_COOKIE, SessionMeta};
 use crate::db::{self, Db, users::AuthUser};
-use crate::domain::{Permission, Timestamp, UserId, UserStatus};
+use crate::domain::{Permission, Timestamp, UserId, UserStatus, sanitize_for_log};
 use crate::error::AppError;
 use crate::web::flash::Flash;
 
-/// How often `last_active_at` is written for one session.
+/// How often a session's last activity (and the user's `last_active_at`) is
+/// written: often enough for a 30-minute idle timeout, rarely enough that
+/// page views cost no write.
 const ACTIVITY_INTERVAL_MS: i64 = 60_000;
-const LAST_ACTIVE_KEY: &str = "last_active_at";
 
 /// Any signed-in user who is Pending or Active. Rejected and Disabled users
 /// are signed out and sent to the login page with a message.
@@ -86,11 +87,15 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
         });
     }
     record_activity(&req, &mut conn, user.id).await?;
+    crate::web::layout::load_queue_counts(&req, &mut conn, &user).await?;
     req.extensions_mut().insert(user.clone());
     Ok(CurrentUser(user))
 }
 
-/// Writes `last_active_at` at most once a minute per session.
+/// Records activity at most once a minute per session, or at once when the
+/// session is seen from a new address or browser. Changing the session's
+/// bookkeeping entry makes actix-session call the store's `update`, which
+/// writes `last_seen_at`, IP and browser to the session row.
 async fn record_activity(
     req: &HttpRequest,
     conn: &mut db::Conn,
@@ -98,14 +103,26 @@ async fn record_activity(
 ) -> Result<(), AppError> {
     let session = req.get_session();
     let now = Timestamp::now();
-    let last = session
-        .get::<i64>(LAST_ACTIVE_KEY)
-        .ok()
-        .flatten()
-        .unwrap_or(0);
-    if now.0 - last >= ACTIVITY_INTERVAL_MS {
-        db::users::touch_active(conn, id, now).await?;
-        let _ = session.insert(LAST_ACTIVE_KEY, now.0);
+    let meta = SessionMeta::of(&session).unwrap_or_default();
+    let seen_from = crate::web::layout::request_meta(req);
+    let ip = seen_from.ip.map(|ip| sanitize_for_log(&ip, 64));
+    let user_agent = seen_from.user_agent.map(|ua| sanitize_for_log(&ua, 300));
+    let due = now.0 - meta.seen >= ACTIVITY_INTERVAL_MS;
+    // A session's first request has recorded no address yet.
+    let first = meta.ip.is_none();
+    if due || meta.ip != ip || meta.user_agent != user_agent {
+        if due || first {
+            db::users::touch_active(conn, id, now).await?;
+        }
+        let _ = session.insert(
+            META_KEY,
+            SessionMeta {
+                id: meta.id,
+                seen: now.0,
+                ip,
+                user_agent,
+            },
+        );
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod csrf;
 pub mod extractors;
+pub mod legacy_hash;
 pub mod password;
 pub mod session_store;
 

@@ -1,95 +1,313 @@
-//! argon2id hashing, always on the blocking pool so a burst of logins never
-//! stalls the async workers.
+//! argon2id hashing, always on the blocking pool and never more at once than
+//! the hasher's permits (one per core by default), so a flood of sign-ins
+//! queues here instead of taking every core and `permits × m` of memory.
+//! Hashes in older formats (imported users, weaker parameters) verify too and
+//! are flagged for rehashing.
+
+use std::sync::Arc;
 
 use anyhow::Context;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
-/// Argon2id with m=19456 KiB, t=2, p=1 (the OWASP minimum).
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+use super::legacy_hash::StoredHash;
+
+/// The OWASP minimum for argon2id: m=19456 KiB, t=2, p=1. Configurations below
+/// it are refused unless `allow_weak` is set (test suites only).
+pub const OWASP_MINIMUM: HashParams = HashParams {
+    memory_kib: 19_456,
+    iterations: 2,
+    parallelism: 1,
+};
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashParams {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
 }
 
-/// A hash of a random password, verified when the login names no user so an
-/// unknown login costs the same time as a known one.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$gZiV/M1gPc22ElAH/Jh1Hw$CWOrkoo7oJBQ/iyh7uJ0LO2aLEfrHwTWllSAxT0zRno";
-
-/// Hashes `password` with a fresh salt.
-pub async fn hash(password: SecretString) -> anyhow::Result<String> {
-    spawn_blocking(move || hash_blocking(password.expose_secret())).await
+/// The result of checking a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub matched: bool,
+    /// The stored hash is not argon2id with at least the configured
+    /// parameters: store a fresh one now that the password is known.
+    pub needs_rehash: bool,
 }
 
-/// Hashes synchronously; for the CLI and seeding.
+/// Hashes and verifies passwords with the configured parameters; cheap to clone.
+#[derive(Clone)]
+pub struct Hasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: HashParams,
+    permits: Semaphore,
+    /// A hash of a random password with the configured parameters, verified
+    /// when a login names no user so that costs what a real check costs.
+    dummy: String,
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("params", &self.inner.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Hasher {
+    /// The OWASP minimum, one permit per core.
+    fn default() -> Hasher {
+        Hasher::new(OWASP_MINIMUM, 0, false).expect("the OWASP minimum is valid")
+    }
+}
+
+impl Hasher {
+    /// `concurrency` 0 means one permit per core.
+    pub fn new(params: HashParams, concurrency: usize, allow_weak: bool) -> anyhow::Result<Hasher> {
+        let weak = params.memory_kib < OWASP_MINIMUM.memory_kib
+            || params.iterations < OWASP_MINIMUM.iterations
+            || params.parallelism < OWASP_MINIMUM.parallelism;
+        anyhow::ensure!(
+            !weak || allow_weak,
+            "argon2 parameters {params:?} are below the OWASP minimum (m=19456, t=2, p=1)"
+        );
+        argon2_params(params).context("invalid argon2 parameters")?;
+        let permits = match concurrency {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let random: [u8; 16] = rand::random();
+        let dummy = hash_with(params, &hex::encode(random))?;
+        Ok(Hasher {
+            inner: Arc::new(Inner {
+                params,
+                permits: Semaphore::new(permits),
+                dummy,
+            }),
+        })
+    }
+
+    pub fn params(&self) -> HashParams {
+        self.inner.params
+    }
+
+    /// Hashes `password` with a fresh salt.
+    pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
+        let params = self.inner.params;
+        self.run(move || hash_with(params, password.expose_secret()))
+            .await
+    }
+
+    /// Checks `password` against `stored` (or against the dummy hash when
+    /// there is no user, so an unknown login costs the same).
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> anyhow::Result<Verified> {
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.inner.dummy.clone());
+        let params = self.inner.params;
+        let (matched, needs_rehash) = self
+            .run(move || {
+                let parsed = StoredHash::parse(&stored)
+                    .map_err(|e| anyhow::anyhow!("a stored password hash is unusable: {e}"))?;
+                let matched = parsed.verify(password.expose_secret());
+                Ok((matched, !is_current(&stored, params)))
+            })
+            .await?;
+        Ok(Verified {
+            matched: known && matched,
+            needs_rehash: known && matched && needs_rehash,
+        })
+    }
+
+    /// Runs `f` on the blocking pool once a permit is free, keeping the span.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .context("the password hasher is shut down")?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(f))
+            .await
+            .context("the password hashing task failed")?
+    }
+
+    /// Permits free right now (for tests of the bound).
+    pub fn available_permits(&self) -> usize {
+        self.inner.permits.available_permits()
+    }
+}
+
+/// Hashes synchronously with the OWASP minimum; for demo seeding.
 pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
+    hash_with(OWASP_MINIMUM, password)
+}
+
+fn argon2_params(p: HashParams) -> anyhow::Result<Params> {
+    Params::new(p.memory_kib, p.iterations, p.parallelism, None).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn hash_with(params: HashParams, password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params(params)?)
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("could not hash a password: {e}"))
 }
 
-/// Checks `password` against `stored` (or against a dummy hash when there is
-/// no user), returning whether it matched.
-pub async fn verify(password: SecretString, stored: Option<String>) -> anyhow::Result<bool> {
-    let known = stored.is_some();
-    let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-    let matched = spawn_blocking(move || {
-        let parsed = PasswordHash::new(&stored)
-            .map_err(|e| anyhow::anyhow!("stored hash is malformed: {e}"))?;
-        Ok(hasher()
-            .verify_password(password.expose_secret().as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await?;
-    Ok(known && matched)
-}
-
-/// Runs `f` on the blocking pool, keeping the caller's tracing span.
-async fn spawn_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .context("the password hashing task failed")?
+/// Whether `stored` is argon2id v19 with at least `params` in every cost.
+fn is_current(stored: &str, params: HashParams) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(have) = Params::try_from(&parsed) else {
+        return false;
+    };
+    parsed.algorithm == Algorithm::Argon2id.ident()
+        && parsed.version == Some(Version::V0x13.into())
+        && have.m_cost() >= params.memory_kib
+        && have.t_cost() >= params.iterations
+        && have.p_cost() >= params.parallelism
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_nothing_else() {
-        let stored = hash(SecretString::from("correct horse battery"))
+        let hasher = Hasher::default();
+        let stored = hasher.hash(secret("correct horse battery")).await.unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        let ok = hasher
+            .verify(secret("correct horse battery"), Some(stored.clone()))
             .await
             .unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            verify(
-                SecretString::from("correct horse battery"),
-                Some(stored.clone())
-            )
+        assert_eq!(
+            ok,
+            Verified {
+                matched: true,
+                needs_rehash: false
+            }
+        );
+        let wrong = hasher
+            .verify(secret("wrong horse battery"), Some(stored))
             .await
-            .unwrap()
-        );
-        assert!(
-            !verify(SecretString::from("wrong horse battery"), Some(stored))
-                .await
-                .unwrap()
-        );
+            .unwrap();
+        assert!(!wrong.matched);
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_matches_even_the_dummy_password() {
-        assert!(
-            !verify(SecretString::from("anything at all"), None)
-                .await
-                .unwrap()
-        );
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        let hasher = Hasher::default();
+        let verified = hasher
+            .verify(secret("anything at all"), None)
+            .await
+            .unwrap();
+        assert!(!verified.matched && !verified.needs_rehash);
+        assert!(is_current(&hasher.inner.dummy, OWASP_MINIMUM));
+    }
+
+    #[test]
+    fn parameters_below_the_owasp_minimum_are_refused_unless_allowed() {
+        let weak = HashParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        assert!(Hasher::new(weak, 1, false).is_err());
+        assert!(Hasher::new(weak, 1, true).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_hash_weaker_than_configured_is_flagged_for_rehashing() {
+        let old = Hasher::default()
+            .hash(secret("Vq7#mZ2!pLr9@xWt"))
+            .await
+            .unwrap();
+        let stronger = Hasher::new(
+            HashParams {
+                iterations: 3,
+                ..OWASP_MINIMUM
+            },
+            1,
+            false,
+        )
+        .unwrap();
+        let verified = stronger
+            .verify(secret("Vq7#mZ2!pLr9@xWt"), Some(old.clone()))
+            .await
+            .unwrap();
+        assert!(verified.matched && verified.needs_rehash);
+        let wrong = stronger.verify(secret("nope"), Some(old)).await.unwrap();
+        assert!(!wrong.needs_rehash, "only a known password can be rehashed");
+    }
+
+    #[tokio::test]
+    async fn a_legacy_hash_verifies_and_asks_for_rehashing() {
+        let werkzeug = "pbkdf2:sha256:1000$Mbld8FNUBXgq5yDe$fcbb7cdbed895707c9d228e61359d1c29279345743060341a8e3d76faf9df403";
+        let verified = Hasher::default()
+            .verify(secret("Legacy-pass-2024!"), Some(werkzeug.into()))
+            .await
+            .unwrap();
+        assert!(verified.matched && verified.needs_rehash);
+    }
+
+    #[tokio::test]
+    async fn no_more_hashes_run_at_once_than_there_are_permits() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Condvar, Mutex};
+
+        let hasher = Hasher::new(OWASP_MINIMUM, 2, false).unwrap();
+        let started = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let (hasher, started, gate) = (hasher.clone(), started.clone(), gate.clone());
+                tokio::spawn(async move {
+                    hasher
+                        .run(move || {
+                            started.fetch_add(1, Ordering::SeqCst);
+                            let (open, cv) = &*gate;
+                            let mut open = open.lock().unwrap();
+                            while !*open {
+                                open = cv.wait(open).unwrap();
+                            }
+                            Ok(())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        while started.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(hasher.available_permits(), 0);
+        assert_eq!(started.load(Ordering::SeqCst), 2, "a third hash started");
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(started.load(Ordering::SeqCst), 3);
+        assert_eq!(hasher.available_permits(), 2);
     }
 }

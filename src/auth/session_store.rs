@@ -2,16 +2,28 @@
 //! random 256-bit key, the `sessions` table keeps its SHA-256 and the state.
 //! A row exists only once something is put in the session (a sign-in), so
 //! anonymous visitors never cause a write.
+//!
+//! Expiry is enforced here, on the server: a session is loaded only while it
+//! is younger than the lifetime and was used within the idle timeout. The
+//! row's bookkeeping (public id, last seen, IP, browser) travels through the
+//! request as one reserved state entry, `SessionMeta`: `load` puts it in,
+//! `save`/`update` take it out again and write it to its columns. The
+//! extractors refresh it at most once a minute, which is what keeps an
+//! active session alive without a database write on every request.
 
 use std::collections::HashMap;
 
+use actix_session::Session;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
 use anyhow::Context;
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::db::sessions::SessionWrite;
 use crate::db::{self, Db};
+use crate::domain::session::SessionLimits;
 use crate::domain::{Timestamp, UserId};
 
 /// The name of the session cookie.
@@ -20,14 +32,42 @@ pub const SESSION_COOKIE: &str = "gatehouse_session";
 /// The session key actix-identity stores the user id under.
 pub const IDENTITY_KEY: &str = "actix_identity.user_id";
 
+/// The reserved state entry holding `SessionMeta`; never stored in `state`.
+pub const META_KEY: &str = "gatehouse.session";
+
+/// A session's bookkeeping as the current request sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    /// The row's public id; `None` until the session is first saved.
+    pub id: Option<String>,
+    /// When the row last recorded activity (milliseconds).
+    pub seen: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl SessionMeta {
+    /// This request's view of the session's bookkeeping, if it has any.
+    pub fn of(session: &Session) -> Option<SessionMeta> {
+        session.get::<SessionMeta>(META_KEY).ok().flatten()
+    }
+}
+
+/// The public id of the session this request carries, if it has a stored one.
+pub fn current_session_id(req: &actix_web::HttpRequest) -> Option<String> {
+    use actix_session::SessionExt;
+    SessionMeta::of(&req.get_session()).and_then(|meta| meta.id)
+}
+
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
+    limits: SessionLimits,
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db) -> DbSessionStore {
-        DbSessionStore { db }
+    pub fn new(db: Db, limits: SessionLimits) -> DbSessionStore {
+        DbSessionStore { db, limits }
     }
 }
 
@@ -37,10 +77,10 @@ fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-fn new_key() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    hex::encode(buf)
 }
 
 /// actix-identity keeps the id JSON-encoded (`"42"`).
@@ -50,9 +90,12 @@ fn user_of(state: &State) -> Option<UserId> {
     text.parse().ok().map(UserId)
 }
 
-fn expiry(ttl: &Duration) -> (Timestamp, Timestamp) {
-    let now = Timestamp::now();
-    (now, Timestamp(now.0 + ttl.whole_milliseconds() as i64))
+/// Removes the reserved entry from `state` and returns the state as JSON.
+fn split_state(mut state: State) -> Result<(String, Option<SessionMeta>), serde_json::Error> {
+    let meta = state
+        .remove(META_KEY)
+        .and_then(|raw| serde_json::from_str(&raw).ok());
+    Ok((serde_json::to_string(&state)?, meta))
 }
 
 impl SessionStore for DbSessionStore {
@@ -63,36 +106,60 @@ impl SessionStore for DbSessionStore {
             .acquire()
             .await
             .map_err(|e| LoadError::Other(e.into()))?;
-        let state =
-            db::sessions::load(&mut conn, &hash_key(session_key.as_ref()), Timestamp::now())
+        let id_hash = hash_key(session_key.as_ref());
+        let loaded = db::sessions::load(&mut conn, &id_hash)
+            .await
+            .map_err(LoadError::Other)?;
+        let Some(loaded) = loaded else {
+            return Ok(None);
+        };
+        if !loaded.is_live(self.limits, Timestamp::now()) {
+            // Expired: the row goes now rather than at the next purge.
+            db::sessions::delete(&mut conn, &id_hash)
                 .await
                 .map_err(LoadError::Other)?;
-        state
-            .map(|s| serde_json::from_str(&s).context("session state is not JSON"))
-            .transpose()
-            .map_err(LoadError::Deserialization)
+            return Ok(None);
+        }
+        let mut state: State = serde_json::from_str(&loaded.state)
+            .context("session state is not JSON")
+            .map_err(LoadError::Deserialization)?;
+        let meta = SessionMeta {
+            id: Some(loaded.public_id),
+            seen: loaded.last_seen_at,
+            ip: loaded.ip,
+            user_agent: loaded.user_agent,
+        };
+        let meta = serde_json::to_string(&meta).map_err(|e| LoadError::Other(e.into()))?;
+        state.insert(META_KEY.to_owned(), meta);
+        Ok(Some(state))
     }
 
-    async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
-        let body = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        let key = new_key();
-        let (now, expires) = expiry(ttl);
+    async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let user = user_of(&state);
+        let (body, meta) = split_state(state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let meta = meta.unwrap_or_default();
+        let key = random_hex(32);
+        let now = Timestamp::now();
+        let id_hash = hash_key(&key);
+        let row = SessionWrite {
+            id_hash: &id_hash,
+            user,
+            state: &body,
+            now,
+            last_seen: now,
+            expires_at: self.limits.expires_at(now, now),
+            ip: meta.ip.as_deref(),
+            user_agent: meta.user_agent.as_deref(),
+        };
         let mut conn = self
             .db
             .pool
             .acquire()
             .await
             .map_err(|e| SaveError::Other(e.into()))?;
-        db::sessions::insert(
-            &mut conn,
-            &hash_key(&key),
-            user_of(&state),
-            &body,
-            now,
-            expires,
-        )
-        .await
-        .map_err(SaveError::Other)?;
+        db::sessions::insert(&mut conn, &random_hex(16), &row)
+            .await
+            .map_err(SaveError::Other)?;
         SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
     }
 
@@ -100,11 +167,26 @@ impl SessionStore for DbSessionStore {
         &self,
         session_key: SessionKey,
         state: State,
-        ttl: &Duration,
+        _ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let body =
-            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
-        let (now, expires) = expiry(ttl);
+        let user = user_of(&state);
+        let (body, meta) = split_state(state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let now = Timestamp::now();
+        let meta = meta.unwrap_or(SessionMeta {
+            seen: now.0,
+            ..SessionMeta::default()
+        });
+        let id_hash = hash_key(session_key.as_ref());
+        let row = SessionWrite {
+            id_hash: &id_hash,
+            user,
+            state: &body,
+            now,
+            last_seen: Timestamp(meta.seen.min(now.0)),
+            expires_at: now,
+            ip: meta.ip.as_deref(),
+            user_agent: meta.user_agent.as_deref(),
+        };
         let mut conn = self
             .db
             .pool
@@ -113,27 +195,16 @@ impl SessionStore for DbSessionStore {
             .map_err(|e| UpdateError::Other(e.into()))?;
         // A revoked session stays revoked: the update touches no row and the
         // next request arrives with a key that loads nothing.
-        db::sessions::update(
-            &mut conn,
-            &hash_key(session_key.as_ref()),
-            user_of(&state),
-            &body,
-            now,
-            expires,
-        )
-        .await
-        .map_err(UpdateError::Other)?;
+        db::sessions::update(&mut conn, &row, self.limits)
+            .await
+            .map_err(UpdateError::Other)?;
         Ok(session_key)
     }
 
-    async fn update_ttl(
-        &self,
-        session_key: &SessionKey,
-        ttl: &Duration,
-    ) -> Result<(), anyhow::Error> {
-        let (_, expires) = expiry(ttl);
-        let mut conn = self.db.pool.acquire().await?;
-        db::sessions::extend(&mut conn, &hash_key(session_key.as_ref()), expires).await
+    /// Never called: the TTL extension policy is "on state changes", and
+    /// activity is recorded through `update`.
+    async fn update_ttl(&self, _: &SessionKey, _: &Duration) -> Result<(), anyhow::Error> {
+        Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
@@ -156,9 +227,26 @@ mod tests {
 
     #[test]
     fn keys_are_random_and_stored_only_as_hashes() {
-        let (a, b) = (new_key(), new_key());
+        let (a, b) = (random_hex(32), random_hex(32));
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
         assert_ne!(hash_key(&a), a);
+    }
+
+    #[test]
+    fn the_bookkeeping_entry_is_taken_out_of_the_stored_state() {
+        let mut state = State::new();
+        state.insert(IDENTITY_KEY.into(), "\"7\"".into());
+        let meta = SessionMeta {
+            id: Some("abc".into()),
+            seen: 5,
+            ip: Some("10.0.0.1".into()),
+            user_agent: None,
+        };
+        state.insert(META_KEY.into(), serde_json::to_string(&meta).unwrap());
+        let (body, taken) = split_state(state).unwrap();
+        assert_eq!(taken, Some(meta));
+        assert!(!body.contains(META_KEY));
+        assert!(body.contains(IDENTITY_KEY));
     }
 }

@@ -4,6 +4,8 @@
 //! services own transactions.
 
 pub mod audit;
+pub mod audit_chain;
+pub mod login_throttle;
 pub mod role_requests;
 pub mod roles;
 pub mod seed;

@@ -53,6 +53,18 @@ pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Role>> {
         .collect())
 }
 
+/// Role ids and names only (no user counts), for pickers on busy pages.
+pub async fn names(conn: &mut Conn) -> anyhow::Result<Vec<(RoleId, String)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM roles ORDER BY name_key")
+        .fetch_all(conn)
+        .await
+        .context("could not list role names")?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| (RoleId(id), name))
+        .collect())
+}
+
 pub async fn find(conn: &mut Conn, id: RoleId) -> anyhow::Result<Option<Role>> {
     Ok(list(conn).await?.into_iter().find(|role| role.id == id))
 }

@@ -25,18 +25,26 @@ pub async fn insert_users(
     if users.is_empty() {
         return Ok(());
     }
-    const COLUMNS: usize = 14;
+    const COLUMNS: usize = 15;
+    // SQLite resolves every `$N` by a linear search over the names seen so
+    // far, which makes a 15,000-parameter statement quadratic to prepare;
+    // plain positional `?` parameters are linear. PostgreSQL needs `$N`.
+    let sqlite = conn.backend_name() == "SQLite";
     let mut sql = String::from(
         "INSERT INTO users (username, username_key, email, email_key, full_name, full_name_key, \
          password_hash, status, role_id, created_at, updated_at, status_changed_at, last_login_at, \
-         login_count) VALUES ",
+         login_count, search_key) VALUES ",
     );
     for i in 0..users.len() {
         if i > 0 {
             sql.push(',');
         }
         let base = i * COLUMNS;
-        let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", base + c)).collect();
+        let params: Vec<String> = if sqlite {
+            vec!["?".to_owned(); COLUMNS]
+        } else {
+            (1..=COLUMNS).map(|c| format!("${}", base + c)).collect()
+        };
         sql.push('(');
         sql.push_str(&params.join(","));
         sql.push(')');
@@ -57,7 +65,12 @@ pub async fn insert_users(
             .bind(user.created_at.0)
             .bind(user.created_at.0)
             .bind(user.last_login_at.map(|t| t.0))
-            .bind(user.login_count);
+            .bind(user.login_count)
+            .bind(super::users::search_key(
+                &user.username,
+                &user.email,
+                &user.full_name,
+            ));
     }
     query
         .execute(conn)

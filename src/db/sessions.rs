@@ -1,81 +1,123 @@
 //! Server-side session rows. Only the SHA-256 of the cookie's key is stored,
-//! so a copy of the table does not hand out live cookies.
+//! so a copy of the table does not hand out live cookies. Pages name a
+//! session by its `public_id`, which grants nothing.
 
 use anyhow::Context;
+use sqlx::FromRow;
 
 use super::Conn;
+use crate::domain::session::SessionLimits;
 use crate::domain::{Timestamp, UserId};
 
-/// The state of an unexpired session.
-pub async fn load(
-    conn: &mut Conn,
-    id_hash: &str,
-    now: Timestamp,
-) -> anyhow::Result<Option<String>> {
-    sqlx::query_scalar("SELECT state FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-        .bind(id_hash)
-        .bind(now.0)
-        .fetch_optional(conn)
-        .await
-        .context("could not load a session")
+/// A session row as the store loads it (live or not: the store decides).
+#[derive(Debug, Clone, FromRow)]
+pub struct LoadedSession {
+    pub state: String,
+    pub public_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl LoadedSession {
+    /// Whether the session is still live under `limits` at `now`.
+    pub fn is_live(&self, limits: SessionLimits, now: Timestamp) -> bool {
+        self.expires_at > now.0
+            && limits.is_live(
+                Timestamp(self.created_at),
+                Timestamp(self.last_seen_at),
+                now,
+            )
+    }
+}
+
+/// One of a user's live sessions, for the sessions pages.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRow {
+    pub public_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// What the store writes for a session.
+#[derive(Debug, Clone)]
+pub struct SessionWrite<'a> {
+    pub id_hash: &'a str,
+    pub user: Option<UserId>,
+    pub state: &'a str,
+    pub now: Timestamp,
+    pub last_seen: Timestamp,
+    pub expires_at: Timestamp,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// The session behind `id_hash`, if there is a row.
+pub async fn load(conn: &mut Conn, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
+    sqlx::query_as(
+        "SELECT state, public_id, created_at, last_seen_at, expires_at, ip, user_agent \
+         FROM sessions WHERE id_hash = $1",
+    )
+    .bind(id_hash)
+    .fetch_optional(conn)
+    .await
+    .context("could not load a session")
 }
 
 pub async fn insert(
     conn: &mut Conn,
-    id_hash: &str,
-    user: Option<UserId>,
-    state: &str,
-    now: Timestamp,
-    expires_at: Timestamp,
+    public_id: &str,
+    row: &SessionWrite<'_>,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, state, created_at, updated_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (id_hash, public_id, user_id, state, created_at, updated_at, \
+         last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
     )
-    .bind(id_hash)
-    .bind(user.map(|u| u.0))
-    .bind(state)
-    .bind(now.0)
-    .bind(expires_at.0)
+    .bind(row.id_hash)
+    .bind(public_id)
+    .bind(row.user.map(|u| u.0))
+    .bind(row.state)
+    .bind(row.now.0)
+    .bind(row.last_seen.0)
+    .bind(row.expires_at.0)
+    .bind(row.ip)
+    .bind(row.user_agent)
     .execute(conn)
     .await
     .context("could not save a session")?;
     Ok(())
 }
 
-/// Updates a live session; returns false when it no longer exists (revoked),
-/// in which case nothing is written and it stays gone.
+/// Updates a live session; returns false when it no longer exists (revoked or
+/// expired), in which case nothing is written and it stays gone. The expiry
+/// never moves past the lifetime the row was created with.
 pub async fn update(
     conn: &mut Conn,
-    id_hash: &str,
-    user: Option<UserId>,
-    state: &str,
-    now: Timestamp,
-    expires_at: Timestamp,
+    row: &SessionWrite<'_>,
+    limits: SessionLimits,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE sessions SET user_id = $1, state = $2, updated_at = $3, expires_at = $4 \
-         WHERE id_hash = $5",
+        "UPDATE sessions SET user_id = $1, state = $2, updated_at = $3, last_seen_at = $4, \
+         expires_at = CASE WHEN created_at + $5 < $6 THEN created_at + $5 ELSE $6 END, \
+         ip = COALESCE($7, ip), user_agent = COALESCE($8, user_agent) WHERE id_hash = $9",
     )
-    .bind(user.map(|u| u.0))
-    .bind(state)
-    .bind(now.0)
-    .bind(expires_at.0)
-    .bind(id_hash)
+    .bind(row.user.map(|u| u.0))
+    .bind(row.state)
+    .bind(row.now.0)
+    .bind(row.last_seen.0)
+    .bind(limits.lifetime_ms)
+    .bind(row.last_seen.0 + limits.idle_ms)
+    .bind(row.ip)
+    .bind(row.user_agent)
+    .bind(row.id_hash)
     .execute(conn)
     .await
     .context("could not update a session")?;
     Ok(done.rows_affected() > 0)
-}
-
-pub async fn extend(conn: &mut Conn, id_hash: &str, expires_at: Timestamp) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id_hash = $2")
-        .bind(expires_at.0)
-        .bind(id_hash)
-        .execute(conn)
-        .await
-        .context("could not extend a session")?;
-    Ok(())
 }
 
 pub async fn delete(conn: &mut Conn, id_hash: &str) -> anyhow::Result<()> {
@@ -97,22 +139,67 @@ pub async fn delete_for_user(conn: &mut Conn, user: UserId) -> anyhow::Result<u6
     Ok(done.rows_affected())
 }
 
-pub async fn count_for_user(conn: &mut Conn, user: UserId, now: Timestamp) -> anyhow::Result<u64> {
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2")
-            .bind(user.0)
-            .bind(now.0)
-            .fetch_one(conn)
-            .await
-            .context("could not count sessions")?;
-    Ok(n.max(0) as u64)
-}
-
-pub async fn purge_expired(conn: &mut Conn, now: Timestamp) -> anyhow::Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now.0)
+/// Ends every session of `user` except the one named `keep`.
+pub async fn delete_others(
+    conn: &mut Conn,
+    user: UserId,
+    keep: Option<&str>,
+) -> anyhow::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id <> $2")
+        .bind(user.0)
+        .bind(keep.unwrap_or(""))
         .execute(conn)
         .await
-        .context("could not purge expired sessions")?;
+        .with_context(|| format!("could not end the other sessions of user {user}"))?;
+    Ok(done.rows_affected())
+}
+
+/// Ends the session `public_id` if it belongs to `user`; returns whether it did.
+pub async fn delete_one(conn: &mut Conn, user: UserId, public_id: &str) -> anyhow::Result<bool> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id = $2")
+        .bind(user.0)
+        .bind(public_id)
+        .execute(conn)
+        .await
+        .context("could not end a session")?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The live sessions of `user`, most recently used first.
+pub async fn list_for_user(
+    conn: &mut Conn,
+    user: UserId,
+    limits: SessionLimits,
+    now: Timestamp,
+) -> anyhow::Result<Vec<SessionRow>> {
+    sqlx::query_as(
+        "SELECT public_id, created_at, last_seen_at, ip, user_agent FROM sessions \
+         WHERE user_id = $1 AND expires_at > $2 AND created_at > $3 AND last_seen_at > $4 \
+         ORDER BY last_seen_at DESC, created_at DESC",
+    )
+    .bind(user.0)
+    .bind(now.0)
+    .bind(limits.created_cutoff(now).0)
+    .bind(limits.idle_cutoff(now).0)
+    .fetch_all(conn)
+    .await
+    .context("could not list sessions")
+}
+
+/// Deletes sessions that are no longer live; returns how many.
+pub async fn purge_expired(
+    conn: &mut Conn,
+    limits: SessionLimits,
+    now: Timestamp,
+) -> anyhow::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE expires_at <= $1 OR created_at <= $2 OR last_seen_at <= $3",
+    )
+    .bind(now.0)
+    .bind(limits.created_cutoff(now).0)
+    .bind(limits.idle_cutoff(now).0)
+    .execute(conn)
+    .await
+    .context("could not purge expired sessions")?;
     Ok(done.rows_affected())
 }

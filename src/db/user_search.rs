@@ -56,16 +56,32 @@ enum Bind {
     Int(i64),
 }
 
-fn where_clause(filter: &UserFilter) -> (String, Vec<Bind>) {
+/// The search condition. Both backends keep a trigram index over
+/// `search_key`: PostgreSQL's pg_trgm serves `LIKE` on the column itself;
+/// SQLite's FTS5 trigram table serves it for text of 3+ characters without
+/// LIKE wildcards, and anything else falls back to scanning the one column.
+fn search_clause(sqlite: bool, search: &str, n: usize) -> (String, String) {
+    let plain = search.chars().count() >= 3 && !search.contains(['%', '_', '\\']);
+    if sqlite && plain {
+        (
+            format!("u.id IN (SELECT rowid FROM users_fts WHERE users_fts.search_key LIKE ${n})"),
+            format!("%{search}%"),
+        )
+    } else {
+        (
+            format!("u.search_key LIKE ${n} ESCAPE '\\'"),
+            super::like_contains(search),
+        )
+    }
+}
+
+fn where_clause(sqlite: bool, filter: &UserFilter) -> (String, Vec<Bind>) {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        binds.push(Bind::Text(super::like_contains(search)));
-        let n = binds.len();
-        clauses.push(format!(
-            "(u.username_key LIKE ${n} ESCAPE '\\' OR u.email_key LIKE ${n} ESCAPE '\\' \
-             OR u.full_name_key LIKE ${n} ESCAPE '\\')"
-        ));
+        let (clause, pattern) = search_clause(sqlite, search, binds.len() + 1);
+        binds.push(Bind::Text(pattern));
+        clauses.push(clause);
     }
     if let Some(status) = filter.status {
         binds.push(Bind::Text(status.as_str().to_owned()));
@@ -89,19 +105,30 @@ pub async fn list(
     limit: u64,
     offset: u64,
 ) -> anyhow::Result<(Vec<User>, u64)> {
-    let (where_sql, binds) = where_clause(filter);
-    let count_sql = format!("SELECT COUNT(*) FROM users u{where_sql}");
-    let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
-    for bind in &binds {
-        count_query = match bind {
-            Bind::Text(s) => count_query.bind(s.clone()),
-            Bind::Int(i) => count_query.bind(*i),
-        };
-    }
-    let total = count_query
-        .fetch_one(&mut *conn)
-        .await
-        .context("could not count users")?;
+    let sqlite = conn.backend_name() == "SQLite";
+    let (where_sql, binds) = where_clause(sqlite, filter);
+    let total = if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
+        // Only a status filter (or none): the maintained counters answer it.
+        let counts = super::users::count_by_status(conn).await?;
+        counts
+            .iter()
+            .filter(|(status, _)| filter.status.is_none_or(|wanted| wanted == *status))
+            .map(|(_, n)| *n as i64)
+            .sum()
+    } else {
+        let count_sql = format!("SELECT COUNT(*) FROM users u{where_sql}");
+        let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
+        for bind in &binds {
+            count_query = match bind {
+                Bind::Text(s) => count_query.bind(s.clone()),
+                Bind::Int(i) => count_query.bind(*i),
+            };
+        }
+        count_query
+            .fetch_one(&mut *conn)
+            .await
+            .context("could not count users")?
+    };
 
     let n = binds.len();
     let sql = format!(
@@ -129,4 +156,19 @@ pub async fn list(
         .map(User::try_from)
         .collect::<anyhow::Result<_>>()?;
     Ok((users, total.max(0) as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_clause;
+
+    #[test]
+    fn sqlite_uses_the_trigram_table_only_for_plain_text_of_three_characters() {
+        assert!(search_clause(true, "ada", 1).0.contains("users_fts"));
+        assert_eq!(search_clause(true, "ada", 1).1, "%ada%");
+        assert!(!search_clause(true, "ad", 1).0.contains("users_fts"));
+        assert!(!search_clause(true, "a_b", 1).0.contains("users_fts"));
+        assert_eq!(search_clause(true, "a_b", 1).1, "%a\\_b%");
+        assert!(!search_clause(false, "ada", 1).0.contains("users_fts"));
+    }
 }

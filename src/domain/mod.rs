@@ -3,16 +3,20 @@
 //! Nothing in here performs I/O, reads the clock (except `Timestamp::now`) or knows about HTTP or SQL.
 
 pub mod audit;
+pub mod audit_chain;
+pub mod common_passwords;
 pub mod email;
 pub mod error;
 pub mod full_name;
 pub mod ids;
+pub mod lockout;
 pub mod note;
 pub mod pagination;
 pub mod password;
 pub mod permission;
 pub mod role;
 pub mod role_request;
+pub mod session;
 pub mod status;
 pub mod timestamp;
 pub mod username;
@@ -22,9 +26,10 @@ pub use email::Email;
 pub use error::{FieldError, RuleError};
 pub use full_name::FullName;
 pub use ids::{RoleId, RoleRequestId, UserId};
+pub use lockout::{LockoutPolicy, ThrottleState};
 pub use note::Note;
 pub use pagination::{Page, page_count};
-pub use password::{PasswordPolicy, passwords_match};
+pub use password::{PasswordPolicy, PasswordRejection, PasswordRule, passwords_match};
 pub use permission::{
     ADMIN_PERMISSIONS, Permission, PermissionSet, ensure_administrators_remain, ensure_not_self,
 };

@@ -1,16 +1,35 @@
-//! Registration, sign-in and password changes: what a user does to their own account.
+//! Registration and password changes: what a user does to their own account
+//! (signing in lives in `login`).
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::auth_settings::AuthSettings;
 use super::{FieldErrors, RequestMeta, ServiceError, audit_entry, user_target};
-use crate::auth::password;
-use crate::db::audit::{AuditTarget, NewAuditEntry};
+use crate::db::audit::NewAuditEntry;
 use crate::db::{self, Db};
 use crate::domain::{
     AuditAction, Email, FieldError, FullName, PasswordPolicy, RoleId, Timestamp, UserId,
     UserStatus, Username, passwords_match,
 };
+
+/// Checks a new password; a refusal names the rule on `field` and puts the
+/// strength hint on `password_strength`, which the forms show beneath it.
+fn check_new_password(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    policy: &PasswordPolicy,
+    password: &str,
+    username: &str,
+    email: &str,
+) {
+    if let Err(rejection) = policy.check(password, username, email) {
+        errors.add(field, rejection.message);
+        if !rejection.hint.is_empty() {
+            errors.add("password_strength", rejection.hint);
+        }
+    }
+}
 
 /// What the registration form sends.
 pub struct Registration {
@@ -28,18 +47,18 @@ struct ValidAccount {
     full_name: FullName,
 }
 
-fn validate(form: &Registration) -> Result<ValidAccount, ServiceError> {
+fn validate(form: &Registration, policy: &PasswordPolicy) -> Result<ValidAccount, ServiceError> {
     let mut errors = FieldErrors::default();
     let username = errors.check("username", Username::parse(&form.username));
     let email = errors.check("email", Email::parse(&form.email));
     let full_name = errors.check("full_name", FullName::parse(&form.full_name));
-    errors.check(
+    check_new_password(
+        &mut errors,
         "password",
-        PasswordPolicy::default().check(
-            form.password.expose_secret(),
-            form.username.trim(),
-            form.email.trim(),
-        ),
+        policy,
+        form.password.expose_secret(),
+        form.username.trim(),
+        form.email.trim(),
     );
     errors.check(
         "password_confirm",
@@ -131,12 +150,13 @@ async fn role_by_name(tx: &mut db::Tx, name: &str) -> Result<RoleId, ServiceErro
 /// Self-registration: the account starts Pending with the default role.
 pub async fn register(
     db: &Db,
+    auth: &AuthSettings,
     form: Registration,
     default_role: &str,
     meta: &RequestMeta,
 ) -> Result<UserId, ServiceError> {
-    let account = validate(&form)?;
-    let hash = password::hash(form.password).await?;
+    let account = validate(&form, &auth.password_policy)?;
+    let hash = auth.hasher.hash(form.password).await?;
     let mut tx = db.begin_write().await?;
     let role = role_by_name(&mut tx, default_role).await?;
     let id = insert_account(
@@ -158,11 +178,12 @@ pub async fn register(
 /// An operator creates an Active account from the command line or at start.
 pub async fn create_user(
     db: &Db,
+    auth: &AuthSettings,
     form: Registration,
     role_name: &str,
 ) -> Result<UserId, ServiceError> {
-    let account = validate(&form)?;
-    let hash = password::hash(form.password).await?;
+    let account = validate(&form, &auth.password_policy)?;
+    let hash = auth.hasher.hash(form.password).await?;
     let mut tx = db.begin_write().await?;
     let role = match db::roles::find_by_name(&mut tx, role_name).await? {
         Some(role) => role,
@@ -176,6 +197,7 @@ pub async fn create_user(
     let meta = RequestMeta {
         ip: None,
         user_agent: Some("gatehouse command line".into()),
+        ..RequestMeta::default()
     };
     let id = insert_account(
         &mut tx,
@@ -189,95 +211,6 @@ pub async fn create_user(
     .await?;
     tx.commit().await.context("could not commit the new user")?;
     Ok(id)
-}
-
-/// The result of a sign-in attempt.
-#[derive(Debug)]
-pub enum LoginOutcome {
-    /// Signed in; Pending users go to the pending page.
-    SignedIn { id: UserId, status: UserStatus },
-    /// The password was right but the account may not sign in.
-    Refused(UserStatus),
-    /// Unknown login or wrong password: one generic answer for both.
-    Failed,
-}
-
-pub async fn login(
-    db: &Db,
-    login: &str,
-    password: SecretString,
-    meta: &RequestMeta,
-) -> Result<LoginOutcome, ServiceError> {
-    let credentials = {
-        let mut conn = db
-            .pool
-            .acquire()
-            .await
-            .context("could not reach the database")?;
-        db::users::find_credentials(&mut conn, login).await?
-    };
-    let matched = password::verify(
-        password,
-        credentials.as_ref().map(|c| c.password_hash.clone()),
-    )
-    .await?;
-    let (outcome, action, reason) = match &credentials {
-        None => (
-            LoginOutcome::Failed,
-            AuditAction::LoginFailed,
-            Some("unknown_user"),
-        ),
-        Some(_) if !matched => (
-            LoginOutcome::Failed,
-            AuditAction::LoginFailed,
-            Some("wrong_password"),
-        ),
-        Some(c) if matches!(c.status, UserStatus::Rejected | UserStatus::Disabled) => (
-            LoginOutcome::Refused(c.status),
-            AuditAction::LoginFailed,
-            Some(if c.status == UserStatus::Rejected {
-                "account_rejected"
-            } else {
-                "account_disabled"
-            }),
-        ),
-        Some(c) => (
-            LoginOutcome::SignedIn {
-                id: c.id,
-                status: c.status,
-            },
-            AuditAction::LoginSucceeded,
-            None,
-        ),
-    };
-    let now = Timestamp::now();
-    let mut tx = db.begin_write().await?;
-    if let LoginOutcome::SignedIn { id, .. } = &outcome {
-        db::users::record_login(&mut tx, *id, now).await?;
-    }
-    let target = match &credentials {
-        Some(c) => user_target(c.id, &c.username),
-        None => AuditTarget {
-            kind: "login",
-            id: 0,
-            label: login.trim().chars().take(64).collect(),
-            user_id: None,
-        },
-    };
-    let actor = match (&outcome, &credentials) {
-        (LoginOutcome::SignedIn { .. }, Some(c)) => Some((c.id, c.username.as_str())),
-        _ => None,
-    };
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            reason,
-            ..audit_entry(action, actor, Some(target), meta)
-        },
-    )
-    .await?;
-    tx.commit().await.context("could not commit the login")?;
-    Ok(outcome)
 }
 
 /// Records a sign-out (the session itself is purged by the caller).
@@ -311,6 +244,7 @@ pub struct PasswordChange {
 
 pub async fn change_password(
     db: &Db,
+    auth: &AuthSettings,
     user: UserId,
     form: PasswordChange,
     meta: &RequestMeta,
@@ -328,34 +262,45 @@ pub async fn change_password(
         (account, stored)
     };
     let mut errors = FieldErrors::default();
-    if !password::verify(form.current, Some(stored)).await? {
+    if !auth
+        .hasher
+        .verify(form.current, Some(stored))
+        .await?
+        .matched
+    {
         errors.add("current_password", "Your current password is not correct.");
     }
-    errors.check(
+    check_new_password(
+        &mut errors,
         "new_password",
-        PasswordPolicy::default().check(
-            form.new.expose_secret(),
-            &account.username,
-            &account.email,
-        ),
+        &auth.password_policy,
+        form.new.expose_secret(),
+        &account.username,
+        &account.email,
     );
     errors.check(
         "new_password_confirm",
         passwords_match(form.new.expose_secret(), form.confirm.expose_secret()),
     );
     errors.into_result()?;
-    let hash = password::hash(form.new).await?;
+    let hash = auth.hasher.hash(form.new).await?;
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     db::users::set_password_hash(&mut tx, user, &hash, now).await?;
+    // Whoever else holds a session (perhaps the reason for the change) is out.
+    let ended = db::sessions::delete_others(&mut tx, user, meta.session.as_deref()).await?;
+    let after = (ended > 0).then(|| format!("{ended} other sessions ended"));
     db::audit::append(
         &mut tx,
-        &audit_entry(
-            AuditAction::PasswordChanged,
-            Some((user, account.username.as_str())),
-            Some(user_target(user, &account.username)),
-            meta,
-        ),
+        &NewAuditEntry {
+            after,
+            ..audit_entry(
+                AuditAction::PasswordChanged,
+                Some((user, account.username.as_str())),
+                Some(user_target(user, &account.username)),
+                meta,
+            )
+        },
     )
     .await?;
     tx.commit()

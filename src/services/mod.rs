@@ -3,9 +3,15 @@
 //! transaction, so an action and its record commit together or not at all.
 
 pub mod accounts;
+pub mod audit_chain;
+pub mod auth_settings;
+pub mod import;
+pub mod login;
 pub mod queries;
 pub mod role_requests;
 pub mod roles;
+pub mod security;
+pub mod sessions;
 pub mod user_admin;
 
 use crate::db::users::AuthUser;
@@ -48,6 +54,8 @@ impl From<&AuthUser> for Actor {
 pub struct RequestMeta {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The public id of the session making the request, if signed in.
+    pub session: Option<String>,
 }
 
 /// Why a use case refused or failed.

@@ -8,7 +8,7 @@ use crate::db::role_requests::RoleRequest;
 use crate::db::roles::Role;
 use crate::db::users::{User, UserFilter};
 use crate::db::{self, Conn, Db};
-use crate::domain::{Page, RoleRequestStatus, UserId, UserStatus};
+use crate::domain::{Page, RoleId, RoleRequestStatus, UserId, UserStatus};
 
 /// Rows per page on every admin list.
 pub const PAGE_SIZE: u64 = 50;
@@ -43,11 +43,13 @@ pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {
     Ok(db::roles::list(&mut conn).await?)
 }
 
-/// The admin user list: one page, the total, and counts per status.
+/// The admin user list: one page, the total, counts per status, and the
+/// role names for the filter.
 pub struct UserListing {
     pub users: Vec<User>,
     pub total: u64,
     pub counts: Vec<(UserStatus, u64)>,
+    pub roles: Vec<(RoleId, String)>,
 }
 
 pub async fn list_users(
@@ -58,10 +60,12 @@ pub async fn list_users(
     let mut conn = conn(db).await?;
     let (users, total) = db::users::list(&mut conn, filter, page.size, page.offset()).await?;
     let counts = db::users::count_by_status(&mut conn).await?;
+    let roles = db::roles::names(&mut conn).await?;
     Ok(UserListing {
         users,
         total,
         counts,
+        roles,
     })
 }
 
@@ -108,6 +112,18 @@ pub async fn audit(
 ) -> Result<(Vec<AuditEntry>, u64), ServiceError> {
     let mut conn = conn(db).await?;
     Ok(db::audit::list(&mut conn, filter, page.size, page.offset()).await?)
+}
+
+/// Up to `limit` matching audit rows with ids below `before_id`, newest
+/// first (the CSV export's pages).
+pub async fn audit_page_before(
+    db: &Db,
+    filter: &AuditFilter,
+    before_id: i64,
+    limit: u64,
+) -> Result<Vec<AuditEntry>, ServiceError> {
+    let mut conn = conn(db).await?;
+    Ok(db::audit::page_before(&mut conn, filter, before_id, limit).await?)
 }
 
 /// Counts for the navigation badges of reviewers.

@@ -20,6 +20,7 @@ use crate::db::users::User;
 use crate::domain::{RoleId, RoleRequestId, RoleRequestStatus};
 use crate::error::AppError;
 use crate::services::accounts::{self, PasswordChange};
+use crate::services::auth_settings::AuthSettings;
 use crate::services::{Actor, queries, role_requests};
 
 #[derive(Template)]
@@ -78,6 +79,7 @@ pub struct PasswordForm {
 pub async fn change_password(
     req: HttpRequest,
     db: web::Data<Db>,
+    auth: web::Data<AuthSettings>,
     user: CurrentUser,
     form: CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -94,7 +96,7 @@ pub async fn change_password(
         new: SecretString::from(form.new_password),
         confirm: SecretString::from(form.new_password_confirm),
     };
-    match accounts::change_password(&db, user.id, change, &request_meta(&req)).await {
+    match accounts::change_password(&db, &auth, user.id, change, &request_meta(&req)).await {
         Ok(()) => {
             let home = if user.status == crate::domain::UserStatus::Active {
                 "/"

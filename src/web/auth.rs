@@ -11,13 +11,16 @@ use validator::Validate;
 use super::flash::{Flash, redirect, redirect_with};
 use super::forms::FormErrors;
 use super::layout::{Layout, request_meta};
+use super::rate_limit::LoginRateLimit;
 use super::render;
 use crate::auth::CurrentUser;
 use crate::auth::csrf::{CsrfForm, RotateCsrf};
 use crate::db::Db;
 use crate::domain::{Timestamp, UserStatus};
 use crate::error::AppError;
-use crate::services::accounts::{self, LoginOutcome, Registration};
+use crate::services::accounts::{self, Registration};
+use crate::services::auth_settings::AuthSettings;
+use crate::services::login::{self as login_service, LoginOutcome};
 use crate::startup::AppConfig;
 
 #[derive(Template, WebTemplate)]
@@ -65,9 +68,14 @@ pub struct LoginForm {
 
 const LOGIN_FAILED: &str = "The username, email or password is not correct.";
 
+/// Unknown user, wrong password, locked account, and a Pending or Disabled
+/// account with a wrong password all get exactly this page (same status,
+/// body apart from the CSRF token and the echoed login, and cookies).
 pub async fn login(
+    _limit: LoginRateLimit,
     req: HttpRequest,
     db: web::Data<Db>,
+    auth: web::Data<AuthSettings>,
     form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -88,8 +96,9 @@ pub async fn login(
         )));
     }
     let meta = request_meta(&req);
-    match accounts::login(
+    match login_service::login(
         &db,
+        &auth,
         &form.login,
         SecretString::from(form.password.clone()),
         &meta,
@@ -105,7 +114,11 @@ pub async fn login(
             };
             Ok(render(retry(message)))
         }
-        LoginOutcome::SignedIn { id, status } => {
+        LoginOutcome::SignedIn {
+            id,
+            status,
+            failures,
+        } => {
             Identity::login(&req.extensions(), id.0.to_string())
                 .map_err(|e| anyhow::anyhow!("could not start the session: {e}"))?;
             let target = if status == UserStatus::Pending {
@@ -113,7 +126,21 @@ pub async fn login(
             } else {
                 next.as_str()
             };
-            let mut response = redirect(target);
+            let mut response = match failures {
+                0 => redirect(target),
+                1 => redirect_with(
+                    target,
+                    Flash::info(
+                        "There was 1 failed sign-in attempt on your account since your last sign-in.",
+                    ),
+                ),
+                n => redirect_with(
+                    target,
+                    Flash::info(format!(
+                        "There were {n} failed sign-in attempts on your account since your last sign-in."
+                    )),
+                ),
+            };
             response.extensions_mut().insert(RotateCsrf);
             Ok(response)
         }
@@ -183,8 +210,10 @@ pub struct RegisterForm {
 }
 
 pub async fn register(
+    _limit: LoginRateLimit,
     req: HttpRequest,
     db: web::Data<Db>,
+    auth: web::Data<AuthSettings>,
     config: web::Data<AppConfig>,
     form: CsrfForm<RegisterForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -209,7 +238,8 @@ pub async fn register(
         password: SecretString::from(form.password),
         password_confirm: SecretString::from(form.password_confirm),
     };
-    match accounts::register(&db, registration, &config.default_role, &request_meta(&req)).await {
+    let meta = request_meta(&req);
+    match accounts::register(&db, &auth, registration, &config.default_role, &meta).await {
         Ok(id) => {
             Identity::login(&req.extensions(), id.0.to_string())
                 .map_err(|e| anyhow::anyhow!("could not start the session: {e}"))?;

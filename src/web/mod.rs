@@ -4,9 +4,13 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod browser_cookies;
+pub mod client_ip;
 pub mod flash;
 pub mod forms;
 pub mod layout;
+pub mod rate_limit;
+pub mod security;
+pub mod sessions;
 pub mod system;
 
 use actix_web::HttpResponse;

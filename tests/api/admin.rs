@@ -520,7 +520,10 @@ async fn the_user_page_shows_profile_role_status_logins_requests_and_history() {
     assert!(utc(&fact(&page, "Last login")), "{:?}", facts(&page));
     assert!(utc(&fact(&page, "Registered")), "{:?}", facts(&page));
     assert!(utc(&fact(&page, "Status changed")), "{:?}", facts(&page));
-    let request_cells = texts(&page, "section.card table:not(.audit) tbody td");
+    let request_cells = texts(
+        &page,
+        "section.card table:not(.audit):not(.sessions) tbody td",
+    );
     assert_eq!(request_cells[0], "PM");
     assert_eq!(request_cells[1], "Open");
     let history = audit_rows(&page);
@@ -1187,7 +1190,7 @@ async fn a_reviewer_with_only_users_approve_cannot_bulk_disable() {
     let (_hank, browser) = signed_in(&app, "hank", "Help desk").await;
     let vic = app.create_user("vic", "Engineer", UserStatus::Active).await;
     let id = vic.id.to_string();
-    let audit_before = app.count("audit_log").await;
+    let audit_before = app.count_audit_except_refusals().await;
 
     let list = browser.get_html("/admin/users").await;
     let response = browser
@@ -1201,7 +1204,11 @@ async fn a_reviewer_with_only_users_approve_cannot_bulk_disable() {
     assert_eq!(options, ["Approve", "Reject"]);
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.user_status(vic.id).await, UserStatus::Active);
-    assert_eq!(app.count("audit_log").await, audit_before);
+    assert_eq!(app.count_audit_except_refusals().await, audit_before);
+    assert_eq!(
+        app.audit_actions().await.last().unwrap(),
+        "security.access_denied"
+    );
 }
 
 // ---------------------------------------------------------------- role requests

@@ -7,6 +7,7 @@ use gatehouse::config::{DatabaseUrl, Settings};
 use gatehouse::db::{self, Db};
 use gatehouse::domain::{UserId, UserStatus};
 use gatehouse::services::accounts::{self, Registration};
+use gatehouse::services::auth_settings::AuthSettings;
 use gatehouse::startup::Application;
 use rand::Rng;
 use reqwest::StatusCode;
@@ -21,6 +22,8 @@ pub struct TestApp {
     pub address: String,
     pub db: Db,
     pub client: reqwest::Client,
+    /// The database this app uses (for a second instance or the CLI).
+    pub database_url: DatabaseUrl,
 }
 
 /// A user created directly through the service layer.
@@ -59,6 +62,13 @@ async fn fresh_database() -> DatabaseUrl {
     }
 }
 
+/// The hasher and policies with default settings, built once for the suite.
+pub fn test_auth() -> AuthSettings {
+    static AUTH: std::sync::LazyLock<AuthSettings> =
+        std::sync::LazyLock::new(AuthSettings::default);
+    AUTH.clone()
+}
+
 pub fn test_settings(database_url: DatabaseUrl) -> Settings {
     Settings {
         bind: "127.0.0.1:0".into(),
@@ -69,6 +79,9 @@ pub fn test_settings(database_url: DatabaseUrl) -> Settings {
         )),
         workers: Some(1),
         max_db_connections: 4,
+        // Every test client is 127.0.0.1 and the access matrix alone signs in
+        // dozens of times a minute; tests of the limit set their own.
+        login_ip_limit_per_minute: 10_000,
         ..Settings::default()
     }
 }
@@ -80,6 +93,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(fresh_database().await);
     customise(&mut settings);
+    let database_url = settings.database_url.clone();
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
@@ -88,6 +102,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         db,
         client: new_client(),
+        database_url,
     }
 }
 
@@ -189,7 +204,7 @@ impl TestApp {
             password: SecretString::from(PASSWORD),
             password_confirm: SecretString::from(PASSWORD),
         };
-        let id = accounts::create_user(&self.db, form, role)
+        let id = accounts::create_user(&self.db, &test_auth(), form, role)
             .await
             .expect("user created");
         if status != UserStatus::Active {
@@ -221,6 +236,23 @@ impl TestApp {
             address: self.address.clone(),
             db: self.db.clone(),
             client: new_client(),
+            database_url: self.database_url.clone(),
+        }
+    }
+
+    /// A second instance of the app (another process, or this one after a
+    /// restart) on the same database.
+    pub async fn another_instance(&self) -> TestApp {
+        let settings = test_settings(self.database_url.clone());
+        let app = Application::build(settings).await.expect("the app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            db,
+            client: new_client(),
+            database_url: self.database_url.clone(),
         }
     }
 
@@ -254,6 +286,15 @@ impl TestApp {
     /// Number of rows in a table: for asserting that nothing was written.
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Audit rows other than recorded refusals (`security.*`: CSRF and 403),
+    /// for asserting that a refused request changed nothing else.
+    pub async fn count_audit_except_refusals(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action NOT LIKE 'security.%'")
             .fetch_one(&self.db.pool)
             .await
             .unwrap()

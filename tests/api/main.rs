@@ -3,6 +3,14 @@
 mod access_matrix;
 mod account;
 mod admin;
+mod audit_log;
 mod bad_input;
+mod brute_force;
 mod flows;
+mod hardening;
 mod helpers;
+mod import;
+mod navigation;
+mod passwords;
+mod sessions;
+mod timing;

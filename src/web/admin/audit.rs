@@ -1,4 +1,5 @@
-//! Admin: the audit log, newest first.
+//! Admin: the audit log, newest first, with the hash chain's state and a
+//! CSV export of the same filtered view.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -10,6 +11,7 @@ use crate::db::Db;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::domain::{AuditAction, Page};
 use crate::error::AppError;
+use crate::services::audit_chain::{ChainMonitor, ChainStatus};
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::web::layout::Layout;
 use crate::web::render;
@@ -26,6 +28,44 @@ pub struct AuditQuery {
     page: String,
 }
 
+/// The query's filters, cleaned, and as they go back into links.
+pub struct ParsedFilter {
+    pub filter: AuditFilter,
+    pub actor: String,
+    pub action: &'static str,
+    pub target: String,
+}
+
+pub fn parse_filter(query: &AuditQuery) -> ParsedFilter {
+    let actor: String = query.actor.trim().chars().take(64).collect();
+    let target: String = query.target.trim().chars().take(200).collect();
+    let action = AuditAction::parse(&query.action);
+    ParsedFilter {
+        filter: AuditFilter {
+            actor: Some(actor.clone()).filter(|s| !s.is_empty()),
+            action,
+            target: Some(target.clone()).filter(|s| !s.is_empty()),
+            involving: None,
+        },
+        actor,
+        action: action.map_or("", AuditAction::as_str),
+        target,
+    }
+}
+
+impl ParsedFilter {
+    fn url(&self, path: &str) -> String {
+        url_with(
+            path,
+            &[
+                ("actor", &self.actor),
+                ("action", self.action),
+                ("target", &self.target),
+            ],
+        )
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
 struct AuditPage {
@@ -34,43 +74,32 @@ struct AuditPage {
     actor: String,
     action: String,
     target: String,
-    actions: [AuditAction; 17],
+    actions: &'static [AuditAction],
     pager: Pager,
+    chain: ChainStatus,
+    csv: String,
 }
 
 pub async fn list(
     req: HttpRequest,
     db: web::Data<Db>,
+    monitor: web::Data<ChainMonitor>,
     user: Require<perm::AuditRead>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let actor: String = query.actor.trim().chars().take(64).collect();
-    let target: String = query.target.trim().chars().take(200).collect();
-    let action = AuditAction::parse(&query.action);
-    let filter = AuditFilter {
-        actor: Some(actor.clone()).filter(|s| !s.is_empty()),
-        action,
-        target: Some(target.clone()).filter(|s| !s.is_empty()),
-        involving: None,
-    };
+    let parsed = parse_filter(&query);
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let (entries, total) = queries::audit(&db, &filter, page).await?;
-    let action_str = action.map_or("", AuditAction::as_str);
-    let base = url_with(
-        "/admin/audit",
-        &[
-            ("actor", &actor),
-            ("action", action_str),
-            ("target", &target),
-        ],
-    );
+    let (entries, total) = queries::audit(&db, &parsed.filter, page).await?;
+    let chain = monitor.status(&db).await?;
     Ok(render(AuditPage {
         layout: Layout::for_user(&req, &user),
         history: entries,
-        actor,
-        action: action_str.to_owned(),
-        target,
-        actions: AuditAction::ALL,
-        pager: Pager::new(&base, page.number, total, PAGE_SIZE),
+        pager: Pager::new(&parsed.url("/admin/audit"), page.number, total, PAGE_SIZE),
+        csv: parsed.url("/admin/audit.csv"),
+        actor: parsed.actor,
+        action: parsed.action.to_owned(),
+        target: parsed.target,
+        actions: &AuditAction::ALL,
+        chain,
     }))
 }

@@ -1,6 +1,8 @@
 //! Admin pages. Every handler here takes a `Require<…>` extractor.
 
 pub mod audit;
+pub mod audit_export;
+pub mod lockouts;
 pub mod role_requests;
 pub mod roles;
 pub mod users;

@@ -15,6 +15,8 @@ use crate::db::users::{User, UserFilter, UserSort};
 use crate::domain::{Page, RoleId, StatusAction, UserId, UserStatus};
 use crate::error::AppError;
 use crate::services::Actor;
+use crate::services::auth_settings::AuthSettings;
+use crate::services::login::{self, LockoutStatus};
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::user_admin::{self, StatusChange};
 use crate::web::auth::safe_next;
@@ -42,7 +44,7 @@ struct UsersPage {
     layout: Layout,
     users: Vec<User>,
     counts: Vec<(UserStatus, u64)>,
-    roles: Vec<Role>,
+    roles: Vec<(RoleId, String)>,
     q: String,
     status: String,
     role: i64,
@@ -59,7 +61,14 @@ pub async fn list(
     user: Require<perm::UsersRead>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let q = query.q.trim().chars().take(100).collect::<String>();
+    // Control characters could only match across the lines of search_key.
+    let q = query
+        .q
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect::<String>();
     let status = UserStatus::parse(&query.status);
     let role = parse_id(&query.role).map(RoleId);
     let sort = UserSort::parse(&query.sort).unwrap_or_default();
@@ -71,7 +80,6 @@ pub async fn list(
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
     let listing = queries::list_users(&db, &filter, page).await?;
-    let roles = queries::roles(&db).await?;
     let status_str = status.map_or("", UserStatus::as_str);
     let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
     let sort_str = if sort == UserSort::Newest {
@@ -100,7 +108,7 @@ pub async fn list(
             .contains(crate::domain::Permission::UsersManage),
         users: listing.users,
         counts: listing.counts,
-        roles,
+        roles: listing.roles,
         q,
         status: status_str.to_owned(),
         role: role.map_or(0, |r| r.0),
@@ -121,15 +129,27 @@ struct UserPage {
     is_self: bool,
     can_approve: bool,
     can_manage: bool,
+    lockout: LockoutStatus,
+    sessions: Vec<crate::services::sessions::SessionView>,
 }
 
 pub async fn detail(
     req: HttpRequest,
     db: web::Data<Db>,
     user: Require<perm::UsersRead>,
+    auth: web::Data<AuthSettings>,
+    config: web::Data<crate::startup::AppConfig>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let detail = queries::user_detail(&db, UserId(path.into_inner())).await?;
+    let lockout = login::lockout_status(&db, &auth, detail.user.id).await?;
+    let sessions = crate::services::sessions::list(
+        &db,
+        detail.user.id,
+        config.session_limits,
+        &request_meta(&req),
+    )
+    .await?;
     Ok(render(UserPage {
         layout: Layout::for_user(&req, &user),
         is_self: detail.user.id == user.id,
@@ -143,6 +163,8 @@ pub async fn detail(
         requests: detail.requests,
         history: detail.history,
         roles: detail.roles,
+        lockout,
+        sessions,
     }))
 }
 

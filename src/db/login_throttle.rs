@@ -1,0 +1,72 @@
+//! Per-account sign-in failure counters (`login_throttle`).
+
+use anyhow::Context;
+
+use super::Conn;
+use crate::domain::{ThrottleState, UserId};
+
+type Row = (i64, i64, i64, Option<i64>, i64);
+
+fn to_state((failures, first, last, locked_until, since_login): Row) -> ThrottleState {
+    ThrottleState {
+        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        first_failure_at: first,
+        last_failure_at: last,
+        locked_until,
+        since_login: u32::try_from(since_login).unwrap_or(u32::MAX),
+    }
+}
+
+/// The account's counters; the default (nothing failed) when it has no row.
+pub async fn get(conn: &mut Conn, user: UserId) -> anyhow::Result<ThrottleState> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT failures, first_failure_at, last_failure_at, locked_until, since_login \
+         FROM login_throttle WHERE user_id = $1",
+    )
+    .bind(user.0)
+    .fetch_optional(conn)
+    .await
+    .with_context(|| format!("could not read the sign-in failures of user {user}"))?;
+    Ok(row.map(to_state).unwrap_or_default())
+}
+
+/// Stores the account's counters (insert or replace).
+pub async fn put(conn: &mut Conn, user: UserId, state: &ThrottleState) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO login_throttle \
+         (user_id, failures, first_failure_at, last_failure_at, locked_until, since_login) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (user_id) DO UPDATE SET failures = $2, first_failure_at = $3, \
+         last_failure_at = $4, locked_until = $5, since_login = $6",
+    )
+    .bind(user.0)
+    .bind(i64::from(state.failures))
+    .bind(state.first_failure_at)
+    .bind(state.last_failure_at)
+    .bind(state.locked_until)
+    .bind(i64::from(state.since_login))
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not store the sign-in failures of user {user}"))?;
+    Ok(())
+}
+
+/// Forgets the account's counters (after a successful sign-in or an unlock).
+pub async fn clear(conn: &mut Conn, user: UserId) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE user_id = $1")
+        .bind(user.0)
+        .execute(conn)
+        .await
+        .with_context(|| format!("could not clear the sign-in failures of user {user}"))?;
+    Ok(())
+}
+
+/// Ends a lockout but keeps the count the user will be told about.
+pub async fn unlock(conn: &mut Conn, user: UserId) -> anyhow::Result<()> {
+    sqlx::query("UPDATE login_throttle SET failures = 0, locked_until = NULL WHERE user_id = $1")
+        .bind(user.0)
+        .execute(conn)
+        .await
+        .with_context(|| format!("could not unlock user {user}"))?;
+    Ok(())
+}

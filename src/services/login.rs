@@ -1,0 +1,288 @@
+//! Sign-in: the password check, the per-account lockout, replacing outdated
+//! hashes, and the audit rows, decided inside one write transaction so two
+//! instances counting failures for the same account cannot both miss a lock.
+
+use anyhow::Context;
+use secrecy::SecretString;
+
+use super::auth_settings::AuthSettings;
+use super::{Actor, RequestMeta, ServiceError, audit_entry, user_target};
+use crate::db::audit::{AuditTarget, NewAuditEntry};
+use crate::db::users::Credentials;
+use crate::db::{self, Db, Tx};
+use crate::domain::{AuditAction, Permission, Timestamp, UserId, UserStatus};
+
+/// The result of a sign-in attempt.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// Signed in; Pending users go to the pending page. `failures` counts the
+    /// failed attempts on the account since its previous sign-in.
+    SignedIn {
+        id: UserId,
+        status: UserStatus,
+        failures: u32,
+    },
+    /// The password was right but the account may not sign in.
+    Refused(UserStatus),
+    /// Unknown login, wrong password or a locked account: one generic answer.
+    Failed,
+}
+
+pub async fn login(
+    db: &Db,
+    auth: &AuthSettings,
+    login: &str,
+    password: SecretString,
+    meta: &RequestMeta,
+) -> Result<LoginOutcome, ServiceError> {
+    let credentials = {
+        let mut conn = db
+            .pool
+            .acquire()
+            .await
+            .context("could not reach the database")?;
+        db::users::find_credentials(&mut conn, login).await?
+    };
+    // Always verified, even for unknown or locked accounts, so every answer
+    // costs the same time.
+    let stored = credentials.as_ref().map(|c| c.password_hash.clone());
+    let verified = auth.hasher.verify(password.clone(), stored).await?;
+    let new_hash = match verified.needs_rehash {
+        true => Some(auth.hasher.hash(password).await?),
+        false => None,
+    };
+    let mut tx = db.begin_write().await?;
+    let outcome = match &credentials {
+        None => {
+            let target = AuditTarget {
+                kind: "login",
+                id: 0,
+                label: login.trim().chars().take(64).collect(),
+                user_id: None,
+            };
+            failed(&mut tx, target, "unknown_user", meta).await?;
+            LoginOutcome::Failed
+        }
+        Some(user) => {
+            let attempt = Attempt {
+                user,
+                matched: verified.matched,
+                new_hash: new_hash.as_deref(),
+            };
+            known_user(&mut tx, auth, attempt, meta).await?
+        }
+    };
+    tx.commit().await.context("could not commit the login")?;
+    Ok(outcome)
+}
+
+struct Attempt<'a> {
+    user: &'a Credentials,
+    matched: bool,
+    new_hash: Option<&'a str>,
+}
+
+async fn known_user(
+    tx: &mut Tx,
+    auth: &AuthSettings,
+    attempt: Attempt<'_>,
+    meta: &RequestMeta,
+) -> Result<LoginOutcome, ServiceError> {
+    let user = attempt.user;
+    let target = || user_target(user.id, &user.username);
+    let now = Timestamp::now();
+    let state = db::login_throttle::get(tx, user.id).await?;
+    if auth.lockout.locked_until(&state, now.0).is_some() {
+        let state = auth.lockout.record_locked_attempt(&state);
+        db::login_throttle::put(tx, user.id, &state).await?;
+        failed(tx, target(), "locked", meta).await?;
+        return Ok(LoginOutcome::Failed);
+    }
+    if !attempt.matched {
+        let failure = auth.lockout.record_failure(&state, now.0);
+        db::login_throttle::put(tx, user.id, &failure.state).await?;
+        failed(tx, target(), "wrong_password", meta).await?;
+        if let Some(delay) = failure.locked_for_ms {
+            let after = format!(
+                "locked for {} min after {} failures",
+                delay / 60_000,
+                failure.state.failures
+            );
+            db::audit::append(
+                tx,
+                &NewAuditEntry {
+                    after: Some(after),
+                    reason: Some("too_many_failures"),
+                    ..audit_entry(AuditAction::AccountLocked, None, Some(target()), meta)
+                },
+            )
+            .await?;
+        }
+        return Ok(LoginOutcome::Failed);
+    }
+    if matches!(user.status, UserStatus::Rejected | UserStatus::Disabled) {
+        let reason = match user.status {
+            UserStatus::Rejected => "account_rejected",
+            _ => "account_disabled",
+        };
+        failed(tx, target(), reason, meta).await?;
+        return Ok(LoginOutcome::Refused(user.status));
+    }
+    db::login_throttle::clear(tx, user.id).await?;
+    db::users::record_login(tx, user.id, now).await?;
+    let actor = Some((user.id, user.username.as_str()));
+    let after = (state.since_login > 0).then(|| {
+        format!(
+            "{} failed attempts since the last sign-in",
+            state.since_login
+        )
+    });
+    db::audit::append(
+        tx,
+        &NewAuditEntry {
+            after,
+            ..audit_entry(AuditAction::LoginSucceeded, actor, Some(target()), meta)
+        },
+    )
+    .await?;
+    if let Some(hash) = attempt.new_hash {
+        let before = user
+            .password_hash
+            .split('$')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("$");
+        db::users::set_password_hash(tx, user.id, hash, now).await?;
+        db::audit::append(
+            tx,
+            &NewAuditEntry {
+                before: Some(before.chars().take(40).collect()),
+                after: Some("argon2id".to_owned()),
+                ..audit_entry(AuditAction::PasswordRehashed, actor, Some(target()), meta)
+            },
+        )
+        .await?;
+    }
+    Ok(LoginOutcome::SignedIn {
+        id: user.id,
+        status: user.status,
+        failures: state.since_login,
+    })
+}
+
+/// The audit row of a failed sign-in, with its reason code.
+async fn failed(
+    tx: &mut Tx,
+    target: AuditTarget,
+    reason: &'static str,
+    meta: &RequestMeta,
+) -> Result<(), ServiceError> {
+    db::audit::append(
+        tx,
+        &NewAuditEntry {
+            reason: Some(reason),
+            ..audit_entry(AuditAction::LoginFailed, None, Some(target), meta)
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An account's lockout as the admin user page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct LockoutStatus {
+    /// Failures in the current streak.
+    pub failures: u32,
+    /// Failed attempts since the last successful sign-in.
+    pub since_login: u32,
+    /// Set while the account is locked.
+    pub locked_until: Option<Timestamp>,
+}
+
+pub async fn lockout_status(
+    db: &Db,
+    auth: &AuthSettings,
+    user: UserId,
+) -> Result<LockoutStatus, ServiceError> {
+    let mut conn = db
+        .pool
+        .acquire()
+        .await
+        .context("could not reach the database")?;
+    let state = db::login_throttle::get(&mut conn, user).await?;
+    Ok(LockoutStatus {
+        failures: state.failures,
+        since_login: state.since_login,
+        locked_until: auth
+            .lockout
+            .locked_until(&state, Timestamp::now().0)
+            .map(Timestamp),
+    })
+}
+
+/// An administrator ends a lockout; returns the username.
+pub async fn unlock(
+    db: &Db,
+    auth: &AuthSettings,
+    actor: &Actor,
+    user: UserId,
+    meta: &RequestMeta,
+) -> Result<String, ServiceError> {
+    actor.require(Permission::UsersManage)?;
+    let mut tx = db.begin_write().await?;
+    let account = db::users::find(&mut tx, user)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let state = db::login_throttle::get(&mut tx, user).await?;
+    let Some(until) = auth.lockout.locked_until(&state, Timestamp::now().0) else {
+        return Err(ServiceError::Conflict(format!(
+            "{} is not locked out.",
+            account.username
+        )));
+    };
+    db::login_throttle::unlock(&mut tx, user).await?;
+    db::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            before: Some(format!("locked until {}", Timestamp(until))),
+            after: Some("unlocked".to_owned()),
+            ..audit_entry(
+                AuditAction::LockoutCleared,
+                actor.audit_actor(),
+                Some(user_target(user, &account.username)),
+                meta,
+            )
+        },
+    )
+    .await?;
+    tx.commit().await.context("could not commit the unlock")?;
+    Ok(account.username)
+}
+
+/// Records that a client address went over the sign-in rate limit (once per
+/// address and window: the limiter says when).
+pub async fn record_throttled(db: &Db, path: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
+    let mut tx = db.begin_write().await?;
+    db::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            reason: Some("ip_rate_limit"),
+            ..audit_entry(
+                AuditAction::LoginThrottled,
+                None,
+                Some(AuditTarget {
+                    kind: "route",
+                    id: 0,
+                    label: path.chars().take(64).collect(),
+                    user_id: None,
+                }),
+                meta,
+            )
+        },
+    )
+    .await?;
+    tx.commit()
+        .await
+        .context("could not commit the throttle record")?;
+    Ok(())
+}

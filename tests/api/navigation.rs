@@ -1,0 +1,106 @@
+//! The navigation: reviewers see how many items wait in their queues.
+
+use gatehouse::domain::UserStatus;
+
+use crate::helpers::{TestApp, assert_redirect_to, spawn_app, texts};
+
+/// The navigation badges on the home page, in order.
+async fn badges(app: &TestApp) -> Vec<String> {
+    texts(&app.get_html("/").await, "nav .nav-badge")
+}
+
+async fn request_role(app: &TestApp, username: &str, role: &str) {
+    let staff = app.another_browser();
+    let user = app
+        .create_user(username, "Engineer", UserStatus::Active)
+        .await;
+    staff.login_as(&user).await;
+    let role_id = app.role_id(role).await.to_string();
+    let response = staff
+        .post_form(
+            "/account/role-request",
+            &[
+                ("role_id", &role_id),
+                ("justification", "I need it for work."),
+            ],
+        )
+        .await;
+    assert_redirect_to(&response, "/");
+}
+
+#[tokio::test]
+async fn an_admin_sees_pending_users_and_open_role_requests_next_to_their_links() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.create_user("pia", "Engineer", UserStatus::Pending)
+        .await;
+    app.create_user("quinn", "Engineer", UserStatus::Pending)
+        .await;
+    request_role(&app, "rosa", "PM").await;
+    app.login_as(&admin).await;
+
+    let page = app.get_html("/").await;
+    assert_eq!(
+        texts(&page, "nav a[href='/admin/users'] .nav-badge"),
+        ["2 pending"]
+    );
+    assert_eq!(
+        texts(&page, "nav a[href='/admin/role-requests'] .nav-badge"),
+        ["1 open"]
+    );
+}
+
+#[tokio::test]
+async fn empty_queues_show_no_badge() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.login_as(&admin).await;
+
+    assert!(badges(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_user_who_reviews_nothing_sees_no_counts() {
+    let app = spawn_app().await;
+    app.create_user("pia", "Engineer", UserStatus::Pending)
+        .await;
+    request_role(&app, "rosa", "PM").await;
+    // PM may read the user list but not approve anyone.
+    let pm = app.create_user("paula", "PM", UserStatus::Active).await;
+    app.login_as(&pm).await;
+
+    assert!(badges(&app).await.is_empty());
+    assert_eq!(
+        texts(&app.get_html("/").await, "nav a[href='/admin/users']"),
+        ["Users"]
+    );
+}
+
+#[tokio::test]
+async fn a_help_desk_role_sees_only_the_queue_it_may_work_on() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    app.login_as(&admin).await;
+    let response = app
+        .post_form(
+            "/admin/roles",
+            &[
+                ("name", "Help desk"),
+                ("description", "Approves new accounts"),
+                ("permissions", "users.read"),
+                ("permissions", "users.approve"),
+            ],
+        )
+        .await;
+    assert_redirect_to(&response, "/admin/roles");
+    app.create_user("pia", "Engineer", UserStatus::Pending)
+        .await;
+    request_role(&app, "rosa", "PM").await;
+    let desk = app.another_browser();
+    let helper = app
+        .create_user("hector", "Help desk", UserStatus::Active)
+        .await;
+    desk.login_as(&helper).await;
+
+    assert_eq!(badges(&desk).await, ["1 pending"]);
+}

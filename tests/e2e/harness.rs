@@ -1,0 +1,127 @@
+//! The app under test: built in-process on port 0 with a fresh database per
+//! scenario (a new SQLite file, or a new PostgreSQL database when
+//! GATEHOUSE_TEST_DATABASE_URL is set), like tests/api/helpers.rs, which a
+//! second test binary cannot import.
+
+use gatehouse::config::{DatabaseUrl, Settings};
+use gatehouse::db::{self, Db};
+use gatehouse::domain::{Timestamp, UserId, UserStatus};
+use gatehouse::services::accounts::{self, Registration};
+use gatehouse::services::auth_settings::AuthSettings;
+use gatehouse::startup::Application;
+use rand::Rng;
+use secrecy::SecretString;
+use sqlx::Connection;
+
+/// A password that passes the policy for any test username.
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+}
+
+/// A user created directly through the service layer.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: UserId,
+    pub username: String,
+    pub full_name: String,
+    pub password: String,
+}
+
+fn unique_name() -> String {
+    let n: u64 = rand::thread_rng().r#gen();
+    format!("gatehouse_test_{n:016x}")
+}
+
+async fn fresh_database() -> DatabaseUrl {
+    match std::env::var("GATEHOUSE_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let server = server.trim_end_matches('/');
+            let name = unique_name();
+            let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .expect("could not reach PostgreSQL for tests");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("could not create a test database");
+            DatabaseUrl::new(format!("{server}/{name}"))
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("gatehouse-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            DatabaseUrl::new(format!("sqlite://{}/{}.db", dir.display(), unique_name()))
+        }
+    }
+}
+
+/// Starts the app on a free loopback port with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: fresh_database().await,
+        data_dir: Some(std::env::temp_dir().join("gatehouse-tests")),
+        secret_key: Some(SecretString::from(
+            "test-secret-key-that-is-long-enough-0123456789",
+        )),
+        workers: Some(1),
+        max_db_connections: 4,
+        ..Settings::default()
+    };
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, db }
+}
+
+impl TestApp {
+    /// Creates a user with `role` and `status` through the service layer.
+    pub async fn create_user(&self, username: &str, role: &str, status: UserStatus) -> TestUser {
+        let full_name = format!("{} Tester", capitalise(username));
+        let form = Registration {
+            username: username.into(),
+            email: format!("{username}@example.com"),
+            full_name: full_name.clone(),
+            password: SecretString::from(PASSWORD),
+            password_confirm: SecretString::from(PASSWORD),
+        };
+        let id = accounts::create_user(&self.db, &AuthSettings::default(), form, role)
+            .await
+            .expect("user created");
+        if status != UserStatus::Active {
+            let mut conn = self.db.pool.acquire().await.unwrap();
+            db::users::set_status(&mut conn, id, status, None, Timestamp::now())
+                .await
+                .unwrap();
+        }
+        TestUser {
+            id,
+            username: username.into(),
+            full_name,
+            password: PASSWORD.into(),
+        }
+    }
+
+    pub async fn admin(&self) -> TestUser {
+        self.create_user("admin", "Admin", UserStatus::Active).await
+    }
+
+    pub async fn user_status(&self, id: UserId) -> UserStatus {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find(&mut conn, id)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .status
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}

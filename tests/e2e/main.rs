@@ -1,0 +1,11 @@
+//! Real-browser end-to-end suite: headless Chromium driven through
+//! chromedriver, with axe-core accessibility checks. Needs chromium,
+//! chromedriver and axe-core (see the README), so plain `cargo test` leaves
+//! it out; run it with `cargo test --test e2e`. Screenshots of every final
+//! page land in target/e2e/.
+
+mod accessibility;
+mod axe;
+mod browser;
+mod harness;
+mod scenarios;
