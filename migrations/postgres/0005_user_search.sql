@@ -18,18 +18,43 @@ CREATE TABLE user_status_counts (
 INSERT INTO user_status_counts (status, n) VALUES ('pending', 0), ('active', 0), ('rejected', 0), ('disabled', 0);
 UPDATE user_status_counts SET n = (SELECT COUNT(*) FROM users WHERE users.status = user_status_counts.status);
 
-CREATE FUNCTION user_status_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Statement-level triggers over transition tables: one counter update per
+-- statement, not per row (updating one row thousands of times in a single
+-- transaction grows its version chain and turns a bulk insert quadratic).
+CREATE FUNCTION user_status_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE user_status_counts SET n = n - 1 WHERE status = OLD.status;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        UPDATE user_status_counts SET n = n + 1 WHERE status = NEW.status;
-    END IF;
+    UPDATE user_status_counts c SET n = c.n + d.k
+    FROM (SELECT status, COUNT(*) AS k FROM new_rows GROUP BY status) d
+    WHERE c.status = d.status;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER user_status_counts_insert_delete AFTER INSERT OR DELETE ON users
-    FOR EACH ROW EXECUTE FUNCTION user_status_counts_track();
-CREATE TRIGGER user_status_counts_update AFTER UPDATE OF status ON users
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION user_status_counts_track();
+CREATE FUNCTION user_status_counts_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE user_status_counts c SET n = c.n - d.k
+    FROM (SELECT status, COUNT(*) AS k FROM old_rows GROUP BY status) d
+    WHERE c.status = d.status;
+    RETURN NULL;
+END
+$$;
+CREATE FUNCTION user_status_counts_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE user_status_counts c SET n = c.n + d.k
+    FROM (
+        SELECT status, SUM(k)::BIGINT AS k FROM (
+            SELECT n.status, 1 AS k FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.status <> n.status
+            UNION ALL
+            SELECT o.status, -1 AS k FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.status <> n.status
+        ) changes GROUP BY status
+    ) d
+    WHERE c.status = d.status;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER user_status_counts_insert AFTER INSERT ON users
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION user_status_counts_add();
+CREATE TRIGGER user_status_counts_delete AFTER DELETE ON users
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION user_status_counts_remove();
+CREATE TRIGGER user_status_counts_update AFTER UPDATE ON users
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION user_status_counts_move();

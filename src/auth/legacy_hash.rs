@@ -7,7 +7,7 @@
 //! Parameters are bounded so an imported row cannot make a sign-in take
 //! minutes or gigabytes.
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::password_hash::PasswordHash;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::Hmac;
@@ -177,8 +177,7 @@ impl StoredHash {
                 scrypt::scrypt(pw, salt.as_bytes(), &params, &mut out).is_ok() && ct_eq(&out, hash)
             }
             StoredHash::Bcrypt(stored) => bcrypt::verify(pw, stored).unwrap_or(false),
-            StoredHash::Argon2(phc) => PasswordHash::new(phc)
-                .is_ok_and(|h| argon2::Argon2::default().verify_password(pw, &h).is_ok()),
+            StoredHash::Argon2(phc) => super::argon2_memory::verify_phc(phc, pw),
         }
     }
 }

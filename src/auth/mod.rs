@@ -2,6 +2,7 @@
 //! the extractors that gate every route on the user's live status and
 //! permissions.
 
+mod argon2_memory;
 pub mod csrf;
 pub mod extractors;
 pub mod legacy_hash;

@@ -7,9 +7,11 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString, rand_core::OsRng};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::PasswordHash;
+use argon2::{Algorithm, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::{Mutex, mpsc};
+
 use tokio::sync::Semaphore;
 
 use super::legacy_hash::StoredHash;
@@ -39,6 +41,8 @@ pub struct Verified {
     pub needs_rehash: bool,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 /// Hashes and verifies passwords with the configured parameters; cheap to clone.
 #[derive(Clone)]
 pub struct Hasher {
@@ -48,6 +52,12 @@ pub struct Hasher {
 struct Inner {
     params: HashParams,
     permits: Semaphore,
+    /// Dedicated hashing threads, one per permit. Each argon2 run allocates
+    /// m KiB; on tokio's blocking pool those allocations land on whichever
+    /// threads the pool grows to, and each thread's malloc arena keeps one,
+    /// so resident memory climbed by hundreds of MiB under a login flood.
+    /// A fixed set of threads reuses the same few blocks.
+    jobs: Mutex<mpsc::Sender<Job>>,
     /// A hash of a random password with the configured parameters, verified
     /// when a login names no user so that costs what a real check costs.
     dummy: String,
@@ -83,12 +93,41 @@ impl Hasher {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        // On a short-lived thread, so its argon2 work area goes with it
+        // instead of staying with the caller (the main thread at start).
         let random: [u8; 16] = rand::random();
-        let dummy = hash_with(params, &hex::encode(random))?;
+        let dummy = std::thread::spawn(move || hash_with(params, &hex::encode(random)))
+            .join()
+            .map_err(|_| anyhow::anyhow!("hashing the dummy password panicked"))??;
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..permits {
+            let receiver = Arc::clone(&receiver);
+            std::thread::Builder::new()
+                .name(format!("gatehouse-hash-{n}"))
+                .spawn(move || {
+                    // Ends when the Hasher (the only sender) is dropped.
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A panicking job must not take the thread with it.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .context("could not start a password hashing thread")?;
+        }
         Ok(Hasher {
             inner: Arc::new(Inner {
                 params,
                 permits: Semaphore::new(permits),
+                jobs: Mutex::new(sender),
                 dummy,
             }),
         })
@@ -129,7 +168,7 @@ impl Hasher {
         })
     }
 
-    /// Runs `f` on the blocking pool once a permit is free, keeping the span.
+    /// Runs `f` on a hashing thread once a permit is free, keeping the span.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
@@ -141,9 +180,17 @@ impl Hasher {
             .await
             .context("the password hasher is shut down")?;
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(f))
-            .await
-            .context("the password hashing task failed")?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(span.in_scope(f));
+        });
+        self.inner
+            .jobs
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the password hasher is poisoned"))?
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
+        answer.await.context("the password hashing task failed")?
     }
 
     /// Permits free right now (for tests of the bound).
@@ -162,11 +209,7 @@ fn argon2_params(p: HashParams) -> anyhow::Result<Params> {
 }
 
 fn hash_with(params: HashParams, password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params(params)?)
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("could not hash a password: {e}"))
+    super::argon2_memory::hash_phc(&argon2_params(params)?, password.as_bytes())
 }
 
 /// Whether `stored` is argon2id v19 with at least `params` in every cost.

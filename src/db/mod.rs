@@ -70,6 +70,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A ping before every checkout doubles the round trips of a page;
+            // a broken connection surfaces as a query error instead, and /healthz
+            // pings explicitly.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

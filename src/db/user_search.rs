@@ -99,18 +99,20 @@ fn where_clause(sqlite: bool, filter: &UserFilter) -> (String, Vec<Bind>) {
 }
 
 /// One page of users matching `filter`, plus the total number of matches.
+/// `status_counts` (from `count_by_status`, which the page shows anyway)
+/// answers the total when the filter is by status alone.
 pub async fn list(
     conn: &mut Conn,
     filter: &UserFilter,
     limit: u64,
     offset: u64,
+    status_counts: &[(UserStatus, u64)],
 ) -> anyhow::Result<(Vec<User>, u64)> {
     let sqlite = conn.backend_name() == "SQLite";
     let (where_sql, binds) = where_clause(sqlite, filter);
     let total = if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
         // Only a status filter (or none): the maintained counters answer it.
-        let counts = super::users::count_by_status(conn).await?;
-        counts
+        status_counts
             .iter()
             .filter(|(status, _)| filter.status.is_none_or(|wanted| wanted == *status))
             .map(|(_, n)| *n as i64)

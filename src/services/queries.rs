@@ -58,8 +58,9 @@ pub async fn list_users(
     page: Page,
 ) -> Result<UserListing, ServiceError> {
     let mut conn = conn(db).await?;
-    let (users, total) = db::users::list(&mut conn, filter, page.size, page.offset()).await?;
     let counts = db::users::count_by_status(&mut conn).await?;
+    let (users, total) =
+        db::users::list(&mut conn, filter, page.size, page.offset(), &counts).await?;
     let roles = db::roles::names(&mut conn).await?;
     Ok(UserListing {
         users,
