@@ -1,4 +1,4 @@
-//! argon2id hashing, always on the blocking pool and never more at once than
+//! argon2id hashing, always on dedicated hashing threads and never more at once than
 //! the hasher's permits (one per core by default), so a flood of sign-ins
 //! queues here instead of taking every core and `permits × m` of memory.
 //! Hashes in older formats (imported users, weaker parameters) verify too and

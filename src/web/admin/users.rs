@@ -318,11 +318,12 @@ pub async fn bulk(
     .await;
     outcome(&back, result, |users| {
         let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+        let noun = if users.len() == 1 { "user" } else { "users" };
         format!(
-            "{} {}: {}.",
+            "{} {noun} {}: {}.",
             users.len(),
-            if users.len() == 1 { "user" } else { "users" },
-            action.past_tense()
-        ) + &format!(" ({})", names.join(", "))
+            action.past_tense(),
+            names.join(", ")
+        )
     })
 }
