@@ -3,15 +3,17 @@
 //! GATEHOUSE_TEST_DATABASE_URL is set), like tests/api/helpers.rs, which a
 //! second test binary cannot import.
 
-use gatehouse::config::{DatabaseUrl, Settings};
+#[path = "../common/database.rs"]
+mod database;
+pub use database::fresh_database;
+
+use gatehouse::config::Settings;
 use gatehouse::db::{self, Db};
 use gatehouse::domain::{Timestamp, UserId, UserStatus};
 use gatehouse::services::accounts::{self, Registration};
 use gatehouse::services::auth_settings::AuthSettings;
 use gatehouse::startup::Application;
-use rand::Rng;
 use secrecy::SecretString;
-use sqlx::Connection;
 
 /// A password that passes the policy for any test username.
 pub const PASSWORD: &str = "correct-horse-battery-staple";
@@ -28,33 +30,6 @@ pub struct TestUser {
     pub username: String,
     pub full_name: String,
     pub password: String,
-}
-
-fn unique_name() -> String {
-    let n: u64 = rand::thread_rng().r#gen();
-    format!("gatehouse_test_{n:016x}")
-}
-
-async fn fresh_database() -> DatabaseUrl {
-    match std::env::var("GATEHOUSE_TEST_DATABASE_URL") {
-        Ok(server) if !server.is_empty() => {
-            let server = server.trim_end_matches('/');
-            let name = unique_name();
-            let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-                .await
-                .expect("could not reach PostgreSQL for tests");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("could not create a test database");
-            DatabaseUrl::new(format!("{server}/{name}"))
-        }
-        _ => {
-            let dir = std::env::temp_dir().join("gatehouse-tests");
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            DatabaseUrl::new(format!("sqlite://{}/{}.db", dir.display(), unique_name()))
-        }
-    }
 }
 
 /// Starts the app on a free loopback port with a fresh database.
