@@ -299,24 +299,28 @@ pub async fn touch_active(conn: &mut Conn, id: UserId, now: Timestamp) -> anyhow
     Ok(())
 }
 
-/// Active users other than `excluding` whose role grants `permission`.
-pub async fn count_active_holders(
+/// Whether an active user other than `excluding`, holding a role other than
+/// `excluding_role`, has `permission`. Stops at the first match, so it costs
+/// the same at a million users as at ten.
+pub async fn active_holder_exists(
     conn: &mut Conn,
     permission: Permission,
     excluding: Option<UserId>,
     excluding_role: Option<RoleId>,
-) -> anyhow::Result<u64> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users u JOIN role_permissions rp ON rp.role_id = u.role_id \
-         WHERE u.status = 'active' AND rp.permission = $1 AND u.id <> $2 AND u.role_id <> $3",
+) -> anyhow::Result<bool> {
+    let found: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM role_permissions rp \
+         JOIN users u ON u.role_id = rp.role_id \
+         WHERE u.status = 'active' AND rp.permission = $1 AND u.id <> $2 AND u.role_id <> $3 \
+         LIMIT 1) AS holder",
     )
     .bind(permission.as_str())
     .bind(excluding.map_or(-1, |id| id.0))
     .bind(excluding_role.map_or(-1, |id| id.0))
     .fetch_one(conn)
     .await
-    .context("could not count administrators")?;
-    Ok(count.max(0) as u64)
+    .context("could not look for another administrator")?;
+    Ok(found > 0)
 }
 
 /// Number of users in each status, for the admin list's tabs. Read from a
@@ -340,5 +344,5 @@ pub async fn count_by_status(conn: &mut Conn) -> anyhow::Result<Vec<(UserStatus,
 
 /// Whether any active user can manage users (the first-admin hint at start).
 pub async fn admin_exists(conn: &mut Conn) -> anyhow::Result<bool> {
-    Ok(count_active_holders(conn, Permission::UsersManage, None, None).await? > 0)
+    active_holder_exists(conn, Permission::UsersManage, None, None).await
 }

@@ -29,9 +29,11 @@ pub(crate) async fn guard_administrators(
     let mut counts = Vec::new();
     for permission in ADMIN_PERMISSIONS {
         if lost.contains(permission) {
-            let n = db::users::count_active_holders(tx, permission, excluding_user, excluding_role)
-                .await?;
-            counts.push((permission, n));
+            // The rule only needs to know whether anyone else remains.
+            let remains =
+                db::users::active_holder_exists(tx, permission, excluding_user, excluding_role)
+                    .await?;
+            counts.push((permission, u64::from(remains)));
         }
     }
     ensure_administrators_remain(lost, |p| {
