@@ -11,7 +11,6 @@ pub struct Role {
     pub name: String,
     pub description: String,
     pub permissions: PermissionSet,
-    pub user_count: u64,
 }
 
 impl Role {
@@ -21,24 +20,41 @@ impl Role {
     }
 }
 
-/// Every role with its permissions and how many users hold it, by name.
-pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Role>> {
-    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT r.id, r.name, r.description, \
-                (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) \
-         FROM roles r ORDER BY r.name_key",
+/// A role with how many users hold it, for the roles page only: counting
+/// is a scan of that role's users, too costly for pickers and rule checks.
+#[derive(Debug, Clone)]
+pub struct RoleUsage {
+    pub role: Role,
+    pub user_count: u64,
+}
+
+impl std::ops::Deref for RoleUsage {
+    type Target = Role;
+    fn deref(&self) -> &Role {
+        &self.role
+    }
+}
+
+/// Roles (one when `only` is given) with their permissions, by name.
+async fn load(conn: &mut Conn, only: Option<RoleId>) -> anyhow::Result<Vec<Role>> {
+    let only = only.map_or(-1, |id| id.0);
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, description FROM roles WHERE ($1 = -1 OR id = $1) ORDER BY name_key",
     )
+    .bind(only)
     .fetch_all(&mut *conn)
     .await
     .context("could not list roles")?;
-    let grants: Vec<(i64, String)> =
-        sqlx::query_as("SELECT role_id, permission FROM role_permissions")
-            .fetch_all(conn)
-            .await
-            .context("could not list role permissions")?;
+    let grants: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT role_id, permission FROM role_permissions WHERE ($1 = -1 OR role_id = $1)",
+    )
+    .bind(only)
+    .fetch_all(conn)
+    .await
+    .context("could not list role permissions")?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, description, users)| Role {
+        .map(|(id, name, description)| Role {
             id: RoleId(id),
             name,
             description,
@@ -48,7 +64,34 @@ pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Role>> {
                     .filter(|(r, _)| *r == id)
                     .map(|(_, p)| p.as_str()),
             ),
-            user_count: users.max(0) as u64,
+        })
+        .collect())
+}
+
+/// Every role with its permissions, by name.
+pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Role>> {
+    load(conn, None).await
+}
+
+/// Every role with its permissions and number of users, by name.
+pub async fn usage(conn: &mut Conn) -> anyhow::Result<Vec<RoleUsage>> {
+    let counts: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT role_id, COUNT(*) FROM users GROUP BY role_id")
+            .fetch_all(&mut *conn)
+            .await
+            .context("could not count users per role")?;
+    Ok(load(conn, None)
+        .await?
+        .into_iter()
+        .map(|role| {
+            let n = counts
+                .iter()
+                .find(|(id, _)| *id == role.id.0)
+                .map_or(0, |(_, n)| *n);
+            RoleUsage {
+                role,
+                user_count: n.max(0) as u64,
+            }
         })
         .collect())
 }
@@ -66,7 +109,7 @@ pub async fn names(conn: &mut Conn) -> anyhow::Result<Vec<(RoleId, String)>> {
 }
 
 pub async fn find(conn: &mut Conn, id: RoleId) -> anyhow::Result<Option<Role>> {
-    Ok(list(conn).await?.into_iter().find(|role| role.id == id))
+    Ok(load(conn, Some(id)).await?.into_iter().next())
 }
 
 pub async fn find_by_name(conn: &mut Conn, name: &str) -> anyhow::Result<Option<RoleId>> {

@@ -5,7 +5,7 @@ use anyhow::Context;
 use super::ServiceError;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::db::role_requests::RoleRequest;
-use crate::db::roles::Role;
+use crate::db::roles::{Role, RoleUsage};
 use crate::db::users::{User, UserFilter};
 use crate::db::{self, Conn, Db};
 use crate::domain::{Page, RoleId, RoleRequestStatus, UserId, UserStatus};
@@ -36,6 +36,12 @@ pub async fn requests_of(
 ) -> Result<Vec<RoleRequest>, ServiceError> {
     let mut conn = conn(db).await?;
     Ok(db::role_requests::for_user(&mut conn, id, limit).await?)
+}
+
+/// Every role with how many users hold it (the roles page).
+pub async fn role_usage(db: &Db) -> Result<Vec<RoleUsage>, ServiceError> {
+    let mut conn = conn(db).await?;
+    Ok(db::roles::usage(&mut conn).await?)
 }
 
 pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {

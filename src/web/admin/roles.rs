@@ -8,7 +8,7 @@ use super::outcome;
 use crate::auth::csrf::CsrfForm;
 use crate::auth::{Require, perm};
 use crate::db::Db;
-use crate::db::roles::Role;
+use crate::db::roles::RoleUsage;
 use crate::domain::{Permission, PermissionSet, RoleId};
 use crate::error::AppError;
 use crate::services::{Actor, queries, roles};
@@ -19,7 +19,7 @@ use crate::web::render;
 #[template(path = "admin/roles.html")]
 struct RolesPage {
     layout: Layout,
-    roles: Vec<Role>,
+    roles: Vec<RoleUsage>,
     permissions: [Permission; 6],
 }
 
@@ -28,7 +28,7 @@ pub async fn list(
     db: web::Data<Db>,
     user: Require<perm::RolesManage>,
 ) -> Result<HttpResponse, AppError> {
-    let roles = queries::roles(&db).await?;
+    let roles = queries::role_usage(&db).await?;
     Ok(render(RolesPage {
         layout: Layout::for_user(&req, &user),
         roles,
