@@ -106,6 +106,7 @@ impl Hasher {
             std::thread::Builder::new()
                 .name(format!("gatehouse-hash-{n}"))
                 .spawn(move || {
+                    lower_priority();
                     // Ends when the Hasher (the only sender) is dropped.
                     loop {
                         let job = match receiver.lock() {
@@ -196,6 +197,23 @@ impl Hasher {
     /// Permits free right now (for tests of the bound).
     pub fn available_permits(&self) -> usize {
         self.inner.permits.available_permits()
+    }
+}
+
+/// How much lower than the page-serving threads the hashing threads run
+/// (a nice value). A hash takes ~20 ms of CPU and a page well under one:
+/// at equal priority a flood of sign-ins on a 2-core machine keeps both cores
+/// hashing and every page waits behind it. With the hashing threads niced,
+/// pages go first and sign-ins use what is left, which on an idle machine is
+/// everything.
+const HASHING_NICENESS: i32 = 10;
+
+/// Lowers this thread's CPU priority (Linux keeps a nice value per thread).
+/// Best effort: without it sign-ins still work, pages just wait more.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::process::nice(HASHING_NICENESS) {
+        tracing::warn!(%err, "could not lower the priority of a password hashing thread");
     }
 }
 
@@ -312,6 +330,19 @@ mod tests {
             .await
             .unwrap();
         assert!(verified.matched && verified.needs_rehash);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_at_a_lower_priority_than_the_rest() {
+        let hasher = Hasher::new(OWASP_MINIMUM, 1, false).unwrap();
+        let here = rustix::process::getpriority_process(None).unwrap();
+        let there = hasher
+            .run(|| Ok(rustix::process::getpriority_process(None)?))
+            .await
+            .unwrap();
+        assert_eq!(there, (here + HASHING_NICENESS).min(19));
+        assert_eq!(rustix::process::getpriority_process(None).unwrap(), here);
     }
 
     #[tokio::test]
