@@ -21,6 +21,7 @@ use crate::domain::session::SessionLimits;
 use crate::services::accounts::{self, Registration};
 use crate::services::audit_chain::ChainMonitor;
 use crate::services::auth_settings::AuthSettings;
+use crate::services::overview::OverviewCache;
 use crate::services::security::RefusalLimiter;
 use crate::telemetry::RequestSpan;
 use crate::web::browser_cookies::{BODY_LIMIT, CookieSettings, browser_cookies};
@@ -184,6 +185,7 @@ fn serve(
         ),
     });
     let db_data = web::Data::new(db.clone());
+    let overview = web::Data::new(OverviewCache::default());
     let secure = settings.cookie_secure;
     // The store enforces idle timeout and lifetime itself; this TTL only
     // satisfies actix-session's interface.
@@ -200,6 +202,7 @@ fn serve(
                 .build();
         App::new()
             .app_data(db_data.clone())
+            .app_data(overview.clone())
             .app_data(cookies.clone())
             .app_data(config.clone())
             .app_data(guard.clone())

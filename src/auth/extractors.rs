@@ -13,7 +13,7 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::session_store::{META_KEY, SESSION_COOKIE, SessionMeta};
+use crate::auth::session_store::{self, META_KEY, SESSION_COOKIE, SessionMeta};
 use crate::db::{self, Db, users::AuthUser};
 use crate::domain::{Permission, Timestamp, UserId, UserStatus, sanitize_for_log};
 use crate::error::AppError;
@@ -66,8 +66,17 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let db = req
         .app_data::<web::Data<Db>>()
         .ok_or_else(|| anyhow::anyhow!("database missing from app data"))?;
-    let mut conn = db.pool.acquire().await?;
-    let Some(user) = db::users::find_auth(&mut conn, UserId(id)).await? else {
+    // The session store read the user with the session, in the same query;
+    // only a session saved during this request needs a second read.
+    let loaded = session_store::loaded_user(&req.get_session()).filter(|u| u.id.0 == id);
+    let user = match loaded {
+        Some(user) => Some(user),
+        None => {
+            let mut conn = db.pool.acquire().await?;
+            db::users::find_auth(&mut conn, UserId(id)).await?
+        }
+    };
+    let Some(user) = user else {
         identity.logout();
         return Err(login_redirect(&req));
     };
@@ -86,8 +95,7 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
             flash: Some(Flash::error(text)),
         });
     }
-    record_activity(&req, &mut conn, user.id).await?;
-    crate::web::layout::load_queue_counts(&req, &mut conn, &user).await?;
+    record_activity(&req, db, user.id).await?;
     req.extensions_mut().insert(user.clone());
     Ok(CurrentUser(user))
 }
@@ -96,11 +104,7 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
 /// session is seen from a new address or browser. Changing the session's
 /// bookkeeping entry makes actix-session call the store's `update`, which
 /// writes `last_seen_at`, IP and browser to the session row.
-async fn record_activity(
-    req: &HttpRequest,
-    conn: &mut db::Conn,
-    id: UserId,
-) -> Result<(), AppError> {
+async fn record_activity(req: &HttpRequest, db: &Db, id: UserId) -> Result<(), AppError> {
     let session = req.get_session();
     let now = Timestamp::now();
     let meta = SessionMeta::of(&session).unwrap_or_default();
@@ -109,10 +113,15 @@ async fn record_activity(
     let user_agent = seen_from.user_agent.map(|ua| sanitize_for_log(&ua, 300));
     let due = now.0 - meta.seen >= ACTIVITY_INTERVAL_MS;
     // A session's first request has recorded no address yet.
-    let first = meta.ip.is_none();
-    if due || meta.ip != ip || meta.user_agent != user_agent {
+    let first = meta.ip.is_none() && ip.is_some();
+    // The row keeps the last address and browser it saw: a request without
+    // them (a script sending no User-Agent) changes nothing and must not
+    // cost a write every time.
+    let moved = |seen: &Option<String>, now: &Option<String>| now.is_some() && seen != now;
+    if due || moved(&meta.ip, &ip) || moved(&meta.user_agent, &user_agent) {
         if due || first {
-            db::users::touch_active(conn, id, now).await?;
+            let mut conn = db.pool.acquire().await?;
+            db::users::touch_active(&mut conn, id, now).await?;
         }
         let _ = session.insert(
             META_KEY,

@@ -22,9 +22,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::db::sessions::SessionWrite;
+use crate::db::users::AuthUser;
 use crate::db::{self, Db};
 use crate::domain::session::SessionLimits;
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{PermissionSet, RoleId, Timestamp, UserId, UserStatus};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "gatehouse_session";
@@ -34,6 +35,56 @@ pub const IDENTITY_KEY: &str = "actix_identity.user_id";
 
 /// The reserved state entry holding `SessionMeta`; never stored in `state`.
 pub const META_KEY: &str = "gatehouse.session";
+
+/// The reserved state entry holding the session's user as `load` read them
+/// (live status and permissions, from the same query as the session); never
+/// stored in `state`.
+pub const USER_KEY: &str = "gatehouse.user";
+
+/// `AuthUser` as it travels through the request's session state.
+#[derive(Serialize, Deserialize)]
+struct SessionUser {
+    id: i64,
+    username: String,
+    full_name: String,
+    status: String,
+    role_id: i64,
+    role_name: String,
+    permissions: Vec<String>,
+}
+
+impl From<&AuthUser> for SessionUser {
+    fn from(user: &AuthUser) -> SessionUser {
+        SessionUser {
+            id: user.id.0,
+            username: user.username.clone(),
+            full_name: user.full_name.clone(),
+            status: user.status.as_str().to_owned(),
+            role_id: user.role_id.0,
+            role_name: user.role_name.clone(),
+            permissions: user
+                .permissions
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// The user this request's session load found, if any. The extractors use
+/// it instead of reading the user a second time.
+pub fn loaded_user(session: &Session) -> Option<AuthUser> {
+    let user = session.get::<SessionUser>(USER_KEY).ok().flatten()?;
+    Some(AuthUser {
+        id: UserId(user.id),
+        username: user.username,
+        full_name: user.full_name,
+        status: UserStatus::parse(&user.status)?,
+        role_id: RoleId(user.role_id),
+        role_name: user.role_name,
+        permissions: PermissionSet::from_strs(user.permissions.iter().map(String::as_str)),
+    })
+}
 
 /// A session's bookkeeping as the current request sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,8 +141,9 @@ fn user_of(state: &State) -> Option<UserId> {
     text.parse().ok().map(UserId)
 }
 
-/// Removes the reserved entry from `state` and returns the state as JSON.
+/// Removes the reserved entries from `state` and returns the state as JSON.
 fn split_state(mut state: State) -> Result<(String, Option<SessionMeta>), serde_json::Error> {
+    state.remove(USER_KEY);
     let meta = state
         .remove(META_KEY)
         .and_then(|raw| serde_json::from_str(&raw).ok());
@@ -131,6 +183,11 @@ impl SessionStore for DbSessionStore {
         };
         let meta = serde_json::to_string(&meta).map_err(|e| LoadError::Other(e.into()))?;
         state.insert(META_KEY.to_owned(), meta);
+        if let Some(user) = &loaded.user {
+            let user = serde_json::to_string(&SessionUser::from(user))
+                .map_err(|e| LoadError::Other(e.into()))?;
+            state.insert(USER_KEY.to_owned(), user);
+        }
         Ok(Some(state))
     }
 
@@ -244,9 +301,11 @@ mod tests {
             user_agent: None,
         };
         state.insert(META_KEY.into(), serde_json::to_string(&meta).unwrap());
+        state.insert(USER_KEY.into(), "{}".into());
         let (body, taken) = split_state(state).unwrap();
         assert_eq!(taken, Some(meta));
         assert!(!body.contains(META_KEY));
+        assert!(!body.contains(USER_KEY));
         assert!(body.contains(IDENTITY_KEY));
     }
 }

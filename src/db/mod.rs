@@ -14,6 +14,8 @@ mod user_search;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -39,6 +41,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Write transactions committed through `commit` by this process, so
+    /// in-process caches of figures can tell when they may be out of date.
+    commits: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -89,7 +94,11 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("could not connect to {url}"))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            commits: Arc::default(),
+        })
     }
 
     /// Applies the migrations for this backend.
@@ -131,6 +140,20 @@ impl Db {
                 Ok(tx)
             }
         }
+    }
+
+    /// Commits a write transaction begun with `begin_write`.
+    pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
+        let committed = tx.commit().await;
+        // Counted even when the commit fails: a cache reloads once too often
+        // rather than missing a write.
+        self.commits.fetch_add(1, Ordering::SeqCst);
+        committed
+    }
+
+    /// How many write transactions this process has committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::SeqCst)
     }
 
     /// Begins a read-only unit of work (a consistent snapshot on both backends).

@@ -79,6 +79,31 @@ pub async fn insert_users(
     Ok(())
 }
 
+/// After a bulk load, what a normal trickle of registrations leaves to the
+/// database's own upkeep. SQLite: move the load from the write-ahead log into
+/// the database file, or every read looks through the whole log until the
+/// next checkpoint. PostgreSQL: merge the new search keys into the trigram
+/// index and refresh the planner's statistics.
+pub async fn settle(db: &super::Db) -> anyhow::Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    if db.backend == super::Backend::Sqlite {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *conn)
+            .await
+            .context("could not checkpoint the database")?;
+    } else {
+        sqlx::query("SELECT gin_clean_pending_list('users_search_trgm'::regclass)")
+            .execute(&mut *conn)
+            .await
+            .context("could not merge the search index")?;
+        sqlx::query("ANALYZE users")
+            .execute(&mut *conn)
+            .await
+            .context("could not analyze the users table")?;
+    }
+    Ok(())
+}
+
 /// Highest user id so far (0 for none), to name new demo users uniquely.
 pub async fn max_user_id(conn: &mut Conn) -> anyhow::Result<i64> {
     let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM users")

@@ -6,11 +6,13 @@ use anyhow::Context;
 use sqlx::FromRow;
 
 use super::Conn;
+use super::users::{AuthUser, auth_columns, auth_user};
 use crate::domain::session::SessionLimits;
 use crate::domain::{Timestamp, UserId};
 
-/// A session row as the store loads it (live or not: the store decides).
-#[derive(Debug, Clone, FromRow)]
+/// A session row as the store loads it (live or not: the store decides),
+/// with its user's live status and permissions.
+#[derive(Debug, Clone)]
 pub struct LoadedSession {
     pub state: String,
     pub public_id: String,
@@ -19,7 +21,27 @@ pub struct LoadedSession {
     pub expires_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// `None` for a session without a user or whose user is gone.
+    pub user: Option<AuthUser>,
 }
+
+/// A session's columns followed by `AuthRow`'s.
+type LoadRow = (
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
 
 impl LoadedSession {
     /// Whether the session is still live under `limits` at `now`.
@@ -56,16 +78,49 @@ pub struct SessionWrite<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// The session behind `id_hash`, if there is a row.
+/// The session behind `id_hash`, if there is a row, and its user: one
+/// query for what every signed-in request needs.
 pub async fn load(conn: &mut Conn, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
-    sqlx::query_as(
-        "SELECT state, public_id, created_at, last_seen_at, expires_at, ip, user_agent \
-         FROM sessions WHERE id_hash = $1",
-    )
-    .bind(id_hash)
-    .fetch_optional(conn)
-    .await
-    .context("could not load a session")
+    let sql = format!(
+        "SELECT s.state, s.public_id, s.created_at, s.last_seen_at, s.expires_at, s.ip, \
+         s.user_agent, {} FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+         LEFT JOIN roles r ON r.id = u.role_id WHERE s.id_hash = $1",
+        auth_columns(conn)
+    );
+    let row: Option<LoadRow> = sqlx::query_as(&sql)
+        .bind(id_hash)
+        .fetch_optional(conn)
+        .await
+        .context("could not load a session")?;
+    let Some((
+        state,
+        public_id,
+        created_at,
+        last_seen_at,
+        expires_at,
+        ip,
+        user_agent,
+        u0,
+        u1,
+        u2,
+        u3,
+        u4,
+        u5,
+        u6,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(LoadedSession {
+        state,
+        public_id,
+        created_at,
+        last_seen_at,
+        expires_at,
+        ip,
+        user_agent,
+        user: auth_user((u0, u1, u2, u3, u4, u5, u6))?,
+    }))
 }
 
 pub async fn insert(

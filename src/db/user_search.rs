@@ -3,8 +3,61 @@
 use anyhow::Context;
 
 use super::Conn;
-use super::users::{USER_COLUMNS, User, UserRow};
-use crate::domain::{RoleId, UserStatus};
+use crate::domain::{RoleId, Timestamp, UserId, UserStatus};
+
+/// A user as one row of the admin list: only what the list shows. Every
+/// column of every row is copied twice on its way out of the database
+/// driver, so the list reads 9 columns rather than all 14 of `User`.
+#[derive(Debug, Clone)]
+pub struct ListedUser {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    pub status: UserStatus,
+    pub role_name: String,
+    pub created_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+    pub login_count: i64,
+}
+
+const LISTED_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, \
+     r.name AS role_name, u.created_at, u.last_login_at, u.login_count";
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    id: i64,
+    username: String,
+    email: String,
+    full_name: String,
+    status: String,
+    role_name: String,
+    created_at: i64,
+    last_login_at: Option<i64>,
+    login_count: i64,
+    /// The number of all matches, when the query asked for it.
+    #[sqlx(default)]
+    total: Option<i64>,
+}
+
+impl TryFrom<ListedRow> for ListedUser {
+    type Error = anyhow::Error;
+
+    fn try_from(row: ListedRow) -> anyhow::Result<ListedUser> {
+        Ok(ListedUser {
+            id: UserId(row.id),
+            status: UserStatus::parse(&row.status)
+                .with_context(|| format!("user {} has unknown status {:?}", row.id, row.status))?,
+            username: row.username,
+            email: row.email,
+            full_name: row.full_name,
+            role_name: row.role_name,
+            created_at: Timestamp(row.created_at),
+            last_login_at: row.last_login_at.map(Timestamp),
+            login_count: row.login_count,
+        })
+    }
+}
 
 /// How the admin list is narrowed and ordered.
 #[derive(Debug, Clone, Default)]
@@ -42,11 +95,15 @@ impl UserSort {
         }
     }
 
-    fn order_by(self) -> &'static str {
+    /// Ids are handed out in registration order, so the key orders by
+    /// registration with no index of its own, and a search on SQLite can
+    /// read its matches newest-first straight from the trigram table
+    /// (`id` is that table's rowid) and stop after one page.
+    fn order_by(self, id: &str) -> String {
         match self {
-            UserSort::Newest => "u.created_at DESC, u.id DESC",
-            UserSort::Oldest => "u.created_at ASC, u.id ASC",
-            UserSort::Name => "u.full_name_key ASC, u.id ASC",
+            UserSort::Newest => format!("{id} DESC"),
+            UserSort::Oldest => format!("{id} ASC"),
+            UserSort::Name => "u.full_name_key ASC, u.id ASC".to_owned(),
         }
     }
 }
@@ -56,32 +113,47 @@ enum Bind {
     Int(i64),
 }
 
-/// The search condition. Both backends keep a trigram index over
-/// `search_key`: PostgreSQL's pg_trgm serves `LIKE` on the column itself;
-/// SQLite's FTS5 trigram table serves it for text of 3+ characters without
-/// LIKE wildcards, and anything else falls back to scanning the one column.
-fn search_clause(sqlite: bool, search: &str, n: usize) -> (String, String) {
-    let plain = search.chars().count() >= 3 && !search.contains(['%', '_', '\\']);
-    if sqlite && plain {
-        (
-            format!("u.id IN (SELECT rowid FROM users_fts WHERE users_fts.search_key LIKE ${n})"),
-            format!("%{search}%"),
-        )
-    } else {
-        (
-            format!("u.search_key LIKE ${n} ESCAPE '\\'"),
-            super::like_contains(search),
-        )
-    }
+/// Where the rows come from and which filters apply.
+struct Query {
+    /// `FROM …` with the users table as `u`.
+    from: &'static str,
+    /// ` WHERE …`, or empty.
+    where_sql: String,
+    binds: Vec<Bind>,
+    /// The column that orders by registration.
+    id: &'static str,
+    /// Whether the only filter is an FTS5 search, which the trigram table
+    /// counts by itself.
+    search_only: bool,
+    /// Whether a PostgreSQL trigram search filters: its matches are read
+    /// once, and the page carries their number (see `list`).
+    trigram_like: bool,
 }
 
-fn where_clause(sqlite: bool, filter: &UserFilter) -> (String, Vec<Bind>) {
+/// The query for `filter`. Both backends keep a trigram index over
+/// `search_key`. On PostgreSQL, pg_trgm serves `LIKE` on the column itself.
+/// On SQLite, text of 3+ characters is an FTS5 phrase query on the trigram
+/// table, which drives the query: a run of consecutive trigrams is exactly a
+/// substring, and unlike `LIKE` through the same table it never reads rows
+/// back to check them. Shorter text falls back to scanning the one column.
+fn query(sqlite: bool, filter: &UserFilter) -> Query {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        let (clause, pattern) = search_clause(sqlite, search, binds.len() + 1);
-        binds.push(Bind::Text(pattern));
-        clauses.push(clause);
+    let mut from = "FROM users u";
+    let mut id = "u.id";
+    let search = filter.search.as_deref().filter(|s| !s.is_empty());
+    let fts = sqlite && search.is_some_and(|s| s.chars().count() >= 3);
+    if let Some(search) = search {
+        if fts {
+            from = "FROM users_fts f JOIN users u ON u.id = f.rowid";
+            id = "f.rowid";
+            clauses.push("users_fts MATCH $1".to_owned());
+            // An FTS5 string: everything inside the quotes is literal text.
+            binds.push(Bind::Text(format!("\"{}\"", search.replace('"', "\"\""))));
+        } else {
+            clauses.push("u.search_key LIKE $1 ESCAPE '\\'".to_owned());
+            binds.push(Bind::Text(super::like_contains(search)));
+        }
     }
     if let Some(status) = filter.status {
         binds.push(Bind::Text(status.as_str().to_owned()));
@@ -91,10 +163,16 @@ fn where_clause(sqlite: bool, filter: &UserFilter) -> (String, Vec<Bind>) {
         binds.push(Bind::Int(role.0));
         clauses.push(format!("u.role_id = ${}", binds.len()));
     }
-    if clauses.is_empty() {
-        (String::new(), binds)
-    } else {
-        (format!(" WHERE {}", clauses.join(" AND ")), binds)
+    Query {
+        from,
+        search_only: fts && clauses.len() == 1,
+        trigram_like: !sqlite && search.is_some_and(|s| s.chars().count() >= 3),
+        where_sql: match clauses.is_empty() {
+            true => String::new(),
+            false => format!(" WHERE {}", clauses.join(" AND ")),
+        },
+        binds,
+        id,
     }
 }
 
@@ -107,70 +185,135 @@ pub async fn list(
     limit: u64,
     offset: u64,
     status_counts: &[(UserStatus, u64)],
-) -> anyhow::Result<(Vec<User>, u64)> {
+) -> anyhow::Result<(Vec<ListedUser>, u64)> {
     let sqlite = conn.backend_name() == "SQLite";
-    let (where_sql, binds) = where_clause(sqlite, filter);
-    let total = if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
+    let query = query(sqlite, filter);
+    if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
         // Only a status filter (or none): the maintained counters answer it.
-        status_counts
+        let total = status_counts
             .iter()
             .filter(|(status, _)| filter.status.is_none_or(|wanted| wanted == *status))
-            .map(|(_, n)| *n as i64)
-            .sum()
-    } else {
-        let count_sql = format!("SELECT COUNT(*) FROM users u{where_sql}");
-        let mut count_query = sqlx::query_scalar::<_, i64>(&count_sql);
-        for bind in &binds {
-            count_query = match bind {
-                Bind::Text(s) => count_query.bind(s.clone()),
-                Bind::Int(i) => count_query.bind(*i),
-            };
-        }
-        count_query
-            .fetch_one(&mut *conn)
-            .await
-            .context("could not count users")?
+            .map(|(_, n)| *n)
+            .sum();
+        let (users, _) = page(conn, &query, filter.sort, limit, offset, false).await?;
+        return Ok((users, total));
+    }
+    // A trigram search on PostgreSQL costs one bitmap scan of the index
+    // whether it counts or fetches; a window count gets both from one scan.
+    let (users, counted) =
+        page(conn, &query, filter.sort, limit, offset, query.trigram_like).await?;
+    let total = match counted {
+        Some(total) => total,
+        None => count(conn, &query).await?,
     };
+    Ok((users, total))
+}
 
-    let n = binds.len();
+fn bind_all<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    binds: &[Bind],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(s) => query.bind(s.clone()),
+            Bind::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
+
+async fn count(conn: &mut Conn, query: &Query) -> anyhow::Result<u64> {
+    let Query {
+        from, where_sql, ..
+    } = query;
+    let sql = match query.search_only {
+        true => format!("SELECT COUNT(*) FROM users_fts{where_sql}"),
+        false => format!("SELECT COUNT(*) {from}{where_sql}"),
+    };
+    let (n,): (i64,) = bind_all(sqlx::query_as(&sql), &query.binds)
+        .fetch_one(conn)
+        .await
+        .context("could not count users")?;
+    Ok(n.max(0) as u64)
+}
+
+/// One page in `sort` order, with the number of all matches when
+/// `with_total` and the page is not empty.
+async fn page(
+    conn: &mut Conn,
+    query: &Query,
+    sort: UserSort,
+    limit: u64,
+    offset: u64,
+    with_total: bool,
+) -> anyhow::Result<(Vec<ListedUser>, Option<u64>)> {
+    let Query {
+        from, where_sql, ..
+    } = query;
+    let n = query.binds.len();
+    let total_column = if with_total {
+        ", COUNT(*) OVER () AS total"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id{where_sql} \
+        "SELECT {LISTED_COLUMNS}{total_column} {from} JOIN roles r ON r.id = u.role_id{where_sql} \
          ORDER BY {} LIMIT ${} OFFSET ${}",
-        filter.sort.order_by(),
+        sort.order_by(query.id),
         n + 1,
         n + 2
     );
-    let mut query = sqlx::query_as::<_, UserRow>(&sql);
-    for bind in binds {
-        query = match bind {
-            Bind::Text(s) => query.bind(s),
-            Bind::Int(i) => query.bind(i),
-        };
-    }
-    let rows = query
+    let rows: Vec<ListedRow> = bind_all(sqlx::query_as(&sql), &query.binds)
         .bind(limit as i64)
         .bind(offset as i64)
         .fetch_all(conn)
         .await
         .context("could not list users")?;
+    let total = rows.first().and_then(|r| r.total).map(|n| n.max(0) as u64);
     let users = rows
         .into_iter()
-        .map(User::try_from)
+        .map(ListedUser::try_from)
         .collect::<anyhow::Result<_>>()?;
-    Ok((users, total.max(0) as u64))
+    Ok((users, total.filter(|_| with_total)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::search_clause;
+    use super::{UserFilter, query};
+
+    fn search(text: &str) -> UserFilter {
+        UserFilter {
+            search: Some(text.into()),
+            ..UserFilter::default()
+        }
+    }
+
+    fn pattern(sqlite: bool, text: &str) -> String {
+        match &query(sqlite, &search(text)).binds[0] {
+            super::Bind::Text(s) => s.clone(),
+            super::Bind::Int(_) => unreachable!(),
+        }
+    }
 
     #[test]
-    fn sqlite_uses_the_trigram_table_only_for_plain_text_of_three_characters() {
-        assert!(search_clause(true, "ada", 1).0.contains("users_fts"));
-        assert_eq!(search_clause(true, "ada", 1).1, "%ada%");
-        assert!(!search_clause(true, "ad", 1).0.contains("users_fts"));
-        assert!(!search_clause(true, "a_b", 1).0.contains("users_fts"));
-        assert_eq!(search_clause(true, "a_b", 1).1, "%a\\_b%");
-        assert!(!search_clause(false, "ada", 1).0.contains("users_fts"));
+    fn sqlite_searches_the_trigram_table_for_text_of_three_characters() {
+        let q = query(true, &search("ada"));
+        assert!(q.from.contains("users_fts") && q.search_only);
+        assert_eq!(pattern(true, "ada"), "\"ada\"");
+        assert_eq!(pattern(true, "a\"b%"), "\"a\"\"b%\"");
+        assert!(!query(true, &search("ad")).from.contains("users_fts"));
+        assert_eq!(pattern(true, "a_"), "%a\\_%");
+        assert!(!query(false, &search("ada")).from.contains("users_fts"));
+    }
+
+    #[test]
+    fn a_search_with_another_filter_is_counted_through_the_users_table() {
+        let filter = UserFilter {
+            status: Some(crate::domain::UserStatus::Pending),
+            ..search("ada")
+        };
+        let q = query(true, &filter);
+        assert!(!q.search_only);
+        assert_eq!(q.where_sql, " WHERE users_fts MATCH $1 AND u.status = $2");
     }
 }

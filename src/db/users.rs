@@ -1,6 +1,6 @@
 //! Users: accounts, their status, role and activity counters.
 
-pub use super::user_search::{UserFilter, UserSort, list};
+pub use super::user_search::{ListedUser, UserFilter, UserSort, list};
 
 use anyhow::Context;
 use sqlx::FromRow;
@@ -28,7 +28,7 @@ pub struct User {
 }
 
 #[derive(FromRow)]
-pub(super) struct UserRow {
+struct UserRow {
     id: i64,
     username: String,
     email: String,
@@ -69,7 +69,7 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
+const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
      u.last_login_at, u.login_count, u.last_active_at";
 
@@ -194,33 +194,60 @@ pub async fn password_hash(conn: &mut Conn, id: UserId) -> anyhow::Result<String
         .with_context(|| format!("could not load the password hash of user {id}"))
 }
 
-/// One row per permission of the user's role (or one row with none).
-type AuthRow = (i64, String, String, String, i64, String, Option<String>);
+/// The SQL for `AuthUser`'s columns of the user aliased `u` (joined to its
+/// role as `r`), with the role's permissions as one comma-separated column so
+/// the signed-in user arrives as a single row on every request.
+pub(super) fn auth_columns(conn: &Conn) -> &'static str {
+    if conn.backend_name() == "SQLite" {
+        "u.id, u.username, u.full_name, u.status, u.role_id, r.name, \
+         (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id)"
+    } else {
+        "u.id, u.username, u.full_name, u.status, u.role_id, r.name, \
+         (SELECT string_agg(permission, ',') FROM role_permissions WHERE role_id = u.role_id)"
+    }
+}
+
+/// The columns of `auth_columns`, nullable for a LEFT JOIN that finds no user.
+pub(super) type AuthRow = (
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The user in an `auth_columns` row, if the row found one.
+pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
+    let (Some(id), Some(username), Some(full_name), Some(status), Some(role_id), Some(role_name)) =
+        (row.0, row.1, row.2, row.3, row.4, row.5)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(AuthUser {
+        id: UserId(id),
+        username,
+        full_name,
+        status: UserStatus::parse(&status).context("unknown user status")?,
+        role_id: RoleId(role_id),
+        role_name,
+        permissions: PermissionSet::from_strs(row.6.as_deref().unwrap_or("").split(',')),
+    }))
+}
 
 /// Status, role and permissions, read fresh for every request.
 pub async fn find_auth(conn: &mut Conn, id: UserId) -> anyhow::Result<Option<AuthUser>> {
-    let rows: Vec<AuthRow> = sqlx::query_as(
-        "SELECT u.id, u.username, u.full_name, u.status, u.role_id, r.name, rp.permission \
-         FROM users u JOIN roles r ON r.id = u.role_id \
-         LEFT JOIN role_permissions rp ON rp.role_id = u.role_id WHERE u.id = $1",
-    )
-    .bind(id.0)
-    .fetch_all(conn)
-    .await
-    .context("could not load the signed-in user")?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let permissions = PermissionSet::from_strs(rows.iter().filter_map(|r| r.6.as_deref()));
-    Ok(Some(AuthUser {
-        id: UserId(first.0),
-        username: first.1.clone(),
-        full_name: first.2.clone(),
-        status: UserStatus::parse(&first.3).context("unknown user status")?,
-        role_id: RoleId(first.4),
-        role_name: first.5.clone(),
-        permissions,
-    }))
+    let sql = format!(
+        "SELECT {} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
+        auth_columns(conn)
+    );
+    let row: Option<AuthRow> = sqlx::query_as(&sql)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .context("could not load the signed-in user")?;
+    Ok(row.map(auth_user).transpose()?.flatten())
 }
 
 pub async fn set_status(

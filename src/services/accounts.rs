@@ -169,7 +169,7 @@ pub async fn register(
         meta,
     )
     .await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the registration")?;
     Ok(id)
@@ -209,7 +209,9 @@ pub async fn create_user(
         &meta,
     )
     .await?;
-    tx.commit().await.context("could not commit the new user")?;
+    db.commit(tx)
+        .await
+        .context("could not commit the new user")?;
     Ok(id)
 }
 
@@ -231,7 +233,7 @@ pub async fn record_logout(
         ),
     )
     .await?;
-    tx.commit().await.context("could not commit the logout")?;
+    db.commit(tx).await.context("could not commit the logout")?;
     Ok(())
 }
 
@@ -303,7 +305,7 @@ pub async fn change_password(
         },
     )
     .await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the password change")?;
     Ok(())

@@ -112,7 +112,7 @@ pub async fn import_users(
             progress("imported", n + 1);
         }
     }
-    tx.commit().await.context("could not commit the import")?;
+    db.commit(tx).await.context("could not commit the import")?;
     report.imported = valid.len();
     report.committed = true;
     Ok(report)

@@ -72,7 +72,7 @@ pub async fn login(
             known_user(&mut tx, auth, attempt, meta).await?
         }
     };
-    tx.commit().await.context("could not commit the login")?;
+    db.commit(tx).await.context("could not commit the login")?;
     Ok(outcome)
 }
 
@@ -255,7 +255,7 @@ pub async fn unlock(
         },
     )
     .await?;
-    tx.commit().await.context("could not commit the unlock")?;
+    db.commit(tx).await.context("could not commit the unlock")?;
     Ok(account.username)
 }
 
@@ -281,7 +281,7 @@ pub async fn record_throttled(db: &Db, path: &str, meta: &RequestMeta) -> Result
         },
     )
     .await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the throttle record")?;
     Ok(())

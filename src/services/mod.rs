@@ -7,6 +7,7 @@ pub mod audit_chain;
 pub mod auth_settings;
 pub mod import;
 pub mod login;
+pub mod overview;
 pub mod queries;
 pub mod role_requests;
 pub mod roles;

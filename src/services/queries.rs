@@ -6,9 +6,9 @@ use super::ServiceError;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::{Role, RoleUsage};
-use crate::db::users::{User, UserFilter};
-use crate::db::{self, Conn, Db};
-use crate::domain::{Page, RoleId, RoleRequestStatus, UserId, UserStatus};
+use crate::db::users::{ListedUser, User, UserFilter};
+use crate::db::{self, Db};
+use crate::domain::{Page, RoleRequestStatus, UserId, UserStatus};
 
 /// Rows per page on every admin list.
 pub const PAGE_SIZE: u64 = 50;
@@ -49,31 +49,16 @@ pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {
     Ok(db::roles::list(&mut conn).await?)
 }
 
-/// The admin user list: one page, the total, counts per status, and the
-/// role names for the filter.
-pub struct UserListing {
-    pub users: Vec<User>,
-    pub total: u64,
-    pub counts: Vec<(UserStatus, u64)>,
-    pub roles: Vec<(RoleId, String)>,
-}
-
+/// One page of the admin user list and the number of matches; `counts`
+/// (users per status) answers that number when only a status filters.
 pub async fn list_users(
     db: &Db,
     filter: &UserFilter,
     page: Page,
-) -> Result<UserListing, ServiceError> {
+    counts: &[(UserStatus, u64)],
+) -> Result<(Vec<ListedUser>, u64), ServiceError> {
     let mut conn = conn(db).await?;
-    let counts = db::users::count_by_status(&mut conn).await?;
-    let (users, total) =
-        db::users::list(&mut conn, filter, page.size, page.offset(), &counts).await?;
-    let roles = db::roles::names(&mut conn).await?;
-    Ok(UserListing {
-        users,
-        total,
-        counts,
-        roles,
-    })
+    Ok(db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?)
 }
 
 pub struct UserDetail {
@@ -131,15 +116,4 @@ pub async fn audit_page_before(
 ) -> Result<Vec<AuditEntry>, ServiceError> {
     let mut conn = conn(db).await?;
     Ok(db::audit::page_before(&mut conn, filter, before_id, limit).await?)
-}
-
-/// Counts for the navigation badges of reviewers.
-pub async fn queue_counts(conn: &mut Conn) -> Result<(u64, u64), ServiceError> {
-    let pending = db::users::count_by_status(conn)
-        .await?
-        .into_iter()
-        .find(|(s, _)| *s == UserStatus::Pending)
-        .map_or(0, |(_, n)| n);
-    let open = db::role_requests::count_open(conn).await?;
-    Ok((pending, open))
 }

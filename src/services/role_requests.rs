@@ -91,7 +91,7 @@ pub async fn submit(
         },
     )
     .await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the role request")?;
     Ok(id)
@@ -125,7 +125,7 @@ pub async fn withdraw(
         },
     )
     .await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the withdrawal")?;
     Ok(())
@@ -187,6 +187,8 @@ pub async fn decide(
             set_role_in(&mut tx, actor, &user, request.role_id, meta).await?;
         }
     }
-    tx.commit().await.context("could not commit the decision")?;
+    db.commit(tx)
+        .await
+        .context("could not commit the decision")?;
     Ok(request)
 }

@@ -74,7 +74,9 @@ pub async fn create(
         },
     )
     .await?;
-    tx.commit().await.context("could not commit the new role")?;
+    db.commit(tx)
+        .await
+        .context("could not commit the new role")?;
     Ok(id)
 }
 
@@ -114,7 +116,7 @@ pub async fn set_permissions(
         },
     )
     .await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the role change")?;
     Ok(current.name)

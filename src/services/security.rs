@@ -161,7 +161,7 @@ pub async fn record_refusal(
         },
     )
     .await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the refusal record")?;
     Ok(true)

@@ -120,7 +120,7 @@ pub async fn revoke(
         )
         .await?;
     }
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the session revocation")?;
     Ok(ended)

@@ -132,7 +132,7 @@ pub async fn change_status(
     let reason = parse_reason(&change)?;
     let mut tx = db.begin_write().await?;
     let user = apply_in(&mut tx, actor, target, &change, reason.as_ref(), meta).await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the status change")?;
     Ok(user)
@@ -173,7 +173,7 @@ pub async fn change_status_bulk(
             Err(other) => return Err(other),
         }
     }
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the bulk change")?;
     Ok(done)
@@ -238,7 +238,7 @@ pub async fn change_role(
         )));
     }
     let name = set_role_in(&mut tx, actor, &user, role, meta).await?;
-    tx.commit()
+    db.commit(tx)
         .await
         .context("could not commit the role change")?;
     Ok((user, name))

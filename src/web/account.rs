@@ -42,7 +42,7 @@ pub async fn home(
         .into_iter()
         .next();
     Ok(render(HomePage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         account,
         latest,
     }))
@@ -56,11 +56,11 @@ struct PasswordPage {
 }
 
 /// Pending users may change their password too.
-pub async fn password_form(req: HttpRequest, user: CurrentUser) -> HttpResponse {
-    render(PasswordPage {
-        layout: Layout::for_user(&req, &user),
+pub async fn password_form(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    Ok(render(PasswordPage {
+        layout: Layout::for_user(&req, &user).await?,
         errors: FormErrors::default(),
-    })
+    }))
 }
 
 #[derive(Deserialize, Validate)]
@@ -87,7 +87,7 @@ pub async fn change_password(
     let errors = FormErrors::of_shape(&form);
     if !errors.is_empty() {
         return Ok(render(PasswordPage {
-            layout: Layout::for_user(&req, &user),
+            layout: Layout::for_user(&req, &user).await?,
             errors,
         }));
     }
@@ -111,7 +111,7 @@ pub async fn change_password(
         Err(err) => {
             let errors = FormErrors::from_service(err, "current_password")?;
             Ok(render(PasswordPage {
-                layout: Layout::for_user(&req, &user),
+                layout: Layout::for_user(&req, &user).await?,
                 errors,
             }))
         }
@@ -146,7 +146,7 @@ async fn role_request_page(
         .cloned();
     let roles = queries::roles(db).await?;
     Ok(render(RoleRequestPage {
-        layout: Layout::for_user(req, user),
+        layout: Layout::for_user(req, user).await?,
         current_role: user.role_id,
         roles,
         open,

@@ -278,7 +278,7 @@ pub async fn pending(
     }
     let account = crate::services::queries::user(&db, user.id).await?;
     Ok(render(PendingPage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         since: account.created_at,
     }))
 }

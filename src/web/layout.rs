@@ -1,14 +1,18 @@
 //! What every page needs: the signed-in user for the navigation, the flash
 //! message, and the CSRF token for its forms.
 
-use actix_web::{HttpMessage, HttpRequest};
+use std::sync::Arc;
+
+use actix_web::{HttpMessage, HttpRequest, web};
 
 use super::flash::{Flash, IncomingFlash};
 use crate::auth::csrf::CsrfToken;
-use crate::db::Conn;
+use crate::db::Db;
 use crate::db::users::AuthUser;
 use crate::domain::{Permission, UserStatus};
-use crate::services::{RequestMeta, ServiceError, queries};
+use crate::error::AppError;
+use crate::services::RequestMeta;
+use crate::services::overview::{Overview, OverviewCache};
 
 /// The navigation's view of the signed-in user: only links they may open.
 #[derive(Debug, Clone)]
@@ -29,15 +33,6 @@ pub struct NavUser {
     pub open_requests: Option<u64>,
 }
 
-/// The queue sizes behind the reviewers' navigation badges. The user
-/// extractor loads them (it already holds a connection) and leaves them in
-/// the request's extensions, so building a layout stays synchronous.
-#[derive(Debug, Clone, Copy)]
-pub struct QueueCounts {
-    pub pending_users: u64,
-    pub open_requests: u64,
-}
-
 /// Whether this user's navigation can show a queue badge (see `for_user`).
 fn reviews_a_queue(user: &AuthUser) -> bool {
     let has = |p| user.permissions.contains(p);
@@ -46,22 +41,14 @@ fn reviews_a_queue(user: &AuthUser) -> bool {
             || has(Permission::RoleRequestsReview))
 }
 
-/// Loads the queue counts for the navigation when the request will render a
-/// page (GET) for a reviewer; everyone else costs no query.
-pub async fn load_queue_counts(
-    req: &HttpRequest,
-    conn: &mut Conn,
-    user: &AuthUser,
-) -> Result<(), ServiceError> {
-    if req.method() != actix_web::http::Method::GET || !reviews_a_queue(user) {
-        return Ok(());
-    }
-    let (pending_users, open_requests) = queries::queue_counts(conn).await?;
-    req.extensions_mut().insert(QueueCounts {
-        pending_users,
-        open_requests,
-    });
-    Ok(())
+/// The instance's copy of the figures behind badges and filters.
+pub async fn overview(req: &HttpRequest) -> Result<Arc<Overview>, AppError> {
+    let missing = || anyhow::anyhow!("database or overview missing from app data");
+    let db = req.app_data::<web::Data<Db>>().ok_or_else(missing)?;
+    let cache = req
+        .app_data::<web::Data<OverviewCache>>()
+        .ok_or_else(missing)?;
+    Ok(cache.get(db).await?)
 }
 
 #[derive(Debug, Clone)]
@@ -103,9 +90,18 @@ impl Layout {
         }
     }
 
-    pub fn for_user(req: &HttpRequest, user: &AuthUser) -> Layout {
+    /// The layout of a signed-in user's page; reviewers' badges cost no
+    /// query while the instance's overview is fresh.
+    pub async fn for_user(req: &HttpRequest, user: &AuthUser) -> Result<Layout, AppError> {
+        let counts = match reviews_a_queue(user) {
+            true => Some(overview(req).await?),
+            false => None,
+        };
+        Ok(Layout::with_counts(req, user, counts.as_deref()))
+    }
+
+    fn with_counts(req: &HttpRequest, user: &AuthUser, counts: Option<&Overview>) -> Layout {
         let can = |p| user.status == UserStatus::Active && user.permissions.contains(p);
-        let counts = req.extensions().get::<QueueCounts>().copied();
         let badge = |allowed: bool, n: Option<u64>| n.filter(|&n| allowed && n > 0);
         Layout {
             user: Some(NavUser {
@@ -120,7 +116,7 @@ impl Layout {
                 can_read_audit: can(Permission::AuditRead),
                 pending_users: badge(
                     can(Permission::UsersRead) && can(Permission::UsersApprove),
-                    counts.map(|c| c.pending_users),
+                    counts.map(|c| c.count(UserStatus::Pending)),
                 ),
                 open_requests: badge(
                     can(Permission::RoleRequestsReview),

@@ -39,7 +39,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let sessions = sessions::list(&db, user.id, config.session_limits, &request_meta(&req)).await?;
     Ok(render(SessionsPage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         others: sessions.iter().filter(|s| !s.current).count(),
         sessions,
         idle_minutes: config.session_limits.idle_ms / 60_000,

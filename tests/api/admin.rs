@@ -349,17 +349,10 @@ async fn the_user_list_sorts_by_newest_oldest_or_name() {
     let app = spawn_app().await;
     signed_in_admin(&app).await;
     let engineer = app.role_id("Engineer").await;
+    // Accounts register one after another: ids follow registration times.
     seed(
         &app,
         &[
-            seed_user(
-                "middle",
-                "Alma Middle",
-                "m@x.test",
-                UserStatus::Pending,
-                engineer,
-                20,
-            ),
             seed_user(
                 "oldest",
                 "Cleo Oldest",
@@ -367,6 +360,14 @@ async fn the_user_list_sorts_by_newest_oldest_or_name() {
                 UserStatus::Pending,
                 engineer,
                 30,
+            ),
+            seed_user(
+                "middle",
+                "Alma Middle",
+                "m@x.test",
+                UserStatus::Pending,
+                engineer,
+                20,
             ),
             seed_user(
                 "newest",

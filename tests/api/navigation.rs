@@ -51,6 +51,35 @@ async fn an_admin_sees_pending_users_and_open_role_requests_next_to_their_links(
 }
 
 #[tokio::test]
+async fn a_badge_follows_this_instances_own_changes_at_once_and_others_within_a_second() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let pia = app
+        .create_user("pia", "Engineer", UserStatus::Pending)
+        .await;
+    app.create_user("quinn", "Engineer", UserStatus::Pending)
+        .await;
+    app.login_as(&admin).await;
+    assert_eq!(badges(&app).await, ["2 pending"]);
+
+    // Approved here: the next page already counts one.
+    let response = app
+        .post_form(&format!("/admin/users/{}/approve", pia.id), &[])
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(badges(&app).await, ["1 pending"]);
+
+    // Changed by another instance sharing the database (here: a write this
+    // instance did not make): shown within a second.
+    sqlx::query("UPDATE users SET status = 'active' WHERE username = 'quinn'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(badges(&app).await.is_empty());
+}
+
+#[tokio::test]
 async fn empty_queues_show_no_badge() {
     let app = spawn_app().await;
     let admin = app.admin().await;

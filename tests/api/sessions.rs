@@ -124,6 +124,49 @@ async fn a_session_in_use_outlives_the_idle_timeout_without_a_write_on_every_req
 }
 
 #[tokio::test]
+async fn requests_without_a_user_agent_do_not_write_the_session_each_time() {
+    let app = spawn_app().await;
+    let (alice, browser) = signed_in(&app, "alice").await;
+    // The session records a browser, then a script using the same cookie
+    // sends no User-Agent at all (as curl -A '' or wrk do).
+    let with_agent = browser
+        .client
+        .get(browser.url("/"))
+        .header(reqwest::header::USER_AGENT, FIREFOX)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_agent.status(), StatusCode::OK);
+    let updated = || async {
+        let at: i64 = sqlx::query_scalar("SELECT MAX(updated_at) FROM sessions WHERE user_id = $1")
+            .bind(alice.id.0)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        at
+    };
+    let before = updated().await;
+
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        assert_eq!(browser.get("/").await.status(), StatusCode::OK);
+    }
+
+    assert_eq!(
+        updated().await,
+        before,
+        "no write without a change to record"
+    );
+    let browsers: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT user_agent FROM sessions WHERE user_id = $1")
+            .bind(alice.id.0)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(browsers, [Some(FIREFOX.to_owned())]);
+}
+
+#[tokio::test]
 async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let app = spawn_app().await;
     let (alice, browser) = signed_in(&app, "alice").await;

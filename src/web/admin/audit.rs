@@ -92,7 +92,7 @@ pub async fn list(
     let (entries, total) = queries::audit(&db, &parsed.filter, page).await?;
     let chain = monitor.status(&db).await?;
     Ok(render(AuditPage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         history: entries,
         pager: Pager::new(&parsed.url("/admin/audit"), page.number, total, PAGE_SIZE),
         csv: parsed.url("/admin/audit.csv"),

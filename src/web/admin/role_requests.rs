@@ -57,7 +57,7 @@ pub async fn list(
         PAGE_SIZE,
     );
     Ok(render(RoleRequestsPage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         requests,
         status: label.to_owned(),
         pager,

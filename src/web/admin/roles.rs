@@ -30,7 +30,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let roles = queries::role_usage(&db).await?;
     Ok(render(RolesPage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         roles,
         permissions: Permission::ALL,
     }))

@@ -11,7 +11,7 @@ use crate::db::Db;
 use crate::db::audit::AuditEntry;
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::Role;
-use crate::db::users::{User, UserFilter, UserSort};
+use crate::db::users::{ListedUser, User, UserFilter, UserSort};
 use crate::domain::{Page, RoleId, StatusAction, UserId, UserStatus};
 use crate::error::AppError;
 use crate::services::Actor;
@@ -21,7 +21,7 @@ use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::user_admin::{self, StatusChange};
 use crate::web::auth::safe_next;
 use crate::web::forms::parse_id;
-use crate::web::layout::{Layout, request_meta};
+use crate::web::layout::{Layout, overview, request_meta};
 use crate::web::render;
 
 #[derive(Deserialize)]
@@ -42,7 +42,7 @@ pub struct ListQuery {
 #[template(path = "admin/users.html")]
 struct UsersPage {
     layout: Layout,
-    users: Vec<User>,
+    users: Vec<ListedUser>,
     counts: Vec<(UserStatus, u64)>,
     roles: Vec<(RoleId, String)>,
     q: String,
@@ -79,7 +79,8 @@ pub async fn list(
         sort,
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let listing = queries::list_users(&db, &filter, page).await?;
+    let overview = overview(&req).await?;
+    let (users, total) = queries::list_users(&db, &filter, page, &overview.by_status).await?;
     let status_str = status.map_or("", UserStatus::as_str);
     let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
     let sort_str = if sort == UserSort::Newest {
@@ -96,19 +97,19 @@ pub async fn list(
             ("sort", sort_str),
         ],
     );
-    let pager = Pager::new(&base, page.number, listing.total, PAGE_SIZE);
+    let pager = Pager::new(&base, page.number, total, PAGE_SIZE);
     let back = url_with(&base, &[("page", &page.number.to_string())]);
     Ok(render(UsersPage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         can_approve: user
             .permissions
             .contains(crate::domain::Permission::UsersApprove),
         can_manage: user
             .permissions
             .contains(crate::domain::Permission::UsersManage),
-        users: listing.users,
-        counts: listing.counts,
-        roles: listing.roles,
+        users,
+        counts: overview.by_status.clone(),
+        roles: overview.role_names.clone(),
         q,
         status: status_str.to_owned(),
         role: role.map_or(0, |r| r.0),
@@ -151,7 +152,7 @@ pub async fn detail(
     )
     .await?;
     Ok(render(UserPage {
-        layout: Layout::for_user(&req, &user),
+        layout: Layout::for_user(&req, &user).await?,
         is_self: detail.user.id == user.id,
         can_approve: user
             .permissions

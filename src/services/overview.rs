@@ -1,0 +1,85 @@
+//! Figures shown on many pages: users per status (the list's tabs and the
+//! pending badge), open role requests (the reviewers' badge) and the role
+//! names (the list's filter). Reading them on every page view cost three of
+//! the list page's seven queries, so each instance keeps one copy and reads it
+//! again when it is a second old or when this instance has committed any
+//! write since: an admin sees their own change on the next page, and a change
+//! made through another instance shows within a second.
+//!
+//! None of this decides access: status and permissions are still read from
+//! the database on every request, with the session.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use super::ServiceError;
+use crate::db::{self, Db};
+use crate::domain::{RoleId, UserStatus};
+
+/// How long a copy is used when this instance has written nothing.
+const MAX_AGE: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub by_status: Vec<(UserStatus, u64)>,
+    pub open_requests: u64,
+    pub role_names: Vec<(RoleId, String)>,
+}
+
+impl Overview {
+    pub fn count(&self, status: UserStatus) -> u64 {
+        self.by_status
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+struct Copy {
+    /// `Db::commits` when the copy was read.
+    commits: u64,
+    read_at: Instant,
+    overview: Arc<Overview>,
+}
+
+/// One instance's copy of the `Overview`.
+#[derive(Default)]
+pub struct OverviewCache {
+    copy: Mutex<Option<Copy>>,
+}
+
+impl OverviewCache {
+    pub async fn get(&self, db: &Db) -> Result<Arc<Overview>, ServiceError> {
+        // Read before the queries: a write committed while they run leaves
+        // the copy marked older than that write, so the next page reads again.
+        let commits = db.commits();
+        if let Some(copy) = self
+            .copy
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            && copy.commits == commits
+            && copy.read_at.elapsed() < MAX_AGE
+        {
+            return Ok(Arc::clone(&copy.overview));
+        }
+        let mut conn = db
+            .pool
+            .acquire()
+            .await
+            .context("could not reach the database")?;
+        let overview = Arc::new(Overview {
+            by_status: db::users::count_by_status(&mut conn).await?,
+            open_requests: db::role_requests::count_open(&mut conn).await?,
+            role_names: db::roles::names(&mut conn).await?,
+        });
+        *self.copy.lock().unwrap_or_else(PoisonError::into_inner) = Some(Copy {
+            commits,
+            read_at: Instant::now(),
+            overview: Arc::clone(&overview),
+        });
+        Ok(overview)
+    }
+}
