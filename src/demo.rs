@@ -159,6 +159,7 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
         .collect();
     anyhow::ensure!(!role_ids.is_empty(), "no roles to give demo users");
     let mut tx = db.begin_write().await?;
+    seed::prepare_bulk_load(&mut tx).await?;
     let start = seed::max_user_id(&mut tx).await?;
     let now = Timestamp::now().0;
     const BATCH: u64 = 1000;
@@ -239,10 +240,11 @@ fn demo_user(n: u64, last: u64, roles: &[RoleId], now: i64) -> SeedUser {
         _ => UserStatus::Active,
     };
     let created = now - (last - n) as i64 * 60_000 - 1_000;
-    let handle = format!("{}.{}{n}", ascii_lower(first), ascii_lower(surname));
+    let (first_key, surname_key) = (ascii_lower(first), ascii_lower(surname));
     SeedUser {
-        email: format!("{handle}@example.com"),
-        username: handle,
+        // As companies hand them out: the initial and the surname.
+        email: format!("{}{surname_key}{n}@example.com", &first_key[..1]),
+        username: format!("{first_key}.{surname_key}{n}"),
         full_name: format!("{first} {surname}"),
         status,
         role: roles[(n as usize) % roles.len()],

@@ -16,6 +16,20 @@ pub struct SeedUser {
     pub login_count: i64,
 }
 
+/// Gives this connection room for a bulk load. SQLite's default page cache
+/// is 2 MB; a million users with their indexes and search index then keep
+/// reading back pages they wrote moments ago. The setting ends with the
+/// connection (a `gatehouse demo seed` process).
+pub async fn prepare_bulk_load(conn: &mut Conn) -> anyhow::Result<()> {
+    if conn.backend_name() == "SQLite" {
+        sqlx::query("PRAGMA cache_size = -262144")
+            .execute(conn)
+            .await
+            .context("could not enlarge the page cache")?;
+    }
+    Ok(())
+}
+
 /// Inserts `users` (at most a few thousand at a time) sharing one password hash.
 pub async fn insert_users(
     conn: &mut Conn,

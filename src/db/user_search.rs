@@ -35,9 +35,6 @@ struct ListedRow {
     created_at: i64,
     last_login_at: Option<i64>,
     login_count: i64,
-    /// The number of all matches, when the query asked for it.
-    #[sqlx(default)]
-    total: Option<i64>,
 }
 
 impl TryFrom<ListedRow> for ListedUser {
@@ -125,9 +122,6 @@ struct Query {
     /// Whether the only filter is an FTS5 search, which the trigram table
     /// counts by itself.
     search_only: bool,
-    /// Whether a PostgreSQL trigram search filters: its matches are read
-    /// once, and the page carries their number (see `list`).
-    trigram_like: bool,
 }
 
 /// The query for `filter`. Both backends keep a trigram index over
@@ -166,7 +160,6 @@ fn query(sqlite: bool, filter: &UserFilter) -> Query {
     Query {
         from,
         search_only: fts && clauses.len() == 1,
-        trigram_like: !sqlite && search.is_some_and(|s| s.chars().count() >= 3),
         where_sql: match clauses.is_empty() {
             true => String::new(),
             false => format!(" WHERE {}", clauses.join(" AND ")),
@@ -176,37 +169,58 @@ fn query(sqlite: bool, filter: &UserFilter) -> Query {
     }
 }
 
-/// One page of users matching `filter`, plus the total number of matches.
+/// How many users a filtered list matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Matches {
+    /// Exact when `more` is false; otherwise a lower bound.
+    pub counted: u64,
+    /// More match than were counted.
+    pub more: bool,
+}
+
+/// A filtered list counts its matches up to this many (or through the page
+/// shown, if further): a search matching 1% of a million users stops after
+/// 1,000 instead of reading 10,000 (8 ms on SQLite), and the page says
+/// "more than 1,000".
+pub const COUNT_LIMIT: u64 = 1_000;
+
+/// One page of users matching `filter`, and how many match.
 /// `status_counts` (from `count_by_status`, which the page shows anyway)
-/// answers the total when the filter is by status alone.
+/// answers exactly when the filter is by status alone.
 pub async fn list(
     conn: &mut Conn,
     filter: &UserFilter,
     limit: u64,
     offset: u64,
     status_counts: &[(UserStatus, u64)],
-) -> anyhow::Result<(Vec<ListedUser>, u64)> {
+) -> anyhow::Result<(Vec<ListedUser>, Matches)> {
     let sqlite = conn.backend_name() == "SQLite";
     let query = query(sqlite, filter);
+    let users = page(conn, &query, filter.sort, limit, offset).await?;
     if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
         // Only a status filter (or none): the maintained counters answer it.
-        let total = status_counts
+        let counted = status_counts
             .iter()
             .filter(|(status, _)| filter.status.is_none_or(|wanted| wanted == *status))
             .map(|(_, n)| *n)
             .sum();
-        let (users, _) = page(conn, &query, filter.sort, limit, offset, false).await?;
-        return Ok((users, total));
+        return Ok((
+            users,
+            Matches {
+                counted,
+                more: false,
+            },
+        ));
     }
-    // A trigram search on PostgreSQL costs one bitmap scan of the index
-    // whether it counts or fetches; a window count gets both from one scan.
-    let (users, counted) =
-        page(conn, &query, filter.sort, limit, offset, query.trigram_like).await?;
-    let total = match counted {
-        Some(total) => total,
-        None => count(conn, &query).await?,
-    };
-    Ok((users, total))
+    let limit = COUNT_LIMIT.max(offset + limit);
+    let n = count(conn, &query, limit + 1).await?;
+    Ok((
+        users,
+        Matches {
+            counted: n.min(limit),
+            more: n > limit,
+        },
+    ))
 }
 
 fn bind_all<'q, O>(
@@ -222,42 +236,41 @@ fn bind_all<'q, O>(
     query
 }
 
-async fn count(conn: &mut Conn, query: &Query) -> anyhow::Result<u64> {
+/// The number of matches, counting no further than `limit`.
+async fn count(conn: &mut Conn, query: &Query, limit: u64) -> anyhow::Result<u64> {
     let Query {
         from, where_sql, ..
     } = query;
-    let sql = match query.search_only {
-        true => format!("SELECT COUNT(*) FROM users_fts{where_sql}"),
-        false => format!("SELECT COUNT(*) {from}{where_sql}"),
+    let from = match query.search_only {
+        true => "FROM users_fts",
+        false => from,
     };
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 AS one {from}{where_sql} LIMIT ${}) matched",
+        query.binds.len() + 1
+    );
     let (n,): (i64,) = bind_all(sqlx::query_as(&sql), &query.binds)
+        .bind(limit as i64)
         .fetch_one(conn)
         .await
         .context("could not count users")?;
     Ok(n.max(0) as u64)
 }
 
-/// One page in `sort` order, with the number of all matches when
-/// `with_total` and the page is not empty.
+/// One page in `sort` order.
 async fn page(
     conn: &mut Conn,
     query: &Query,
     sort: UserSort,
     limit: u64,
     offset: u64,
-    with_total: bool,
-) -> anyhow::Result<(Vec<ListedUser>, Option<u64>)> {
+) -> anyhow::Result<Vec<ListedUser>> {
     let Query {
         from, where_sql, ..
     } = query;
     let n = query.binds.len();
-    let total_column = if with_total {
-        ", COUNT(*) OVER () AS total"
-    } else {
-        ""
-    };
     let sql = format!(
-        "SELECT {LISTED_COLUMNS}{total_column} {from} JOIN roles r ON r.id = u.role_id{where_sql} \
+        "SELECT {LISTED_COLUMNS} {from} JOIN roles r ON r.id = u.role_id{where_sql} \
          ORDER BY {} LIMIT ${} OFFSET ${}",
         sort.order_by(query.id),
         n + 1,
@@ -269,12 +282,7 @@ async fn page(
         .fetch_all(conn)
         .await
         .context("could not list users")?;
-    let total = rows.first().and_then(|r| r.total).map(|n| n.max(0) as u64);
-    let users = rows
-        .into_iter()
-        .map(ListedUser::try_from)
-        .collect::<anyhow::Result<_>>()?;
-    Ok((users, total.filter(|_| with_total)))
+    rows.into_iter().map(ListedUser::try_from).collect()
 }
 
 #[cfg(test)]

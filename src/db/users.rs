@@ -1,6 +1,6 @@
 //! Users: accounts, their status, role and activity counters.
 
-pub use super::user_search::{ListedUser, UserFilter, UserSort, list};
+pub use super::user_search::{COUNT_LIMIT, ListedUser, Matches, UserFilter, UserSort, list};
 
 use anyhow::Context;
 use sqlx::FromRow;

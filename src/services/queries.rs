@@ -6,7 +6,7 @@ use super::ServiceError;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::{Role, RoleUsage};
-use crate::db::users::{ListedUser, User, UserFilter};
+use crate::db::users::{ListedUser, Matches, User, UserFilter};
 use crate::db::{self, Db};
 use crate::domain::{Page, RoleRequestStatus, UserId, UserStatus};
 
@@ -56,7 +56,7 @@ pub async fn list_users(
     filter: &UserFilter,
     page: Page,
     counts: &[(UserStatus, u64)],
-) -> Result<(Vec<ListedUser>, u64), ServiceError> {
+) -> Result<(Vec<ListedUser>, Matches), ServiceError> {
     let mut conn = conn(db).await?;
     Ok(db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?)
 }

@@ -397,6 +397,53 @@ async fn the_user_list_sorts_by_newest_oldest_or_name() {
 }
 
 #[tokio::test]
+async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let engineer = app.role_id("Engineer").await;
+    let users: Vec<SeedUser> = (0..1_060)
+        .map(|i| {
+            seed_user(
+                &format!("many{i:04}"),
+                &format!("Many Person {i:04}"),
+                &format!("many{i:04}@x.test"),
+                UserStatus::Active,
+                engineer,
+                2_000 - i,
+            )
+        })
+        .collect();
+    seed(&app, &users).await;
+
+    let first = app.get_html("/admin/users?q=many").await;
+    assert_eq!(
+        texts(&first, "p.muted").first().map(String::as_str),
+        Some(
+            "More than 1000 matching users. Add to the search or pick a status or role to narrow them down."
+        )
+    );
+    assert_eq!(texts(&first, ".pager span"), ["Page 1"]);
+    assert_eq!(listed(&first).first().map(String::as_str), Some("many1059"));
+
+    // Far enough in, the count reaches the end and is exact again.
+    let last = app.get_html("/admin/users?q=many&page=22").await;
+    assert_eq!(listed(&last).len(), 10);
+    assert_eq!(
+        texts(&last, "p.muted").first().map(String::as_str),
+        Some("1060 matching users.")
+    );
+    assert_eq!(texts(&last, ".pager span"), ["Page 22 of 22"]);
+    assert!(first_attr(&last, ".pager a[rel=next]", "href").is_none());
+
+    // A narrower search is counted exactly.
+    let narrow = app.get_html("/admin/users?q=many10").await;
+    assert_eq!(
+        texts(&narrow, "p.muted").first().map(String::as_str),
+        Some("60 matching users.")
+    );
+}
+
+#[tokio::test]
 async fn the_user_list_shows_fifty_per_page_with_page_links_that_keep_the_filters() {
     let app = spawn_app().await;
     signed_in_admin(&app).await;

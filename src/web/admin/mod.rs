@@ -20,6 +20,8 @@ pub struct Pager {
     pub page: u64,
     pub pages: u64,
     pub total: u64,
+    /// `total` is a lower bound: more match, on pages past `pages`.
+    pub more: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
@@ -27,6 +29,11 @@ pub struct Pager {
 impl Pager {
     /// `base` is the list's URL with its filters and without `page`.
     pub fn new(base: &str, page: u64, total: u64, size: u64) -> Pager {
+        Pager::open_ended(base, page, total, false, size)
+    }
+
+    /// A pager over at least `total` items, more when `more`.
+    pub fn open_ended(base: &str, page: u64, total: u64, more: bool, size: u64) -> Pager {
         let pages = page_count(total, size);
         let sep = if base.contains('?') { '&' } else { '?' };
         let link = |n: u64| format!("{base}{sep}page={n}");
@@ -34,8 +41,9 @@ impl Pager {
             page,
             pages,
             total,
+            more,
             prev: (page > 1).then(|| link((page - 1).min(pages))),
-            next: (page < pages).then(|| link(page + 1)),
+            next: (page < pages || more).then(|| link(page + 1)),
         }
     }
 }

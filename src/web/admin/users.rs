@@ -80,7 +80,7 @@ pub async fn list(
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
     let overview = overview(&req).await?;
-    let (users, total) = queries::list_users(&db, &filter, page, &overview.by_status).await?;
+    let (users, matches) = queries::list_users(&db, &filter, page, &overview.by_status).await?;
     let status_str = status.map_or("", UserStatus::as_str);
     let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
     let sort_str = if sort == UserSort::Newest {
@@ -97,7 +97,7 @@ pub async fn list(
             ("sort", sort_str),
         ],
     );
-    let pager = Pager::new(&base, page.number, total, PAGE_SIZE);
+    let pager = Pager::open_ended(&base, page.number, matches.counted, matches.more, PAGE_SIZE);
     let back = url_with(&base, &[("page", &page.number.to_string())]);
     Ok(render(UsersPage {
         layout: Layout::for_user(&req, &user).await?,
