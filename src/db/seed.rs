@@ -16,27 +16,16 @@ pub struct SeedUser {
     pub login_count: i64,
 }
 
-/// Gives this connection room for a bulk load in its transaction. SQLite's
-/// default page cache is 2 MB; a million users with their indexes and search
-/// index then keep reading back pages they wrote moments ago (the setting
-/// ends with the connection, a `gatehouse demo seed` process). PostgreSQL
-/// moves new search keys into the trigram index every 4 MB, sorting them in
-/// 4 MB of memory; larger batches mean fewer, cheaper merges (`SET LOCAL`
-/// ends with the transaction).
+/// Gives this connection room for a bulk load. SQLite's default page cache
+/// is 2 MB; a million users with their indexes and search index then keep
+/// reading back pages they wrote moments ago. The setting ends with the
+/// connection (a `gatehouse demo seed` process).
 pub async fn prepare_bulk_load(conn: &mut Conn) -> anyhow::Result<()> {
-    let statements: &[&str] = if conn.backend_name() == "SQLite" {
-        &["PRAGMA cache_size = -262144"]
-    } else {
-        &[
-            "SET LOCAL gin_pending_list_limit = '64MB'",
-            "SET LOCAL work_mem = '256MB'",
-        ]
-    };
-    for sql in statements {
-        sqlx::query(sql)
-            .execute(&mut *conn)
+    if conn.backend_name() == "SQLite" {
+        sqlx::query("PRAGMA cache_size = -262144")
+            .execute(conn)
             .await
-            .context("could not prepare the bulk load")?;
+            .context("could not enlarge the page cache")?;
     }
     Ok(())
 }
