@@ -24,6 +24,11 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::config::DatabaseUrl;
 
+/// Whether `conn` talks to SQLite, for the few statements whose dialects differ.
+pub fn is_sqlite(conn: &Conn) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
 /// A transaction on either backend.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -154,6 +159,14 @@ impl Db {
     /// How many write transactions this process has committed so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::SeqCst)
+    }
+
+    /// A pooled connection for reads outside a transaction.
+    pub async fn acquire(&self) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        self.pool
+            .acquire()
+            .await
+            .context("could not reach the database")
     }
 
     /// Begins a read-only unit of work (a consistent snapshot on both backends).

@@ -21,7 +21,7 @@ pub struct SeedUser {
 /// reading back pages they wrote moments ago. The setting ends with the
 /// connection (a `gatehouse demo seed` process).
 pub async fn prepare_bulk_load(conn: &mut Conn) -> anyhow::Result<()> {
-    if conn.backend_name() == "SQLite" {
+    if super::is_sqlite(conn) {
         sqlx::query("PRAGMA cache_size = -262144")
             .execute(conn)
             .await
@@ -43,7 +43,7 @@ pub async fn insert_users(
     // SQLite resolves every `$N` by a linear search over the names seen so
     // far, which makes a 15,000-parameter statement quadratic to prepare;
     // plain positional `?` parameters are linear. PostgreSQL needs `$N`.
-    let sqlite = conn.backend_name() == "SQLite";
+    let sqlite = super::is_sqlite(conn);
     let mut sql = String::from(
         "INSERT INTO users (username, username_key, email, email_key, full_name, full_name_key, \
          password_hash, status, role_id, created_at, updated_at, status_changed_at, last_login_at, \

@@ -182,7 +182,7 @@ pub struct Matches {
 /// shown, if further): a search matching 1% of a million users stops after
 /// 1,000 instead of reading 10,000 (8 ms on SQLite), and the page says
 /// "more than 1,000".
-pub const COUNT_LIMIT: u64 = 1_000;
+const COUNT_LIMIT: u64 = 1_000;
 
 /// One page of users matching `filter`, and how many match.
 /// `status_counts` (from `count_by_status`, which the page shows anyway)
@@ -194,7 +194,7 @@ pub async fn list(
     offset: u64,
     status_counts: &[(UserStatus, u64)],
 ) -> anyhow::Result<(Vec<ListedUser>, Matches)> {
-    let sqlite = conn.backend_name() == "SQLite";
+    let sqlite = super::is_sqlite(conn);
     let query = query(sqlite, filter);
     let users = page(conn, &query, filter.sort, limit, offset).await?;
     if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
@@ -212,13 +212,13 @@ pub async fn list(
             },
         ));
     }
-    let limit = COUNT_LIMIT.max(offset + limit);
-    let n = count(conn, &query, limit + 1).await?;
+    let count_limit = COUNT_LIMIT.max(offset + limit);
+    let n = count(conn, &query, count_limit + 1).await?;
     Ok((
         users,
         Matches {
-            counted: n.min(limit),
-            more: n > limit,
+            counted: n.min(count_limit),
+            more: n > count_limit,
         },
     ))
 }

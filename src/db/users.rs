@@ -1,6 +1,6 @@
 //! Users: accounts, their status, role and activity counters.
 
-pub use super::user_search::{COUNT_LIMIT, ListedUser, Matches, UserFilter, UserSort, list};
+pub use super::user_search::{ListedUser, Matches, UserFilter, UserSort, list};
 
 use anyhow::Context;
 use sqlx::FromRow;
@@ -198,7 +198,7 @@ pub async fn password_hash(conn: &mut Conn, id: UserId) -> anyhow::Result<String
 /// role as `r`), with the role's permissions as one comma-separated column so
 /// the signed-in user arrives as a single row on every request.
 pub(super) fn auth_columns(conn: &Conn) -> &'static str {
-    if conn.backend_name() == "SQLite" {
+    if super::is_sqlite(conn) {
         "u.id, u.username, u.full_name, u.status, u.role_id, r.name, \
          (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id)"
     } else {

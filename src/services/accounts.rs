@@ -252,11 +252,7 @@ pub async fn change_password(
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
     let (account, stored) = {
-        let mut conn = db
-            .pool
-            .acquire()
-            .await
-            .context("could not reach the database")?;
+        let mut conn = db.acquire().await?;
         let account = db::users::find(&mut conn, user)
             .await?
             .ok_or(ServiceError::NotFound)?;

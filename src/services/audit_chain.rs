@@ -4,7 +4,6 @@
 //! rows however long the log is; the background re-check catches an edit
 //! deep in the past within the hour, and the CLI on demand.
 
-use anyhow::Context;
 use tokio::sync::Mutex;
 
 use crate::db::{self, Db};
@@ -54,11 +53,7 @@ pub async fn verify_from(db: &Db, mut checkpoint: Checkpoint) -> anyhow::Result<
     };
     loop {
         let rows = {
-            let mut conn = db
-                .pool
-                .acquire()
-                .await
-                .context("could not reach the database")?;
+            let mut conn = db.acquire().await?;
             db::audit_chain::rows_after(&mut conn, checkpoint.last_id, BATCH).await?
         };
         if rows.is_empty() {
@@ -184,11 +179,7 @@ async fn tip_changed(db: &Db, checkpoint: &Checkpoint) -> anyhow::Result<Option<
     let Some((id, hash)) = &checkpoint.last_chained else {
         return Ok(None);
     };
-    let mut conn = db
-        .pool
-        .acquire()
-        .await
-        .context("could not reach the database")?;
+    let mut conn = db.acquire().await?;
     let row = db::audit_chain::row(&mut conn, *id).await?;
     let intact = row.is_some_and(|row| {
         row.hash.as_deref() == Some(hash.as_str())

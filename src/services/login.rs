@@ -36,11 +36,7 @@ pub async fn login(
     meta: &RequestMeta,
 ) -> Result<LoginOutcome, ServiceError> {
     let credentials = {
-        let mut conn = db
-            .pool
-            .acquire()
-            .await
-            .context("could not reach the database")?;
+        let mut conn = db.acquire().await?;
         db::users::find_credentials(&mut conn, login).await?
     };
     // Always verified, even for unknown or locked accounts, so every answer
@@ -204,11 +200,7 @@ pub async fn lockout_status(
     auth: &AuthSettings,
     user: UserId,
 ) -> Result<LockoutStatus, ServiceError> {
-    let mut conn = db
-        .pool
-        .acquire()
-        .await
-        .context("could not reach the database")?;
+    let mut conn = db.acquire().await?;
     let state = db::login_throttle::get(&mut conn, user).await?;
     Ok(LockoutStatus {
         failures: state.failures,

@@ -12,8 +12,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-
 use super::ServiceError;
 use crate::db::{self, Db};
 use crate::domain::{RoleId, UserStatus};
@@ -65,11 +63,7 @@ impl OverviewCache {
         {
             return Ok(Arc::clone(&copy.overview));
         }
-        let mut conn = db
-            .pool
-            .acquire()
-            .await
-            .context("could not reach the database")?;
+        let mut conn = db.acquire().await?;
         let overview = Arc::new(Overview {
             by_status: db::users::count_by_status(&mut conn).await?,
             open_requests: db::role_requests::count_open(&mut conn).await?,

@@ -1,7 +1,5 @@
 //! Read-only use cases behind the pages. Each reads through one connection.
 
-use anyhow::Context;
-
 use super::ServiceError;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::db::role_requests::RoleRequest;
@@ -13,16 +11,8 @@ use crate::domain::{Page, RoleRequestStatus, UserId, UserStatus};
 /// Rows per page on every admin list.
 pub const PAGE_SIZE: u64 = 50;
 
-async fn conn(db: &Db) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, ServiceError> {
-    Ok(db
-        .pool
-        .acquire()
-        .await
-        .context("could not reach the database")?)
-}
-
 pub async fn user(db: &Db, id: UserId) -> Result<User, ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     db::users::find(&mut conn, id)
         .await?
         .ok_or(ServiceError::NotFound)
@@ -34,18 +24,18 @@ pub async fn requests_of(
     id: UserId,
     limit: u64,
 ) -> Result<Vec<RoleRequest>, ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     Ok(db::role_requests::for_user(&mut conn, id, limit).await?)
 }
 
 /// Every role with how many users hold it (the roles page).
 pub async fn role_usage(db: &Db) -> Result<Vec<RoleUsage>, ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     Ok(db::roles::usage(&mut conn).await?)
 }
 
 pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     Ok(db::roles::list(&mut conn).await?)
 }
 
@@ -57,7 +47,7 @@ pub async fn list_users(
     page: Page,
     counts: &[(UserStatus, u64)],
 ) -> Result<(Vec<ListedUser>, Matches), ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     Ok(db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?)
 }
 
@@ -69,7 +59,7 @@ pub struct UserDetail {
 }
 
 pub async fn user_detail(db: &Db, id: UserId) -> Result<UserDetail, ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     let user = db::users::find(&mut conn, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -93,7 +83,7 @@ pub async fn role_requests(
     status: Option<RoleRequestStatus>,
     page: Page,
 ) -> Result<(Vec<RoleRequest>, u64), ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     Ok(db::role_requests::list(&mut conn, status, page.size, page.offset()).await?)
 }
 
@@ -102,7 +92,7 @@ pub async fn audit(
     filter: &AuditFilter,
     page: Page,
 ) -> Result<(Vec<AuditEntry>, u64), ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     Ok(db::audit::list(&mut conn, filter, page.size, page.offset()).await?)
 }
 
@@ -114,6 +104,6 @@ pub async fn audit_page_before(
     before_id: i64,
     limit: u64,
 ) -> Result<Vec<AuditEntry>, ServiceError> {
-    let mut conn = conn(db).await?;
+    let mut conn = db.acquire().await?;
     Ok(db::audit::page_before(&mut conn, filter, before_id, limit).await?)
 }

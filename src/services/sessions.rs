@@ -52,11 +52,7 @@ pub async fn list(
     limits: SessionLimits,
     request: &RequestMeta,
 ) -> Result<Vec<SessionView>, ServiceError> {
-    let mut conn = db
-        .pool
-        .acquire()
-        .await
-        .context("could not reach the database")?;
+    let mut conn = db.acquire().await?;
     let now = Timestamp::now();
     let rows = db::sessions::list_for_user(&mut conn, user, limits, now).await?;
     Ok(rows.into_iter().map(|r| view(r, request, now)).collect())
@@ -128,10 +124,6 @@ pub async fn revoke(
 
 /// Deletes sessions past their idle timeout or lifetime; returns how many.
 pub async fn purge_expired(db: &Db, limits: SessionLimits) -> anyhow::Result<u64> {
-    let mut conn = db
-        .pool
-        .acquire()
-        .await
-        .context("could not reach the database")?;
+    let mut conn = db.acquire().await?;
     db::sessions::purge_expired(&mut conn, limits, Timestamp::now()).await
 }
