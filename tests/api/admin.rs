@@ -394,14 +394,35 @@ async fn the_user_list_sorts_by_newest_oldest_or_name() {
     assert_eq!(listed(&newest), ["newest", "middle", "oldest"]);
     assert_eq!(listed(&oldest), ["oldest", "middle", "newest"]);
     assert_eq!(listed(&by_name), ["middle", "newest", "oldest"]);
+
+    // A search or a role filter keeps each order (on PostgreSQL these pages
+    // come from the matching ids, see user_search::list_from_matching_ids).
+    let searched = |sort: &str| format!("/admin/users?status=pending&q=x.test&sort={sort}");
+    let by_role = |sort: &str| format!("/admin/users?role={engineer}&sort={sort}");
+    assert_eq!(
+        listed(&app.get_html(&searched("name")).await),
+        ["middle", "newest", "oldest"]
+    );
+    assert_eq!(
+        listed(&app.get_html(&searched("oldest")).await),
+        ["oldest", "middle", "newest"]
+    );
+    assert_eq!(
+        listed(&app.get_html(&by_role("name")).await),
+        ["middle", "newest", "oldest"]
+    );
+    assert_eq!(
+        listed(&app.get_html(&by_role("newest")).await),
+        ["newest", "middle", "oldest"]
+    );
 }
 
 #[tokio::test]
-async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
+async fn a_search_matching_more_than_two_thousand_says_so_and_still_pages_on() {
     let app = spawn_app().await;
     signed_in_admin(&app).await;
     let engineer = app.role_id("Engineer").await;
-    let users: Vec<SeedUser> = (0..1_060)
+    let users: Vec<SeedUser> = (0..2_060)
         .map(|i| {
             seed_user(
                 &format!("many{i:04}"),
@@ -409,7 +430,7 @@ async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
                 &format!("many{i:04}@x.test"),
                 UserStatus::Active,
                 engineer,
-                2_000 - i,
+                3_000 - i,
             )
         })
         .collect();
@@ -419,27 +440,38 @@ async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
     assert_eq!(
         texts(&first, "p.muted").first().map(String::as_str),
         Some(
-            "More than 1000 matching users. Add to the search or pick a status or role to narrow them down."
+            "More than 2000 matching users. Add to the search or pick a status or role to narrow them down."
         )
     );
     assert_eq!(texts(&first, ".pager span"), ["Page 1"]);
-    assert_eq!(listed(&first).first().map(String::as_str), Some("many1059"));
+    assert_eq!(listed(&first).first().map(String::as_str), Some("many2059"));
+    let second = app.get_html("/admin/users?q=many&page=2").await;
+    assert_eq!(
+        listed(&second).first().map(String::as_str),
+        Some("many2009")
+    );
 
     // Far enough in, the count reaches the end and is exact again.
-    let last = app.get_html("/admin/users?q=many&page=22").await;
+    let last = app.get_html("/admin/users?q=many&page=42").await;
     assert_eq!(listed(&last).len(), 10);
     assert_eq!(
         texts(&last, "p.muted").first().map(String::as_str),
-        Some("1060 matching users.")
+        Some("2060 matching users.")
     );
-    assert_eq!(texts(&last, ".pager span"), ["Page 22 of 22"]);
+    assert_eq!(texts(&last, ".pager span"), ["Page 42 of 42"]);
+    assert_eq!(listed(&last).last().map(String::as_str), Some("many0000"));
+    let last_by_name = app.get_html("/admin/users?q=many&sort=name&page=42").await;
+    assert_eq!(
+        listed(&last_by_name).first().map(String::as_str),
+        Some("many2050")
+    );
     assert!(first_attr(&last, ".pager a[rel=next]", "href").is_none());
 
     // A narrower search is counted exactly.
     let narrow = app.get_html("/admin/users?q=many10").await;
     assert_eq!(
         texts(&narrow, "p.muted").first().map(String::as_str),
-        Some("60 matching users.")
+        Some("100 matching users.")
     );
 }
 
