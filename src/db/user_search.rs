@@ -2,6 +2,8 @@
 
 use anyhow::Context;
 
+mod matching;
+
 use super::Conn;
 use crate::domain::{RoleId, Timestamp, UserId, UserStatus};
 
@@ -182,11 +184,26 @@ pub struct Matches {
 /// shown, if further): a search matching 1% of a million users stops after
 /// 1,000 instead of reading 10,000 (8 ms on SQLite), and the page says
 /// "more than 1,000".
-const COUNT_LIMIT: u64 = 2_000;
+const COUNT_LIMIT: u64 = 1_000;
+
+/// PostgreSQL reads a page of a search with more matches than it collects
+/// in id order through this many rows (the first five pages); see `list`.
+const IN_ORDER_THROUGH: u64 = 250;
 
 /// One page of users matching `filter`, and how many match.
 /// `status_counts` (from `count_by_status`, which the page shows anyway)
 /// answers exactly when the filter is by status alone.
+///
+/// Otherwise, on SQLite: the count (up to the limit), then the page in
+/// order. On PostgreSQL, the trigram index yields matches in table order,
+/// not in page order, so one read collects the ids of up to twice the count
+/// limit (`matching::some_ids`). When they are all the matches, they give
+/// the count and, sorted, every page, whose rows are then read by primary
+/// key; a page read in order instead checks users one by one until it has
+/// found 50 matches (about 5,000 rows for a search matching 1%). When
+/// there are more, the page is read in order after all
+/// (`matching::page_in_order`) or, past the first pages or by name, as the
+/// planner chooses.
 pub async fn list(
     conn: &mut Conn,
     filter: &UserFilter,
@@ -196,130 +213,50 @@ pub async fn list(
 ) -> anyhow::Result<(Vec<ListedUser>, Matches)> {
     let sqlite = super::is_sqlite(conn);
     let query = query(sqlite, filter);
-    let counted_by_status =
-        filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none();
-    let count_limit = COUNT_LIMIT.max(offset + limit);
-    if !sqlite && !counted_by_status {
-        return list_from_matching_ids(conn, &query, filter.sort, limit, offset, count_limit).await;
-    }
-    let users = page(conn, &query, filter.sort, limit, offset).await?;
-    if counted_by_status {
-        // Only a status filter (or none): the maintained counters answer it.
+    let sort = filter.sort;
+    if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
+        let users = page(conn, &query, sort, limit, offset).await?;
         let counted = status_counts
             .iter()
             .filter(|(status, _)| filter.status.is_none_or(|wanted| wanted == *status))
             .map(|(_, n)| *n)
             .sum();
-        return Ok((
-            users,
-            Matches {
-                counted,
-                more: false,
-            },
-        ));
+        let more = false;
+        return Ok((users, Matches { counted, more }));
     }
-    let n = count(conn, &query, count_limit + 1).await?;
-    Ok((
-        users,
-        Matches {
-            counted: n.min(count_limit),
-            more: n > count_limit,
-        },
-    ))
-}
-
-/// PostgreSQL: one scan of the trigram index (or of whatever serves the
-/// filter) collects the matching ids, up to one more than `count_limit`,
-/// already in page order. When they are all there, they are the count and
-/// the page, and the page's rows are read by primary key; reading the page
-/// in order instead would check every user until it had found a page of
-/// matches (about 5,000 rows for a search matching 1%). When there are more,
-/// the page is read in order as on SQLite.
-async fn list_from_matching_ids(
-    conn: &mut Conn,
-    query: &Query,
-    sort: UserSort,
-    limit: u64,
-    offset: u64,
-    count_limit: u64,
-) -> anyhow::Result<(Vec<ListedUser>, Matches)> {
-    let ids = matching_ids(conn, query, sort, count_limit + 1).await?;
+    let count_limit = COUNT_LIMIT.max(offset + limit);
+    if sqlite {
+        let users = page(conn, &query, sort, limit, offset).await?;
+        let n = count(conn, &query, count_limit + 1).await?;
+        return Ok((users, Matches::up_to(n, count_limit)));
+    }
+    let collect_limit = 2 * count_limit;
+    let ids = matching::some_ids(conn, &query, sort, collect_limit + 1).await?;
     let n = ids.len() as u64;
-    if n > count_limit {
-        let users = page(conn, query, sort, limit, offset).await?;
-        return Ok((
-            users,
-            Matches {
-                counted: count_limit,
-                more: true,
-            },
-        ));
-    }
-    let start = (offset.min(n)) as usize;
-    let end = (offset.saturating_add(limit).min(n)) as usize;
-    let users = by_ids(conn, &ids[start..end], sort).await?;
-    Ok((
-        users,
+    let users = if n <= collect_limit {
+        let start = offset.min(n) as usize;
+        let end = offset.saturating_add(limit).min(n) as usize;
+        matching::by_ids(conn, &ids[start..end], sort).await?
+    } else if sort == UserSort::Name || offset + limit > IN_ORDER_THROUGH {
+        // Reading in order costs more the deeper the page, and no index reads
+        // users in name order cheaply enough to skip thousands of
+        // non-matches: the planner's own choice, every match sorted, is the
+        // better one there.
+        page(conn, &query, sort, limit, offset).await?
+    } else {
+        matching::page_in_order(conn, &query, sort, limit, offset).await?
+    };
+    Ok((users, Matches::up_to(n, count_limit)))
+}
+
+impl Matches {
+    /// `n` matches found, of which `limit` are told.
+    fn up_to(n: u64, limit: u64) -> Matches {
         Matches {
-            counted: n,
-            more: false,
-        },
-    ))
-}
-
-/// The ids of up to `limit` matches (in no particular choice), in `sort`
-/// order, as one comma-separated text: a thousand rows cost the driver far
-/// more than one row with a thousand numbers.
-async fn matching_ids(
-    conn: &mut Conn,
-    query: &Query,
-    sort: UserSort,
-    limit: u64,
-) -> anyhow::Result<Vec<i64>> {
-    let Query {
-        from, where_sql, ..
-    } = query;
-    let sql = format!(
-        "SELECT string_agg(CAST(u.id AS TEXT), ',' ORDER BY {}) FROM \
-         (SELECT u.id, u.full_name_key {from}{where_sql} LIMIT {limit}) u",
-        sort.order_by("u.id")
-    );
-    let (ids,): (Option<String>,) = bind_all(sqlx::query_as(&sql), &query.binds)
-        .fetch_one(conn)
-        .await
-        .context("could not search users")?;
-    ids.as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|id| !id.is_empty())
-        .map(|id| {
-            id.parse()
-                .context("the database returned a malformed user id")
-        })
-        .collect()
-}
-
-/// The list rows of `ids`, in `sort` order. A user deleted since `ids` was
-/// read is simply missing.
-async fn by_ids(conn: &mut Conn, ids: &[i64], sort: UserSort) -> anyhow::Result<Vec<ListedUser>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+            counted: n.min(limit),
+            more: n > limit,
+        }
     }
-    let placeholders = (1..=ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT {LISTED_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id \
-         WHERE u.id IN ({placeholders}) ORDER BY {}",
-        sort.order_by("u.id")
-    );
-    let mut rows = sqlx::query_as::<_, ListedRow>(&sql);
-    for id in ids {
-        rows = rows.bind(*id);
-    }
-    let rows = rows.fetch_all(conn).await.context("could not list users")?;
-    rows.into_iter().map(ListedUser::try_from).collect()
 }
 
 fn bind_all<'q, O>(

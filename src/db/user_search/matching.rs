@@ -1,0 +1,96 @@
+//! PostgreSQL's reads for a filtered user list (see `user_search::list`):
+//! the ids of the matches, a page of them by id, and a page read in order.
+
+use anyhow::Context;
+
+use sqlx::{Connection, Executor};
+
+use super::{LISTED_COLUMNS, ListedRow, ListedUser, Query, UserSort, bind_all, page};
+use crate::db::Conn;
+
+/// Up to `limit` matches, whichever the index finds first, in `sort` order.
+/// They are the first matches only when they are all of them. One row of
+/// text: a thousand rows cost the database driver far more than one row
+/// holding a thousand numbers.
+pub(super) async fn some_ids(
+    conn: &mut Conn,
+    query: &Query,
+    sort: UserSort,
+    limit: u64,
+) -> anyhow::Result<Vec<i64>> {
+    let Query {
+        from, where_sql, ..
+    } = query;
+    let sql = format!(
+        "SELECT string_agg(CAST(u.id AS TEXT), ',' ORDER BY {}) FROM \
+         (SELECT u.id, u.full_name_key {from}{where_sql} LIMIT {limit}) u",
+        sort.order_by("u.id")
+    );
+    let (ids,): (Option<String>,) = bind_all(sqlx::query_as(&sql), &query.binds)
+        .fetch_one(conn)
+        .await
+        .context("could not search users")?;
+    ids.as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse()
+                .context("the database returned a malformed user id")
+        })
+        .collect()
+}
+
+/// The list rows of `ids`, in `sort` order. A user deleted since `ids` was
+/// read is simply missing.
+pub(super) async fn by_ids(
+    conn: &mut Conn,
+    ids: &[i64],
+    sort: UserSort,
+) -> anyhow::Result<Vec<ListedUser>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {LISTED_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id \
+         WHERE u.id IN ({placeholders}) ORDER BY {}",
+        sort.order_by("u.id")
+    );
+    let mut rows = sqlx::query_as::<_, ListedRow>(&sql);
+    for id in ids {
+        rows = rows.bind(*id);
+    }
+    let rows = rows.fetch_all(conn).await.context("could not list users")?;
+    rows.into_iter().map(ListedUser::try_from).collect()
+}
+
+/// PostgreSQL, more matches than the count limit, newest or oldest first:
+/// the page read in id order, kept off the trigram index and off a
+/// whole-table scan. Through the
+/// index the planner fetches and sorts every match (10,416 for a search
+/// matching 1% of a million users: 30 ms) whenever its guess of their number
+/// is low, and its guess comes from a sample of the table. Read in order, a
+/// page of a search matching 1% checks about 5,000 users (2 ms). The
+/// settings last until the end of this read-only transaction.
+pub(super) async fn page_in_order(
+    conn: &mut Conn,
+    query: &Query,
+    sort: UserSort,
+    limit: u64,
+    offset: u64,
+) -> anyhow::Result<Vec<ListedUser>> {
+    let mut tx = conn.begin().await.context("could not begin a read")?;
+    tx.execute(
+        "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; \
+         SET LOCAL max_parallel_workers_per_gather = 0",
+    )
+    .await
+    .context("could not set up the read")?;
+    let users = page(&mut tx, query, sort, limit, offset).await?;
+    tx.rollback().await.context("could not end the read")?;
+    Ok(users)
+}
