@@ -10,7 +10,6 @@ pub mod role_requests;
 pub mod roles;
 pub mod seed;
 pub mod sessions;
-mod spare;
 mod user_search;
 pub mod users;
 
@@ -24,7 +23,6 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::config::DatabaseUrl;
-pub use spare::ReadConn;
 
 /// Whether `conn` talks to SQLite, for the few statements whose dialects differ.
 pub fn is_sqlite(conn: &Conn) -> bool {
@@ -51,8 +49,6 @@ pub struct Db {
     /// Write transactions committed through `commit` by this process, so
     /// in-process caches of figures can tell when they may be out of date.
     commits: Arc<AtomicU64>,
-    /// Connections kept between page reads (see `spare`).
-    spare: spare::Spare,
 }
 
 impl Db {
@@ -107,7 +103,6 @@ impl Db {
             pool,
             backend,
             commits: Arc::default(),
-            spare: spare::Spare::default(),
         })
     }
 

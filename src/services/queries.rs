@@ -47,10 +47,8 @@ pub async fn list_users(
     page: Page,
     counts: &[(UserStatus, u64)],
 ) -> Result<(Vec<ListedUser>, Matches), ServiceError> {
-    let mut conn = db.acquire_read().await?;
-    let listed = db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?;
-    conn.done();
-    Ok(listed)
+    let mut conn = db.acquire().await?;
+    Ok(db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?)
 }
 
 pub struct UserDetail {
