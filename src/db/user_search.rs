@@ -186,8 +186,9 @@ pub struct Matches {
 /// "more than 1,000".
 const COUNT_LIMIT: u64 = 1_000;
 
-/// PostgreSQL reads a page of a search with more matches than it collects
-/// in id order through this many rows (the first five pages); see `list`.
+/// On PostgreSQL, a page of a filter with more matches than were collected
+/// is read in id order when it ends within this many matches (the first
+/// five pages); see `list`.
 const IN_ORDER_THROUGH: u64 = 250;
 
 /// One page of users matching `filter`, and how many match.

@@ -68,12 +68,11 @@ pub(super) async fn by_ids(
     rows.into_iter().map(ListedUser::try_from).collect()
 }
 
-/// PostgreSQL, more matches than the count limit, newest or oldest first:
-/// the page read in id order, kept off the trigram index and off a
-/// whole-table scan. Through the
-/// index the planner fetches and sorts every match (10,416 for a search
-/// matching 1% of a million users: 30 ms) whenever its guess of their number
-/// is low, and its guess comes from a sample of the table. Read in order, a
+/// More matches than were collected, newest or oldest first: the page read
+/// in id order, kept off the trigram index and off a whole-table scan.
+/// Through the index the planner fetches and sorts every match (10,416 for
+/// a search matching 1% of a million users: 30 ms) whenever its guess of
+/// their number, made from a sample of the table, is low. Read in order, a
 /// page of a search matching 1% checks about 5,000 users (2 ms). The
 /// settings last until the end of this read-only transaction.
 pub(super) async fn page_in_order(
