@@ -149,7 +149,7 @@ pub struct SeedReport {
 pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
     let hash = crate::auth::password::hash_blocking(DEMO_PASSWORD)?;
     let roles = {
-        let mut conn = db.pool.acquire().await?;
+        let mut conn = db.acquire().await?;
         db::roles::list(&mut conn).await?
     };
     let role_ids: Vec<RoleId> = roles

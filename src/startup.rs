@@ -73,7 +73,7 @@ impl Application {
 }
 
 async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     db::roles::find_by_name(&mut conn, name)
         .await?
         .with_context(|| {
@@ -85,7 +85,7 @@ async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
 /// Creates the first admin from settings when none exists, or tells the
 /// operator how to.
 async fn bootstrap_admin(db: &Db, auth: &AuthSettings, settings: &Settings) -> anyhow::Result<()> {
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     if db::users::admin_exists(&mut conn).await? {
         return Ok(());
     }

@@ -72,7 +72,7 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let user = match loaded {
         Some(user) => Some(user),
         None => {
-            let mut conn = db.pool.acquire().await?;
+            let mut conn = db.acquire().await?;
             db::users::find_auth(&mut conn, UserId(id)).await?
         }
     };
@@ -120,7 +120,7 @@ async fn record_activity(req: &HttpRequest, db: &Db, id: UserId) -> Result<(), A
     let moved = |seen: &Option<String>, now: &Option<String>| now.is_some() && seen != now;
     if due || moved(&meta.ip, &ip) || moved(&meta.user_agent, &user_agent) {
         if due || first {
-            let mut conn = db.pool.acquire().await?;
+            let mut conn = db.acquire().await?;
             db::users::touch_active(&mut conn, id, now).await?;
         }
         let _ = session.insert(

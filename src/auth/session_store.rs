@@ -152,12 +152,7 @@ fn split_state(mut state: State) -> Result<(String, Option<SessionMeta>), serde_
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| LoadError::Other(e.into()))?;
+        let mut conn = self.db.acquire().await.map_err(LoadError::Other)?;
         let id_hash = hash_key(session_key.as_ref());
         let loaded = db::sessions::load(&mut conn, &id_hash)
             .await
@@ -208,12 +203,7 @@ impl SessionStore for DbSessionStore {
             ip: meta.ip.as_deref(),
             user_agent: meta.user_agent.as_deref(),
         };
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| SaveError::Other(e.into()))?;
+        let mut conn = self.db.acquire().await.map_err(SaveError::Other)?;
         db::sessions::insert(&mut conn, &random_hex(16), &row)
             .await
             .map_err(SaveError::Other)?;
@@ -244,12 +234,7 @@ impl SessionStore for DbSessionStore {
             ip: meta.ip.as_deref(),
             user_agent: meta.user_agent.as_deref(),
         };
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| UpdateError::Other(e.into()))?;
+        let mut conn = self.db.acquire().await.map_err(UpdateError::Other)?;
         // A revoked session stays revoked: the update touches no row and the
         // next request arrives with a key that loads nothing.
         db::sessions::update(&mut conn, &row, self.limits)
@@ -265,7 +250,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.acquire().await?;
         db::sessions::delete(&mut conn, &hash_key(session_key.as_ref())).await
     }
 }

@@ -99,7 +99,7 @@ pub async fn insert_users(
 /// next checkpoint. PostgreSQL: merge the new search keys into the trigram
 /// index and refresh the planner's statistics.
 pub async fn settle(db: &super::Db) -> anyhow::Result<()> {
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     if db.backend == super::Backend::Sqlite {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&mut *conn)

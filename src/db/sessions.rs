@@ -6,7 +6,7 @@ use anyhow::Context;
 use sqlx::FromRow;
 
 use super::Conn;
-use super::users::{AuthUser, auth_columns, auth_user};
+use super::users::{AuthRow, AuthUser, auth_columns, auth_user};
 use crate::domain::session::SessionLimits;
 use crate::domain::{Timestamp, UserId};
 
@@ -25,23 +25,19 @@ pub struct LoadedSession {
     pub user: Option<AuthUser>,
 }
 
-/// A session's columns followed by `AuthRow`'s.
-type LoadRow = (
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+/// A session's columns followed by its user's (`auth_columns`).
+#[derive(FromRow)]
+struct LoadRow {
+    state: String,
+    public_id: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    #[sqlx(flatten)]
+    user: AuthRow,
+}
 
 impl LoadedSession {
     /// Whether the session is still live under `limits` at `now`.
@@ -92,34 +88,18 @@ pub async fn load(conn: &mut Conn, id_hash: &str) -> anyhow::Result<Option<Loade
         .fetch_optional(conn)
         .await
         .context("could not load a session")?;
-    let Some((
-        state,
-        public_id,
-        created_at,
-        last_seen_at,
-        expires_at,
-        ip,
-        user_agent,
-        u0,
-        u1,
-        u2,
-        u3,
-        u4,
-        u5,
-        u6,
-    )) = row
-    else {
+    let Some(row) = row else {
         return Ok(None);
     };
     Ok(Some(LoadedSession {
-        state,
-        public_id,
-        created_at,
-        last_seen_at,
-        expires_at,
-        ip,
-        user_agent,
-        user: auth_user((u0, u1, u2, u3, u4, u5, u6))?,
+        state: row.state,
+        public_id: row.public_id,
+        created_at: row.created_at,
+        last_seen_at: row.last_seen_at,
+        expires_at: row.expires_at,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        user: auth_user(row.user)?,
     }))
 }
 

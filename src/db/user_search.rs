@@ -45,8 +45,7 @@ impl TryFrom<ListedRow> for ListedUser {
     fn try_from(row: ListedRow) -> anyhow::Result<ListedUser> {
         Ok(ListedUser {
             id: UserId(row.id),
-            status: UserStatus::parse(&row.status)
-                .with_context(|| format!("user {} has unknown status {:?}", row.id, row.status))?,
+            status: super::users::stored_status(row.id, &row.status)?,
             username: row.username,
             email: row.email,
             full_name: row.full_name,

@@ -51,8 +51,7 @@ impl TryFrom<UserRow> for User {
     fn try_from(row: UserRow) -> anyhow::Result<User> {
         Ok(User {
             id: UserId(row.id),
-            status: UserStatus::parse(&row.status)
-                .with_context(|| format!("user {} has unknown status {:?}", row.id, row.status))?,
+            status: stored_status(row.id, &row.status)?,
             username: row.username,
             email: row.email,
             full_name: row.full_name,
@@ -194,34 +193,49 @@ pub async fn password_hash(conn: &mut Conn, id: UserId) -> anyhow::Result<String
         .with_context(|| format!("could not load the password hash of user {id}"))
 }
 
+/// A status as stored in a user row, refused with the row's id if unknown.
+pub(super) fn stored_status(id: i64, status: &str) -> anyhow::Result<UserStatus> {
+    UserStatus::parse(status).with_context(|| format!("user {id} has unknown status {status:?}"))
+}
+
 /// The SQL for `AuthUser`'s columns of the user aliased `u` (joined to its
 /// role as `r`), with the role's permissions as one comma-separated column so
 /// the signed-in user arrives as a single row on every request.
 pub(super) fn auth_columns(conn: &Conn) -> &'static str {
     if super::is_sqlite(conn) {
-        "u.id, u.username, u.full_name, u.status, u.role_id, r.name, \
-         (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id)"
+        "u.id AS user_id, u.username, u.full_name, u.status, u.role_id, r.name AS role_name, \
+         (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id) \
+         AS permissions"
     } else {
-        "u.id, u.username, u.full_name, u.status, u.role_id, r.name, \
-         (SELECT string_agg(permission, ',') FROM role_permissions WHERE role_id = u.role_id)"
+        "u.id AS user_id, u.username, u.full_name, u.status, u.role_id, r.name AS role_name, \
+         (SELECT string_agg(permission, ',') FROM role_permissions WHERE role_id = u.role_id) \
+         AS permissions"
     }
 }
 
 /// The columns of `auth_columns`, nullable for a LEFT JOIN that finds no user.
-pub(super) type AuthRow = (
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+#[derive(FromRow)]
+pub(super) struct AuthRow {
+    user_id: Option<i64>,
+    username: Option<String>,
+    full_name: Option<String>,
+    status: Option<String>,
+    role_id: Option<i64>,
+    role_name: Option<String>,
+    permissions: Option<String>,
+}
 
 /// The user in an `auth_columns` row, if the row found one.
 pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
-    let (Some(id), Some(username), Some(full_name), Some(status), Some(role_id), Some(role_name)) =
-        (row.0, row.1, row.2, row.3, row.4, row.5)
+    let AuthRow {
+        user_id: Some(id),
+        username: Some(username),
+        full_name: Some(full_name),
+        status: Some(status),
+        role_id: Some(role_id),
+        role_name: Some(role_name),
+        permissions,
+    } = row
     else {
         return Ok(None);
     };
@@ -232,7 +246,7 @@ pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
         status: UserStatus::parse(&status).context("unknown user status")?,
         role_id: RoleId(role_id),
         role_name,
-        permissions: PermissionSet::from_strs(row.6.as_deref().unwrap_or("").split(',')),
+        permissions: PermissionSet::from_strs(permissions.as_deref().unwrap_or("").split(',')),
     }))
 }
 

@@ -100,6 +100,11 @@ impl Layout {
         Ok(Layout::with_counts(req, user, counts.as_deref()))
     }
 
+    /// `for_user` on a page that has read the overview already.
+    pub fn with_overview(req: &HttpRequest, user: &AuthUser, overview: &Overview) -> Layout {
+        Layout::with_counts(req, user, reviews_a_queue(user).then_some(overview))
+    }
+
     fn with_counts(req: &HttpRequest, user: &AuthUser, counts: Option<&Overview>) -> Layout {
         let can = |p| user.status == UserStatus::Active && user.permissions.contains(p);
         let badge = |allowed: bool, n: Option<u64>| n.filter(|&n| allowed && n > 0);

@@ -100,7 +100,7 @@ pub async fn list(
     let pager = Pager::open_ended(&base, page.number, matches.counted, matches.more, PAGE_SIZE);
     let back = url_with(&base, &[("page", &page.number.to_string())]);
     Ok(render(UsersPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: Layout::with_overview(&req, &user, &overview),
         can_approve: user
             .permissions
             .contains(crate::domain::Permission::UsersApprove),
