@@ -152,12 +152,13 @@ fn split_state(mut state: State) -> Result<(String, Option<SessionMeta>), serde_
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let mut conn = self.db.acquire().await.map_err(LoadError::Other)?;
+        let mut conn = self.db.acquire_read().await.map_err(LoadError::Other)?;
         let id_hash = hash_key(session_key.as_ref());
         let loaded = db::sessions::load(&mut conn, &id_hash)
             .await
             .map_err(LoadError::Other)?;
         let Some(loaded) = loaded else {
+            conn.done();
             return Ok(None);
         };
         if !loaded.is_live(self.limits, Timestamp::now()) {
@@ -165,8 +166,10 @@ impl SessionStore for DbSessionStore {
             db::sessions::delete(&mut conn, &id_hash)
                 .await
                 .map_err(LoadError::Other)?;
+            conn.done();
             return Ok(None);
         }
+        conn.done();
         let mut state: State = serde_json::from_str(&loaded.state)
             .context("session state is not JSON")
             .map_err(LoadError::Deserialization)?;

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod audit_chain;
 pub mod login_throttle;
+mod reads;
 pub mod role_requests;
 pub mod roles;
 pub mod seed;
@@ -23,6 +24,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::config::DatabaseUrl;
+pub use reads::ReadConn;
 
 /// Whether `conn` talks to SQLite, for the few statements whose dialects differ.
 pub fn is_sqlite(conn: &Conn) -> bool {
@@ -49,6 +51,8 @@ pub struct Db {
     /// Write transactions committed through `commit` by this process, so
     /// in-process caches of figures can tell when they may be out of date.
     commits: Arc<AtomicU64>,
+    /// PostgreSQL's connections for page reads (see `reads`).
+    reads: Option<Arc<reads::Reads>>,
 }
 
 impl Db {
@@ -77,13 +81,28 @@ impl Db {
         }
         let options = AnyConnectOptions::from_str(&raw)
             .with_context(|| format!("invalid database URL {url}"))?;
+        // On PostgreSQL half of the connections (rounded down) serve page
+        // reads, the rest the pool; both halves are opened on demand.
+        let read_connections = match backend {
+            Backend::Postgres => max_connections / 2,
+            Backend::Sqlite => 0,
+        };
+        let acquire_timeout = Duration::from_secs(10);
+        let reads = (read_connections > 0).then(|| {
+            Arc::new(reads::Reads::new(
+                options.clone(),
+                read_connections,
+                acquire_timeout,
+            ))
+        });
         let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(max_connections - read_connections)
+            .acquire_timeout(acquire_timeout)
             // A ping before every checkout doubles the round trips of a page;
             // a broken connection surfaces as a query error instead, and /healthz
             // pings explicitly.
             .test_before_acquire(false)
+            // Settings made here would be missing on the read connections.
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -103,6 +122,7 @@ impl Db {
             pool,
             backend,
             commits: Arc::default(),
+            reads,
         })
     }
 
@@ -167,6 +187,16 @@ impl Db {
             .acquire()
             .await
             .context("could not reach the database")
+    }
+
+    /// A connection for one of the reads every page view makes, outside a
+    /// transaction; hand it back with `ReadConn::done` once the read has
+    /// finished (see `reads`).
+    pub async fn acquire_read(&self) -> anyhow::Result<ReadConn> {
+        match &self.reads {
+            Some(reads) => reads.acquire().await,
+            None => Ok(ReadConn::pooled(self.acquire().await?)),
+        }
     }
 
     /// Begins a read-only unit of work (a consistent snapshot on both backends).

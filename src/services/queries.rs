@@ -47,8 +47,10 @@ pub async fn list_users(
     page: Page,
     counts: &[(UserStatus, u64)],
 ) -> Result<(Vec<ListedUser>, Matches), ServiceError> {
-    let mut conn = db.acquire().await?;
-    Ok(db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?)
+    let mut conn = db.acquire_read().await?;
+    let listed = db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?;
+    conn.done();
+    Ok(listed)
 }
 
 pub struct UserDetail {

@@ -1928,3 +1928,27 @@ async fn the_database_refuses_to_update_or_delete_audit_rows() {
         .unwrap();
     assert_eq!(forged, 0);
 }
+
+#[tokio::test]
+async fn with_two_database_connections_page_views_still_leave_room_for_changes() {
+    // On PostgreSQL one of the two serves page reads (db::reads) and the
+    // other the pool: approvals must still find theirs while pages load.
+    let app = spawn_app_with(|s| s.max_db_connections = 2).await;
+    signed_in_admin(&app).await;
+    let paul = app
+        .create_user("paul", "Engineer", UserStatus::Pending)
+        .await;
+    for _ in 0..5 {
+        let (searched, listed_all, home) = tokio::join!(
+            app.get_html("/admin/users?q=paul"),
+            app.get_html("/admin/users"),
+            app.get_html("/"),
+        );
+        assert_eq!(listed(&searched), ["paul"]);
+        assert!(listed(&listed_all).contains(&"paul".to_owned()));
+        assert!(!texts(&home, "h1").is_empty());
+    }
+    let page = act(&app, &format!("/admin/users/{}/approve", paul.id), &[]).await;
+    assert_eq!(success(&page).as_deref(), Some("paul has been approved."));
+    assert_eq!(app.user_status(paul.id).await, UserStatus::Active);
+}

@@ -1,0 +1,179 @@
+//! PostgreSQL: connections of their own for the two reads every page view
+//! makes (its session, and the user list), apart from sqlx's pool.
+//!
+//! sqlx tests every connection handed back to its pool with a round trip
+//! to the database (`PoolConnection::return_to_pool` pings), so a page view
+//! paid two extra round trips. A connection here comes back without a test,
+//! and only when its read finished (`ReadConn::done`): a read dropped midway
+//! (an error, a client gone mid-query) closes its connection, because the
+//! protocol may be mid-message. A finished read leaves the connection ready
+//! for the next statement; sqlx drains any rows a `fetch_one` left unread
+//! before the next one.
+//!
+//! These connections are not the pool's: writers (sign-ins, approvals) never
+//! wait for them, and reads never take the pool's. An earlier version kept
+//! pool connections aside instead, and a login flood's writes queued behind
+//! it. On SQLite the test on release is a hop to the connection's thread,
+//! and reads go through the pool.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sqlx::any::AnyConnectOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Connection};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// As sqlx's pool does by default: a connection idle this long, or open
+/// this long, is closed rather than used (a server or firewall may have
+/// dropped it meanwhile).
+const MAX_IDLE: Duration = Duration::from_secs(10 * 60);
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// The read connections of one process.
+pub(super) struct Reads {
+    options: AnyConnectOptions,
+    /// One permit per connection this process may hold open for reads.
+    permits: Arc<Semaphore>,
+    idle: Mutex<Vec<Idle>>,
+    acquire_timeout: Duration,
+}
+
+struct Idle {
+    conn: AnyConnection,
+    opened: Instant,
+    since: Instant,
+}
+
+/// A connection for one read outside a transaction; hand it back with
+/// `done` once the read has finished.
+pub struct ReadConn(Option<Held>);
+
+enum Held {
+    Pooled(PoolConnection<Any>),
+    Own(Own),
+}
+
+struct Own {
+    conn: AnyConnection,
+    opened: Instant,
+    reads: Arc<Reads>,
+    // Released after the connection is back among the idle ones.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Reads {
+    pub(super) fn new(options: AnyConnectOptions, size: u32, acquire_timeout: Duration) -> Reads {
+        Reads {
+            options,
+            permits: Arc::new(Semaphore::new(size as usize)),
+            idle: Mutex::new(Vec::new()),
+            acquire_timeout,
+        }
+    }
+
+    pub(super) async fn acquire(self: &Arc<Self>) -> anyhow::Result<ReadConn> {
+        let permit =
+            tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .context("could not reach the database: no read connection came free")?;
+        let now = Instant::now();
+        let kept = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let (conn, opened) = match kept {
+            Some(idle)
+                if now.duration_since(idle.since) < MAX_IDLE
+                    && now.duration_since(idle.opened) < MAX_LIFETIME =>
+            {
+                (idle.conn, idle.opened)
+            }
+            stale => {
+                if let Some(stale) = stale {
+                    close_later(stale.conn);
+                }
+                let conn = AnyConnection::connect_with(&self.options)
+                    .await
+                    .context("could not reach the database")?;
+                (conn, now)
+            }
+        };
+        Ok(ReadConn(Some(Held::Own(Own {
+            conn,
+            opened,
+            reads: Arc::clone(self),
+            _permit: permit,
+        }))))
+    }
+}
+
+impl ReadConn {
+    pub(super) fn pooled(conn: PoolConnection<Any>) -> ReadConn {
+        ReadConn(Some(Held::Pooled(conn)))
+    }
+
+    /// The read finished: the connection serves the next one.
+    pub fn done(mut self) {
+        match self.0.take() {
+            None | Some(Held::Pooled(_)) => {}
+            Some(Held::Own(Own {
+                conn,
+                opened,
+                reads,
+                _permit,
+            })) => match reads.idle.lock() {
+                Ok(mut idle) => idle.push(Idle {
+                    conn,
+                    opened,
+                    since: Instant::now(),
+                }),
+                Err(_) => close_later(conn),
+            },
+        }
+    }
+}
+
+impl Drop for ReadConn {
+    fn drop(&mut self) {
+        // Still here only when `done` was not called: the read did not
+        // finish, and its connection may be mid-message.
+        if let Some(Held::Own(own)) = self.0.take() {
+            close_later(own.conn);
+        }
+    }
+}
+
+/// Closes `conn` politely in the background (a Terminate message rather
+/// than a dropped socket the server would log as an unexpected EOF).
+fn close_later(conn: AnyConnection) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let _ = conn.close().await;
+        });
+    }
+}
+
+/// Only `done` and `drop` take the connection out, and both consume it.
+const HELD: &str = "a ReadConn holds its connection until it is done";
+
+impl Deref for ReadConn {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match self.0.as_ref().expect(HELD) {
+            Held::Pooled(conn) => conn,
+            Held::Own(own) => &own.conn,
+        }
+    }
+}
+
+impl DerefMut for ReadConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self.0.as_mut().expect(HELD) {
+            Held::Pooled(conn) => conn,
+            Held::Own(own) => &mut own.conn,
+        }
+    }
+}
