@@ -532,6 +532,20 @@ async fn the_user_list_shows_fifty_per_page_with_page_links_that_keep_the_filter
             .iter()
             .any(|t| t == "Page 2 of 2")
     );
+
+    // An old link past the end says so and leads back to the last page.
+    let beyond = app
+        .get_html("/admin/users?status=pending&sort=oldest&page=9")
+        .await;
+    assert!(listed(&beyond).is_empty());
+    assert_eq!(texts(&beyond, "td"), ["No users on this page."]);
+    assert_eq!(
+        texts(&beyond, ".pager span"),
+        ["Page 9 is past the end of this list."]
+    );
+    let last = first_attr(&beyond, ".pager a", "href").expect("a link to the last page");
+    assert_eq!(listed(&app.get_html(&last).await), page_two);
+    assert!(first_attr(&beyond, ".pager a[rel=prev]", "href").is_none());
 }
 
 #[tokio::test]

@@ -24,6 +24,9 @@ pub struct Pager {
     pub more: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// Set when `page` lies past the last page (an old link, a hand-edited
+    /// address): a link to the last page, shown instead of prev/next.
+    pub last: Option<String>,
 }
 
 impl Pager {
@@ -37,13 +40,15 @@ impl Pager {
         let pages = page_count(total, size);
         let sep = if base.contains('?') { '&' } else { '?' };
         let link = |n: u64| format!("{base}{sep}page={n}");
+        let past_end = page > pages && !more;
         Pager {
             page,
             pages,
             total,
             more,
-            prev: (page > 1).then(|| link((page - 1).min(pages))),
+            prev: (page > 1 && !past_end).then(|| link(page - 1)),
             next: (page < pages || more).then(|| link(page + 1)),
+            last: past_end.then(|| link(pages)),
         }
     }
 }
@@ -102,5 +107,18 @@ mod tests {
             Some("/admin/users?status=pending&page=3")
         );
         assert_eq!(url_with("/a", &[("q", "x y"), ("s", "")]), "/a?q=x+y");
+        assert_eq!(pager.last, None);
+    }
+
+    #[test]
+    fn a_page_past_the_end_links_to_the_last_page_only() {
+        let pager = Pager::new("/admin/users?q=ada", 30, 1_060, 50);
+        assert_eq!(pager.last.as_deref(), Some("/admin/users?q=ada&page=22"));
+        assert_eq!((pager.prev, pager.next), (None, None));
+        // An open-ended list has no known end: page on.
+        let pager = Pager::open_ended("/admin/users", 30, 1_000, true, 50);
+        assert_eq!(pager.last, None);
+        assert_eq!(pager.next.as_deref(), Some("/admin/users?page=31"));
+        assert_eq!(pager.prev.as_deref(), Some("/admin/users?page=29"));
     }
 }
