@@ -76,6 +76,11 @@ fn same_origin(origin: &str, own: &str, https: bool) -> bool {
         && theirs == upgraded.origin()
 }
 
+/// No page uses a camera, a microphone, the location, payments, USB or the
+/// like: refusing them all means a script that got in somehow cannot ask.
+pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), \
+     usb=(), serial=(), hid=(), midi=(), display-capture=()";
+
 fn set_default(headers: &mut HeaderMap, name: &'static str, value: &'static str) {
     let name = HeaderName::from_static(name);
     if !headers.contains_key(&name) {
@@ -91,6 +96,7 @@ fn harden(headers: &mut HeaderMap, https: bool) {
     set_default(headers, "referrer-policy", "same-origin");
     set_default(headers, "cross-origin-opener-policy", "same-origin");
     set_default(headers, "cross-origin-resource-policy", "same-origin");
+    set_default(headers, "permissions-policy", PERMISSIONS_POLICY);
     // Pages carry personal data: no copy in any cache. The stylesheet sets
     // its own, public, Cache-Control.
     set_default(headers, "cache-control", "no-store");

@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex};
 
 use gatehouse::domain::UserStatus;
 use gatehouse::routes::ROUTES;
-use gatehouse::web::security::CONTENT_SECURITY_POLICY;
+use gatehouse::web::security::{CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY};
 use reqwest::StatusCode;
 use scraper::Html;
 
@@ -32,6 +32,7 @@ fn missing_headers(what: &str, response: &reqwest::Response, https: bool) -> Vec
     expect("x-frame-options", "DENY");
     expect("x-content-type-options", "nosniff");
     expect("referrer-policy", "same-origin");
+    expect("permissions-policy", PERMISSIONS_POLICY);
     for banner in ["server", "x-powered-by", "x-aspnet-version", "via"] {
         if let Some(value) = header(response, banner) {
             failures.push(format!("{what}: reveals {banner}: {value}"));
