@@ -1966,3 +1966,55 @@ async fn with_two_database_connections_page_views_still_leave_room_for_changes()
     assert_eq!(success(&page).as_deref(), Some("paul has been approved."));
     assert_eq!(app.user_status(paul.id).await, UserStatus::Active);
 }
+
+#[tokio::test]
+async fn the_user_list_shows_names_with_quotes_backslashes_and_any_script_exactly() {
+    // On SQLite the page's rows travel as one JSON array (db::user_search).
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let engineer = app.role_id("Engineer").await;
+    let names = [
+        ("zoe", r#"Zoë "Z" O'Neil \ back\slash \u0041"#),
+        ("kenji", "田中 健二 🚀"),
+        ("amir", "أمير <b>&amp;</b>"),
+    ];
+    let mut users: Vec<SeedUser> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (username, full_name))| {
+            seed_user(
+                username,
+                full_name,
+                &format!("{username}@x.test"),
+                UserStatus::Active,
+                engineer,
+                i as i64,
+            )
+        })
+        .collect();
+    users[1].last_login_at = Some(Timestamp(1_700_000_000_000));
+    users[1].login_count = 42;
+    seed(&app, &users).await;
+
+    for path in [
+        "/admin/users?status=active",
+        "/admin/users?q=x.test&sort=name",
+    ] {
+        let page = app.get_html(path).await;
+        let shown = texts(&page, "table.users tbody tr td:nth-child(2)");
+        for (_, full_name) in names {
+            assert!(
+                shown.iter().any(|s| s == full_name),
+                "{path}: {full_name:?} in {shown:?}"
+            );
+        }
+        let kenji = texts(&page, "table.users tbody tr")
+            .into_iter()
+            .find(|row| row.contains("kenji"))
+            .expect("kenji's row");
+        assert!(
+            kenji.contains("2023-11-14") && kenji.contains("42"),
+            "{kenji}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use sqlx::{Connection, Executor};
 
-use super::{LISTED_COLUMNS, ListedRow, ListedUser, Query, UserSort, bind_all, page};
+use super::{Bind, ListedUser, Query, UserSort, bind_all, listed, listed_columns, page};
 use crate::db::Conn;
 
 /// Up to `limit` matches, whichever the index finds first, in `sort` order.
@@ -55,17 +55,14 @@ pub(super) async fn by_ids(
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!(
-        "SELECT {LISTED_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id \
+    let select = format!(
+        "SELECT {} FROM users u JOIN roles r ON r.id = u.role_id \
          WHERE u.id IN ({placeholders}) ORDER BY {}",
+        listed_columns(false),
         sort.order_by("u.id")
     );
-    let mut rows = sqlx::query_as::<_, ListedRow>(&sql);
-    for id in ids {
-        rows = rows.bind(*id);
-    }
-    let rows = rows.fetch_all(conn).await.context("could not list users")?;
-    rows.into_iter().map(ListedUser::try_from).collect()
+    let binds: Vec<Bind> = ids.iter().map(|id| Bind::Int(*id)).collect();
+    listed(conn, &select, &binds, sort).await
 }
 
 /// More matches than were collected, newest or oldest first: the page read
