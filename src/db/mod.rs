@@ -59,6 +59,10 @@ impl Db {
     /// Connects (creating the SQLite file and its folder if needed).
     pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
+        anyhow::ensure!(
+            max_connections >= 1,
+            "GATEHOUSE_MAX_DB_CONNECTIONS must be at least 1"
+        );
         let backend = if url.is_sqlite() {
             Backend::Sqlite
         } else if url.expose().starts_with("postgres") {
@@ -252,5 +256,16 @@ mod tests {
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_contains("a%b_c\\"), "%a\\%b\\_c\\\\%");
+    }
+
+    #[tokio::test]
+    async fn no_database_connections_at_all_is_refused_with_a_clear_message() {
+        let url = DatabaseUrl::new("sqlite://never-created/gatehouse.db");
+        let refused = Db::connect(&url, 0).await.err().expect("refused");
+        assert_eq!(
+            refused.to_string(),
+            "GATEHOUSE_MAX_DB_CONNECTIONS must be at least 1"
+        );
+        assert!(!std::path::Path::new("never-created").exists());
     }
 }
