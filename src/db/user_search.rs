@@ -22,18 +22,16 @@ pub struct ListedUser {
     pub login_count: i64,
 }
 
-/// What a page reads of each user; on SQLite also the name order's key,
-/// which orders the JSON array `listed` reads there.
-fn listed_columns(sqlite: bool) -> &'static str {
+/// What a page reads of each user.
+const LISTED_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, \
+     r.name AS role_name, u.created_at, u.last_login_at, u.login_count";
+
+/// `LISTED_COLUMNS`, and on SQLite the name order's key too, which orders
+/// the JSON array `listed` reads there.
+fn listed_columns(sqlite: bool) -> String {
     match sqlite {
-        true => {
-            "u.id, u.username, u.email, u.full_name, u.status, r.name AS role_name, \
-             u.created_at, u.last_login_at, u.login_count, u.full_name_key AS name_key"
-        }
-        false => {
-            "u.id, u.username, u.email, u.full_name, u.status, r.name AS role_name, \
-             u.created_at, u.last_login_at, u.login_count"
-        }
+        true => format!("{LISTED_COLUMNS}, u.full_name_key AS name_key"),
+        false => LISTED_COLUMNS.to_owned(),
     }
 }
 
