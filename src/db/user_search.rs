@@ -337,13 +337,25 @@ async fn listed(
          ORDER BY {}) FROM ({select}) p",
         sort.order_by_listed()
     );
-    let (rows,): (String,) = bind_all(sqlx::query_as(&sql), binds)
+    let rows = one_text(conn, &sql, binds, "could not list users").await?;
+    let rows: Vec<ListedRow> = serde_json::from_str(rows.as_deref().unwrap_or(""))
+        .context("the database returned a malformed user list")?;
+    rows.into_iter().map(ListedUser::try_from).collect()
+}
+
+/// The one text value (or NULL) that `sql` answers: a whole list folded
+/// into one row, which the drivers hand over far more cheaply than many.
+async fn one_text(
+    conn: &mut Conn,
+    sql: &str,
+    binds: &[Bind],
+    failure: &'static str,
+) -> anyhow::Result<Option<String>> {
+    let (text,): (Option<String>,) = bind_all(sqlx::query_as(sql), binds)
         .fetch_one(conn)
         .await
-        .context("could not list users")?;
-    let rows: Vec<ListedRow> =
-        serde_json::from_str(&rows).context("the database returned a malformed user list")?;
-    rows.into_iter().map(ListedUser::try_from).collect()
+        .context(failure)?;
+    Ok(text)
 }
 
 /// One page in `sort` order.

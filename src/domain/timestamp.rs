@@ -26,14 +26,17 @@ impl Timestamp {
 
     /// ISO 8601 (`2026-11-23T10:04:05Z`), for `datetime` attributes.
     pub fn iso(self) -> String {
+        let (year, [month, day, hour, minute, second]) = self.fields();
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    }
+
+    /// Year, then month, day, hour, minute and second, in UTC.
+    fn fields(self) -> (i32, [u8; 5]) {
         let t = self.to_datetime();
         let (year, month, day) = t.to_calendar_date();
-        format!(
-            "{year:04}-{:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            u8::from(month),
-            t.hour(),
-            t.minute(),
-            t.second()
+        (
+            year,
+            [u8::from(month), day, t.hour(), t.minute(), t.second()],
         )
     }
 
@@ -48,15 +51,8 @@ impl Timestamp {
 /// at run time, into a new string each) cost 2-3% of the page.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.to_datetime();
-        let (year, month, day) = t.to_calendar_date();
-        write!(
-            f,
-            "{year:04}-{:02}-{day:02} {:02}:{:02} UTC",
-            u8::from(month),
-            t.hour(),
-            t.minute()
-        )
+        let (year, [month, day, hour, minute, _]) = self.fields();
+        write!(f, "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
     }
 }
 

@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use sqlx::{Connection, Executor};
 
-use super::{Bind, ListedUser, Query, UserSort, bind_all, listed, listed_columns, page};
+use super::{Bind, ListedUser, Query, UserSort, listed, listed_columns, one_text, page};
 use crate::db::Conn;
 
 /// Up to `limit` matches, whichever the index finds first, in `sort` order.
@@ -26,12 +26,8 @@ pub(super) async fn some_ids(
          (SELECT u.id, u.full_name_key {from}{where_sql} LIMIT {limit}) u",
         sort.order_by("u.id")
     );
-    let (ids,): (Option<String>,) = bind_all(sqlx::query_as(&sql), &query.binds)
-        .fetch_one(conn)
-        .await
-        .context("could not search users")?;
-    ids.as_deref()
-        .unwrap_or("")
+    let ids = one_text(conn, &sql, &query.binds, "could not search users").await?;
+    ids.unwrap_or_default()
         .split(',')
         .filter(|id| !id.is_empty())
         .map(|id| {
