@@ -2,6 +2,7 @@
 //! bulk), the last-administrator and self-change rules, the role-request queue,
 //! roles and their live permissions, and the append-only audit log.
 
+use gatehouse::db::Backend;
 use gatehouse::db::seed::{SeedUser, insert_users};
 use gatehouse::domain::{RoleId, Timestamp, UserId, UserStatus};
 use reqwest::StatusCode;
@@ -415,6 +416,48 @@ async fn the_user_list_sorts_by_newest_oldest_or_name() {
         listed(&app.get_html(&by_role("newest")).await),
         ["newest", "middle", "oldest"]
     );
+}
+
+#[tokio::test]
+async fn a_searched_list_pages_in_registration_order_whatever_order_the_rows_are_stored_in() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let engineer = app.role_id("Engineer").await;
+    // Names in a scrambled order (37 and 120 share no factor).
+    let users: Vec<SeedUser> = (0..120)
+        .map(|i| {
+            seed_user(
+                &format!("kept{i:03}"),
+                &format!("Kept Person {:03}", (i * 37) % 120),
+                &format!("kept{i:03}@x.test"),
+                UserStatus::Pending,
+                engineer,
+                1_000 - i,
+            )
+        })
+        .collect();
+    seed(&app, &users).await;
+    if app.db.backend == Backend::Postgres {
+        // Rows are stored in insertion order until they change; rewrite the
+        // table in name order, as updates over time scatter it, so that the
+        // search finds its matches out of registration order.
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        sqlx::query("CLUSTER users USING users_full_name_key")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+
+    let oldest = listed(&app.get_html("/admin/users?q=kept&sort=oldest").await);
+    let newest = listed(&app.get_html("/admin/users?q=kept").await);
+    let newest_last = listed(&app.get_html("/admin/users?q=kept&page=3").await);
+
+    let expected = |ids: &mut dyn Iterator<Item = i32>| -> Vec<String> {
+        ids.map(|i| format!("kept{i:03}")).collect()
+    };
+    assert_eq!(oldest, expected(&mut (0..50)));
+    assert_eq!(newest, expected(&mut (70..120).rev()));
+    assert_eq!(newest_last, expected(&mut (0..20).rev()));
 }
 
 #[tokio::test]

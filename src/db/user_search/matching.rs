@@ -11,7 +11,9 @@ use crate::db::Conn;
 /// Up to `limit` matches, whichever the index finds first, in `sort` order.
 /// They are the first matches only when they are all of them. One row of
 /// text: a thousand rows cost the database driver far more than one row
-/// holding a thousand numbers.
+/// holding a thousand numbers. Registration order is ids in order, sorted
+/// here: ordering the aggregate cost the database a quarter of the read
+/// (1.8 to 1.35 ms for 1,056 matches of 100,000 users).
 pub(super) async fn some_ids(
     conn: &mut Conn,
     query: &Query,
@@ -21,20 +23,33 @@ pub(super) async fn some_ids(
     let Query {
         from, where_sql, ..
     } = query;
-    let sql = format!(
-        "SELECT string_agg(CAST(u.id AS TEXT), ',' ORDER BY {}) FROM \
-         (SELECT u.id, u.full_name_key {from}{where_sql} LIMIT {limit}) u",
-        sort.order_by("u.id")
-    );
+    let sql = match sort {
+        UserSort::Name => format!(
+            "SELECT string_agg(CAST(u.id AS TEXT), ',' ORDER BY {}) FROM \
+             (SELECT u.id, u.full_name_key {from}{where_sql} LIMIT {limit}) u",
+            sort.order_by("u.id")
+        ),
+        UserSort::Newest | UserSort::Oldest => format!(
+            "SELECT string_agg(CAST(u.id AS TEXT), ',') FROM \
+             (SELECT u.id {from}{where_sql} LIMIT {limit}) u"
+        ),
+    };
     let ids = one_text(conn, &sql, &query.binds, "could not search users").await?;
-    ids.unwrap_or_default()
+    let mut ids = ids
+        .unwrap_or_default()
         .split(',')
         .filter(|id| !id.is_empty())
         .map(|id| {
             id.parse()
                 .context("the database returned a malformed user id")
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<i64>>>()?;
+    match sort {
+        UserSort::Newest => ids.sort_unstable_by(|a, b| b.cmp(a)),
+        UserSort::Oldest => ids.sort_unstable(),
+        UserSort::Name => {}
+    }
+    Ok(ids)
 }
 
 /// The list rows of `ids`, in `sort` order. A user deleted since `ids` was
