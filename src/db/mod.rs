@@ -9,6 +9,7 @@ pub mod login_throttle;
 mod reads;
 pub mod role_requests;
 pub mod roles;
+pub mod search_index;
 pub mod seed;
 pub mod sessions;
 mod user_search;

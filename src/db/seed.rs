@@ -94,10 +94,11 @@ pub async fn insert_users(
 }
 
 /// After a bulk load, what a normal trickle of registrations leaves to the
-/// database's own upkeep. SQLite: move the load from the write-ahead log into
-/// the database file, or every read looks through the whole log until the
-/// next checkpoint. PostgreSQL: merge the new search keys into the trigram
-/// index and refresh the planner's statistics.
+/// database's own upkeep. SQLite: move the load (and the search index's
+/// merge, `services::search_index::compact`, which runs first) from the
+/// write-ahead log into the database file, or every read looks through the
+/// whole log until the next checkpoint. PostgreSQL: merge the new search
+/// keys into the trigram index and refresh the planner's statistics.
 pub async fn settle(db: &super::Db) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
     if db.backend == super::Backend::Sqlite {

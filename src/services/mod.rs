@@ -11,6 +11,7 @@ pub mod overview;
 pub mod queries;
 pub mod role_requests;
 pub mod roles;
+pub mod search_index;
 pub mod security;
 pub mod sessions;
 pub mod user_admin;

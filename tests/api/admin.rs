@@ -2,9 +2,12 @@
 //! bulk), the last-administrator and self-change rules, the role-request queue,
 //! roles and their live permissions, and the append-only audit log.
 
+use std::time::Duration;
+
 use gatehouse::db::Backend;
 use gatehouse::db::seed::{SeedUser, insert_users};
 use gatehouse::domain::{RoleId, Timestamp, UserId, UserStatus};
+use gatehouse::services::search_index::compact;
 use reqwest::StatusCode;
 use scraper::Html;
 
@@ -458,6 +461,41 @@ async fn a_searched_list_pages_in_registration_order_whatever_order_the_rows_are
     assert_eq!(oldest, expected(&mut (0..50)));
     assert_eq!(newest, expected(&mut (70..120).rev()));
     assert_eq!(newest_last, expected(&mut (0..20).rev()));
+}
+
+#[tokio::test]
+async fn the_search_index_merges_into_one_piece_and_still_finds_the_same_users() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let engineer = app.role_id("Engineer").await;
+    // One transaction each: on SQLite, three pieces of the search index.
+    for i in 0..3 {
+        let user = seed_user(
+            &format!("piece{i}"),
+            &format!("Piece Person {i}"),
+            &format!("piece{i}@x.test"),
+            UserStatus::Active,
+            engineer,
+            10 - i,
+        );
+        seed(&app, &[user]).await;
+    }
+    let before = listed(&app.get_html("/admin/users?q=piece").await);
+
+    let merged = compact(&app.db, Duration::ZERO).await.unwrap();
+    let merged_again = compact(&app.db, Duration::ZERO).await.unwrap();
+
+    assert_eq!(before, ["piece2", "piece1", "piece0"]);
+    assert_eq!(listed(&app.get_html("/admin/users?q=piece").await), before);
+    assert_eq!(
+        listed(&app.get_html("/admin/users?q=ce1").await),
+        ["piece1"]
+    );
+    match app.db.backend {
+        Backend::Sqlite => assert!(merged >= 1 && merged_again == 0, "{merged}, {merged_again}"),
+        // PostgreSQL keeps its trigram index itself.
+        Backend::Postgres => assert_eq!((merged, merged_again), (0, 0)),
+    }
 }
 
 #[tokio::test]
