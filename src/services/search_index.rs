@@ -21,11 +21,11 @@ pub async fn compact(db: &Db, pause: Duration) -> anyhow::Result<u32> {
     let mut merged = 0;
     while merged < MAX_STEPS {
         let mut tx = db.begin_write().await?;
-        let more = db::search_index::merge_step(&mut tx).await?;
+        let merged_some = db::search_index::merge_step(&mut tx).await?;
         db.commit(tx)
             .await
             .context("could not commit a merge of the search index")?;
-        if !more {
+        if !merged_some {
             break;
         }
         merged += 1;
