@@ -2,8 +2,11 @@
 //! rows stop the whole import with reasons, dry runs change nothing, progress
 //! is reported, and the command line prints the report.
 
+use std::time::Duration;
+
 use gatehouse::domain::UserStatus;
 use gatehouse::services::import::{self, ImportReport};
+use gatehouse::services::search_index::compact;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -248,6 +251,10 @@ async fn the_command_line_prints_the_report_and_fails_when_a_row_is_refused() {
         command.output().expect("the command runs")
     };
 
+    // A user from before the import: on SQLite the import's users then make
+    // a second piece of the search index, which the command merges.
+    app.create_user("before_import", "Engineer", UserStatus::Active)
+        .await;
     std::fs::write(&file, csv_of(&[good.clone(), bad])).unwrap();
     let refused = cli(&file, false);
     std::fs::write(&file, csv_of(&[good])).unwrap();
@@ -268,5 +275,15 @@ async fn the_command_line_prints_the_report_and_fails_when_a_row_is_refused() {
     assert!(out(&dry).contains("Dry run: nothing was imported."));
     assert_eq!(real.status.code(), Some(0), "{}", out(&real));
     assert!(out(&real).contains("Imported 1 users."));
+    assert!(
+        real.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&real.stderr)
+    );
     assert_redirect_to(&app.login("cli_user", LEGACY_PASSWORD).await, "/");
+    let left_to_merge = compact(&app.db, Duration::ZERO).await.unwrap();
+    assert_eq!(
+        left_to_merge, 0,
+        "the import left the search index in pieces"
+    );
 }
