@@ -499,6 +499,38 @@ async fn the_search_index_merges_into_one_piece_and_still_finds_the_same_users()
 }
 
 #[tokio::test]
+async fn the_demo_seed_adds_realistic_users_with_their_history_and_a_merged_search_index() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let users_before = app.count("users").await;
+
+    let report = gatehouse::demo::seed(&app.db, 300).await.unwrap();
+
+    assert_eq!(report.users, 300);
+    assert_eq!(app.count("users").await - users_before, 300);
+    // One in ten is pending, each with its registration in the audit log.
+    let pending = app.get_html("/admin/users?status=pending").await;
+    assert_eq!(
+        texts(&pending, "p.muted").first().map(String::as_str),
+        Some("30 matching users.")
+    );
+    let registrations = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|a| a == "user.registered")
+        .count();
+    assert_eq!(registrations, 30);
+    assert_eq!(app.count("role_requests").await, report.requests as i64);
+    assert!(report.requests > 0);
+    // Surnames come 24 users at a time; every one is found by a search.
+    let hopper = app.get_html("/admin/users?q=hopper").await;
+    assert_eq!(listed(&hopper).len(), 24);
+    assert!(listed(&hopper).iter().all(|u| u.contains(".hopper")));
+    assert_eq!(compact(&app.db, Duration::ZERO).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
     let app = spawn_app().await;
     signed_in_admin(&app).await;
