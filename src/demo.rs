@@ -222,8 +222,7 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
     tx.commit()
         .await
         .context("could not commit the demo data")?;
-    // Nobody waits for the write lock here: no pause between merge steps.
-    crate::services::search_index::compact(db, std::time::Duration::ZERO).await?;
+    crate::services::search_index::after_bulk_load(db).await?;
     seed::settle(db).await?;
     Ok(SeedReport {
         users: count,

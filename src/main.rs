@@ -217,12 +217,8 @@ async fn import_users(db: &Db, file: &std::path::Path, dry_run: bool) -> anyhow:
             "Imported {} users. They sign in with their old passwords, which are rehashed with argon2id at that first sign-in.",
             report.imported
         );
-        // A bulk load: searches read the new users' index entries at their
-        // best from the start rather than after the next daily merge. The
-        // users are in either way, so a failure here only warns.
-        let merged =
-            gatehouse::services::search_index::compact(db, std::time::Duration::ZERO).await;
-        if let Err(err) = merged {
+        // The users are in either way, so a failure here only warns.
+        if let Err(err) = gatehouse::services::search_index::after_bulk_load(db).await {
             eprintln!(
                 "warning: the search index could not be merged now ({err:#}); the server merges it daily."
             );

@@ -95,7 +95,7 @@ pub async fn insert_users(
 
 /// After a bulk load, what a normal trickle of registrations leaves to the
 /// database's own upkeep. SQLite: move the load (and the search index's
-/// merge, `services::search_index::compact`, which runs first) from the
+/// merge, `services::search_index::after_bulk_load`, which runs first) from the
 /// write-ahead log into the database file, or every read looks through the
 /// whole log until the next checkpoint. PostgreSQL: merge the new search
 /// keys into the trigram index and refresh the planner's statistics.

@@ -35,3 +35,11 @@ pub async fn compact(db: &Db, pause: Duration) -> anyhow::Result<u32> {
     }
     Ok(merged)
 }
+
+/// The merge at the end of a bulk load (`demo seed`, `user import`): no
+/// pause between steps, since the load's own process is the only writer
+/// that matters, and searches read the new entries at their best at once
+/// rather than after the next daily merge.
+pub async fn after_bulk_load(db: &Db) -> anyhow::Result<u32> {
+    compact(db, Duration::ZERO).await
+}
