@@ -158,6 +158,8 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
         .map(|r| r.id)
         .collect();
     anyhow::ensure!(!role_ids.is_empty(), "no roles to give demo users");
+    // Before the load's transaction: its users land in windows ready for them.
+    crate::services::search_index::make_windows(db, count).await?;
     let mut tx = db.begin_write().await?;
     seed::prepare_bulk_load(&mut tx).await?;
     let start = seed::max_user_id(&mut tx).await?;

@@ -220,7 +220,8 @@ async fn import_users(db: &Db, file: &std::path::Path, dry_run: bool) -> anyhow:
         // The users are in either way, so a failure here only warns.
         if let Err(err) = gatehouse::services::search_index::after_bulk_load(db).await {
             eprintln!(
-                "warning: the search index could not be merged now ({err:#}); the server merges it daily."
+                "warning: the search index could not be brought up to date now ({err:#}); \
+                 the server does it in its upkeep (SQLite: daily; PostgreSQL: every five minutes)."
             );
         }
         Ok(0)

@@ -141,9 +141,9 @@ const SEARCH_INDEX_MERGE_EVERY: u32 = 12 * 24;
 const SEARCH_INDEX_MERGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Background upkeep: verify the audit chain at start (so the audit page
-/// only ever checks new rows), purge expired sessions every five minutes,
-/// walk the whole chain again every hour, and merge SQLite's search index
-/// daily.
+/// only ever checks new rows), purge expired sessions every five minutes and
+/// from then on make windows for PostgreSQL's search index too, walk the
+/// whole chain again every hour, and merge SQLite's search index daily.
 fn spawn_maintenance(db: Db, limits: SessionLimits, monitor: web::Data<ChainMonitor>) {
     tokio::spawn(async move {
         let mut ticker = actix_web::rt::time::interval(PURGE_EVERY);
@@ -161,6 +161,17 @@ fn spawn_maintenance(db: Db, limits: SessionLimits, monitor: web::Data<ChainMoni
                     Ok(0) => {}
                     Ok(steps) => tracing::info!(steps, "merged the search index"),
                     Err(err) => tracing::error!(error = ?err, "could not merge the search index"),
+                }
+            }
+            // Not at start: the migrations and bulk loads make the windows
+            // they need, and tests and benchmarks never meet this.
+            if round > 0 {
+                match crate::services::search_index::make_windows(&db, 0).await {
+                    Ok(0) => {}
+                    Ok(windows) => tracing::info!(windows, "made windows for the search index"),
+                    Err(err) => {
+                        tracing::warn!(error = ?err, "could not make windows for the search index")
+                    }
                 }
             }
             match crate::services::sessions::purge_expired(&db, limits).await {

@@ -1,4 +1,5 @@
-//! Upkeep of SQLite's search index (the FTS5 trigram table `users_fts`).
+//! Upkeep of the search indexes: SQLite's FTS5 trigram table `users_fts`,
+//! and PostgreSQL's windows of `user_search`.
 //!
 //! FTS5 writes each transaction's new entries as a b-tree of their own and
 //! merges them only in groups of four of a size, so a table that grew by a
@@ -36,4 +37,16 @@ async fn total_changes(conn: &mut Conn) -> anyhow::Result<i64> {
         .fetch_one(conn)
         .await
         .context("could not read the count of changes")
+}
+
+/// PostgreSQL: makes `user_search`'s windows (migration 0008) through the
+/// one holding the id `ahead` past the newest user's; returns how many it
+/// made. It gives up after waiting 2 s for a lock: users without a window
+/// are still found, and the next call makes it.
+pub async fn extend_windows(conn: &mut Conn, ahead: i64) -> anyhow::Result<i32> {
+    sqlx::query_scalar("SELECT user_search_extend(COALESCE((SELECT MAX(id) FROM users), 0) + $1)")
+        .bind(ahead)
+        .fetch_one(conn)
+        .await
+        .context("could not make windows for the search index")
 }

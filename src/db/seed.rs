@@ -98,7 +98,8 @@ pub async fn insert_users(
 /// merge, `services::search_index::after_bulk_load`, which runs first) from the
 /// write-ahead log into the database file, or every read looks through the
 /// whole log until the next checkpoint. PostgreSQL: merge the new search
-/// keys into the trigram index and refresh the planner's statistics.
+/// keys into the trigram index of each window and refresh the planner's
+/// statistics.
 pub async fn settle(db: &super::Db) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
     if db.backend == super::Backend::Sqlite {
@@ -107,11 +108,14 @@ pub async fn settle(db: &super::Db) -> anyhow::Result<()> {
             .await
             .context("could not checkpoint the database")?;
     } else {
-        sqlx::query("SELECT gin_clean_pending_list('users_search_trgm'::regclass)")
-            .execute(&mut *conn)
-            .await
-            .context("could not merge the search index")?;
-        sqlx::query("ANALYZE users")
+        sqlx::query(
+            "SELECT gin_clean_pending_list(relid) FROM pg_partition_tree('user_search_trgm') \
+             WHERE isleaf",
+        )
+        .execute(&mut *conn)
+        .await
+        .context("could not merge the search index")?;
+        sqlx::query("ANALYZE users, user_search")
             .execute(&mut *conn)
             .await
             .context("could not analyze the users table")?;

@@ -138,17 +138,19 @@ struct Query {
     binds: Vec<Bind>,
     /// The column that orders by registration.
     id: &'static str,
-    /// Whether the only filter is an FTS5 search, which the trigram table
-    /// counts by itself.
-    search_only: bool,
+    /// When the only filter is the search: the search table alone, which
+    /// answers it without the users table.
+    search_table: Option<&'static str>,
 }
 
 /// The query for `filter`. Both backends keep a trigram index over
-/// `search_key`. On PostgreSQL, pg_trgm serves `LIKE` on the column itself.
-/// On SQLite, text of 3+ characters is an FTS5 phrase query on the trigram
-/// table, which drives the query: a run of consecutive trigrams is exactly a
-/// substring, and unlike `LIKE` through the same table it never reads rows
-/// back to check them. Shorter text falls back to scanning the one column.
+/// `search_key`. On PostgreSQL, pg_trgm serves `LIKE` on the copy of the
+/// column in `user_search`, split into windows of ids (migration 0008; see
+/// `matching::ids_in_order`). On SQLite, text of 3+ characters is an FTS5
+/// phrase query on the trigram table, which drives the query: a run of
+/// consecutive trigrams is exactly a substring, and unlike `LIKE` through
+/// the same table it never reads rows back to check them. Shorter text
+/// falls back to scanning the one column.
 fn query(sqlite: bool, filter: &UserFilter) -> Query {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
@@ -163,8 +165,13 @@ fn query(sqlite: bool, filter: &UserFilter) -> Query {
             clauses.push("users_fts MATCH $1".to_owned());
             // An FTS5 string: everything inside the quotes is literal text.
             binds.push(Bind::Text(format!("\"{}\"", search.replace('"', "\"\""))));
-        } else {
+        } else if sqlite {
             clauses.push("u.search_key LIKE $1 ESCAPE '\\'".to_owned());
+            binds.push(Bind::Text(super::like_contains(search)));
+        } else {
+            from = "FROM user_search s JOIN users u ON u.id = s.id";
+            id = "s.id";
+            clauses.push("s.search_key LIKE $1 ESCAPE '\\'".to_owned());
             binds.push(Bind::Text(super::like_contains(search)));
         }
     }
@@ -178,7 +185,11 @@ fn query(sqlite: bool, filter: &UserFilter) -> Query {
     }
     Query {
         from,
-        search_only: fts && clauses.len() == 1,
+        search_table: match (clauses.len() == 1 && search.is_some(), sqlite) {
+            (true, true) if fts => Some("FROM users_fts"),
+            (true, false) => Some("FROM user_search s"),
+            _ => None,
+        },
         where_sql: match clauses.is_empty() {
             true => String::new(),
             false => format!(" WHERE {}", clauses.join(" AND ")),
@@ -203,25 +214,22 @@ pub struct Matches {
 /// "more than 1,000".
 const COUNT_LIMIT: u64 = 1_000;
 
-/// On PostgreSQL, a page of a filter with more matches than were collected
-/// is read in id order when it ends within this many matches (the first
-/// five pages); see `list`.
-const IN_ORDER_THROUGH: u64 = 250;
-
 /// One page of users matching `filter`, and how many match.
 /// `status_counts` (from `count_by_status`, which the page shows anyway)
 /// answers exactly when the filter is by status alone.
 ///
-/// Otherwise, on SQLite: the count (up to the limit), then the page in
-/// order. On PostgreSQL, the trigram index yields matches in table order,
-/// not in page order, so one read collects the ids of up to twice the count
-/// limit (`matching::some_ids`). When they are all the matches, they give
-/// the count and, sorted, every page, whose rows are then read by primary
-/// key; a page read in order instead checks users one by one until it has
-/// found 50 matches (about 5,000 rows for a search matching 1%). When
-/// there are more, the page is read in order after all
-/// (`matching::page_in_order`) or, past the first pages or by name, as the
-/// planner chooses.
+/// Otherwise the count goes up to the limit, and the page is read:
+/// - on SQLite, and on PostgreSQL without a search, in order by the
+///   planner, which has an index for each order and filter;
+/// - on PostgreSQL, a search newest or oldest first collects the ids of its
+///   first matches in that order, as many as the count needs, window by
+///   window (`matching::ids_in_order`); the page is a slice of them, read by
+///   primary key;
+/// - on PostgreSQL, a search by name collects the ids of up to twice the
+///   count limit (`matching::ids_by_name`). When they are all the matches,
+///   they give the count and every page; when there are more, the page is
+///   the planner's choice: no index reads users in name order cheaply
+///   enough to skip thousands of non-matches.
 pub async fn list(
     conn: &mut Conn,
     filter: &UserFilter,
@@ -248,21 +256,26 @@ pub async fn list(
         let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));
     }
+    if filter.search.as_deref().unwrap_or("").is_empty() {
+        let users = page(conn, &query, sort, limit, offset).await?;
+        let n = count(conn, &query, count_limit + 1).await?;
+        return Ok((users, Matches::up_to(n, count_limit)));
+    }
+    let slice = |ids: &[i64]| {
+        let n = ids.len() as u64;
+        ids[offset.min(n) as usize..offset.saturating_add(limit).min(n) as usize].to_vec()
+    };
+    if sort != UserSort::Name {
+        let ids = matching::ids_in_order(conn, &query, sort, count_limit + 1).await?;
+        let users = matching::by_ids(conn, &slice(&ids), sort).await?;
+        return Ok((users, Matches::up_to(ids.len() as u64, count_limit)));
+    }
     let collect_limit = 2 * count_limit;
-    let ids = matching::some_ids(conn, &query, sort, collect_limit + 1).await?;
+    let ids = matching::ids_by_name(conn, &query, collect_limit + 1).await?;
     let n = ids.len() as u64;
-    let users = if n <= collect_limit {
-        let start = offset.min(n) as usize;
-        let end = offset.saturating_add(limit).min(n) as usize;
-        matching::by_ids(conn, &ids[start..end], sort).await?
-    } else if sort == UserSort::Name || offset + limit > IN_ORDER_THROUGH {
-        // Reading in order costs more the deeper the page, and no index reads
-        // users in name order cheaply enough to skip thousands of
-        // non-matches: the planner's own choice, every match sorted, is the
-        // better one there.
-        page(conn, &query, sort, limit, offset).await?
-    } else {
-        matching::page_in_order(conn, &query, sort, limit, offset).await?
+    let users = match n <= collect_limit {
+        true => matching::by_ids(conn, &slice(&ids), sort).await?,
+        false => page(conn, &query, sort, limit, offset).await?,
     };
     Ok((users, Matches::up_to(n, count_limit)))
 }
@@ -295,10 +308,7 @@ async fn count(conn: &mut Conn, query: &Query, limit: u64) -> anyhow::Result<u64
     let Query {
         from, where_sql, ..
     } = query;
-    let from = match query.search_only {
-        true => "FROM users_fts",
-        false => from,
-    };
+    let from = query.search_table.unwrap_or(from);
     // The limit is written into the statement, as in `page`.
     let sql =
         format!("SELECT COUNT(*) FROM (SELECT 1 AS one {from}{where_sql} LIMIT {limit}) matched");
@@ -405,7 +415,8 @@ mod tests {
     #[test]
     fn sqlite_searches_the_trigram_table_for_text_of_three_characters() {
         let q = query(true, &search("ada"));
-        assert!(q.from.contains("users_fts") && q.search_only);
+        assert!(q.from.contains("users_fts"));
+        assert_eq!(q.search_table, Some("FROM users_fts"));
         assert_eq!(pattern(true, "ada"), "\"ada\"");
         assert_eq!(pattern(true, "a\"b%"), "\"a\"\"b%\"");
         assert!(!query(true, &search("ad")).from.contains("users_fts"));
@@ -420,7 +431,7 @@ mod tests {
             ..search("ada")
         };
         let q = query(true, &filter);
-        assert!(!q.search_only);
+        assert_eq!(q.search_table, None);
         assert_eq!(q.where_sql, " WHERE users_fts MATCH $1 AND u.status = $2");
     }
 }

@@ -1,5 +1,7 @@
-//! Keeps the search index in one piece (see `db::search_index`): after a
-//! bulk load, and once a day while serving.
+//! Keeps the search index in shape (see `db::search_index`). SQLite: in one
+//! piece, after a bulk load and once a day while serving. PostgreSQL: with
+//! windows made ahead of new users, before a bulk load and every few minutes
+//! while serving.
 
 use std::time::Duration;
 
@@ -36,10 +38,29 @@ pub async fn compact(db: &Db, pause: Duration) -> anyhow::Result<u32> {
     Ok(merged)
 }
 
-/// The merge at the end of a bulk load (`demo seed`, `user import`): no
-/// pause between steps, since the load's own process is the only writer
-/// that matters, and searches read the new entries at their best at once
-/// rather than after the next daily merge.
-pub async fn after_bulk_load(db: &Db) -> anyhow::Result<u32> {
-    compact(db, Duration::ZERO).await
+/// The end of a bulk load (`demo seed`, `user import`), so that searches
+/// read the new users at their best at once rather than after the next
+/// round of upkeep. SQLite: the merge, with no pause between steps, since
+/// the load's own process is the only writer that matters. PostgreSQL: the
+/// windows, for any users the load added beyond them.
+pub async fn after_bulk_load(db: &Db) -> anyhow::Result<()> {
+    compact(db, Duration::ZERO).await?;
+    make_windows(db, 0).await?;
+    Ok(())
+}
+
+/// Ids the windows reach past the newest user: room for 262,144 more users
+/// between two calls (five minutes apart while serving).
+pub const WINDOWS_AHEAD: u64 = 2 * 131_072;
+
+/// PostgreSQL: makes the search index's windows for `users` more users
+/// than there are now, plus `WINDOWS_AHEAD`; returns how many it made (0 on
+/// SQLite, which has none).
+pub async fn make_windows(db: &Db, users: u64) -> anyhow::Result<i32> {
+    if db.backend != Backend::Postgres {
+        return Ok(0);
+    }
+    let ahead = i64::try_from(users.saturating_add(WINDOWS_AHEAD)).unwrap_or(i64::MAX / 2);
+    let mut conn = db.acquire().await?;
+    db::search_index::extend_windows(&mut conn, ahead).await
 }

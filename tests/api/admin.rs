@@ -558,10 +558,9 @@ async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
     );
     assert_eq!(texts(&first, ".pager span"), ["Page 1"]);
     assert_eq!(listed(&first).first().map(String::as_str), Some("many2059"));
-    // More than twice the count limit match: on PostgreSQL the first pages
-    // are read in id order, later ones and the name order as its planner
-    // chooses, and a page whose count limit is over half the matches from
-    // the collected ids (user_search::list).
+    // More than twice the count limit match: on PostgreSQL, pages newest
+    // first are slices of the ids collected in that order, a page by name
+    // the planner's choice (user_search::list).
     for (page, first_listed) in [
         ("page=2", "many2009"),
         ("page=10", "many1609"),
@@ -598,6 +597,117 @@ async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
         texts(&narrow, "p.muted").first().map(String::as_str),
         Some("100 matching users.")
     );
+}
+
+/// The first listed user of a search for "span", with `filters`.
+async fn first_span(app: &TestApp, filters: &str) -> Option<String> {
+    let html = app.get_html(&format!("/admin/users?q=span{filters}")).await;
+    listed(&html).first().cloned()
+}
+
+#[tokio::test]
+async fn a_search_pages_in_registration_order_across_windows_of_ids_and_users_beyond_them() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let engineer = app.role_id("Engineer").await;
+    let postgres = app.db.backend == Backend::Postgres;
+    let restart_ids_at = |id: i64| {
+        let db = app.db.clone();
+        async move {
+            let mut conn = db.pool.acquire().await.unwrap();
+            let sql = format!("ALTER TABLE users ALTER COLUMN id RESTART WITH {id}");
+            sqlx::query(&sql).execute(&mut *conn).await.unwrap();
+        }
+    };
+    let span_users = |range: std::ops::Range<i64>| -> Vec<SeedUser> {
+        range
+            .map(|i| {
+                let status = match i % 3 {
+                    0 => UserStatus::Pending,
+                    _ => UserStatus::Active,
+                };
+                let name = format!("span{i:04}");
+                seed_user(
+                    &name,
+                    &name,
+                    &format!("{name}@x.test"),
+                    status,
+                    engineer,
+                    5_000 - i,
+                )
+            })
+            .collect()
+    };
+    // On PostgreSQL, windows of 131,072 ids: span0000-0571 in the first,
+    // span0572-0699 in the second, and span0700-1099 past the windows the
+    // migration made, in user_search_rest.
+    if postgres {
+        restart_ids_at(130_500).await;
+    }
+    seed(&app, &span_users(0..700)).await;
+    if postgres {
+        restart_ids_at(600_000).await;
+    }
+    seed(&app, &span_users(700..1_100)).await;
+
+    let pages = [
+        ("", "span1099"),
+        ("&page=9", "span0699"),
+        ("&page=11", "span0599"),
+        ("&page=22", "span0049"),
+        ("&sort=oldest", "span0000"),
+        ("&sort=oldest&page=12", "span0550"),
+        ("&sort=oldest&page=15", "span0700"),
+        ("&status=pending", "span1098"),
+        ("&status=pending&sort=oldest&page=5", "span0600"),
+    ];
+    let check = |when: &'static str| {
+        let app = &app;
+        async move {
+            for (filters, first) in pages {
+                assert_eq!(
+                    first_span(app, filters).await.as_deref(),
+                    Some(first),
+                    "{filters} {when}"
+                );
+            }
+            let page_11 = listed(&app.get_html("/admin/users?q=span&page=11").await);
+            let expected: Vec<String> = (550..600).rev().map(|i| format!("span{i:04}")).collect();
+            assert_eq!(page_11, expected, "{when}");
+            let first = app.get_html("/admin/users?q=span").await;
+            assert_eq!(
+                texts(&first, "p.muted").first().map(String::as_str),
+                Some(
+                    "More than 1000 matching users. Add to the search or pick a status or role to narrow them down."
+                ),
+                "{when}"
+            );
+            let pending = app.get_html("/admin/users?q=span&status=pending").await;
+            assert_eq!(
+                texts(&pending, "p.muted").first().map(String::as_str),
+                Some("367 matching users."),
+                "{when}"
+            );
+        }
+    };
+    check("with users beyond the windows").await;
+    if !postgres {
+        return;
+    }
+    assert_eq!(app.count("user_search_rest").await, 400);
+
+    // Upkeep makes windows through the newest user and beyond, and moves
+    // the users waiting in user_search_rest into theirs.
+    gatehouse::services::search_index::make_windows(&app.db, 0)
+        .await
+        .unwrap();
+    assert_eq!(app.count("user_search_rest").await, 0);
+    assert_eq!(app.count("user_search").await, app.count("users").await);
+    check("with every user in a window").await;
+    let made_again = gatehouse::services::search_index::make_windows(&app.db, 0)
+        .await
+        .unwrap();
+    assert_eq!(made_again, 0);
 }
 
 #[tokio::test]
