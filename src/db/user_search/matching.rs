@@ -48,11 +48,16 @@ pub(super) async fn ids_in_order(
         // (see `page`), and for a plan of its own: with them as parameters,
         // PostgreSQL's generic plan also read the primary key for the
         // window's 131,072 ids and intersected them with the search's (6.6
-        // instead of 1.3 ms). One statement per window is prepared and kept.
+        // instead of 1.3 ms). One statement per window and limit is prepared
+        // and kept.
         let (low, high) = (window * WINDOW, (window + 1) * WINDOW);
+        // As many as are still wanted, rounded up to a power of two so that
+        // few statements differ (the second window of a 1% search at a
+        // million users: 137 wanted, 256 read rather than 1,001).
+        let limit = (want - ids.len() as u64).next_power_of_two().min(want);
         let sql = format!(
             "SELECT string_agg(CAST(m.id AS TEXT), ',') FROM (SELECT {id} AS id {from}{} \
-             AND {id} >= {low} AND {id} < {high} ORDER BY {order} LIMIT {want}) m",
+             AND {id} >= {low} AND {id} < {high} ORDER BY {order} LIMIT {limit}) m",
             query.where_sql,
         );
         let found = one_text(conn, &sql, &query.binds, "could not search users").await?;
