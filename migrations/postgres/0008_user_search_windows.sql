@@ -11,9 +11,11 @@
 -- window yet lands in user_search_rest and is found all the same, only more
 -- slowly, until the next call moves it into its window.
 
+-- name_key (users.full_name_key) orders a search by name without users.
 CREATE TABLE user_search (
     id BIGINT NOT NULL,
     search_key TEXT NOT NULL,
+    name_key TEXT NOT NULL,
     PRIMARY KEY (id)
 ) PARTITION BY RANGE (id);
 
@@ -43,7 +45,7 @@ BEGIN
     WHILE next_window * width <= through LOOP
         EXECUTE format('CREATE TABLE user_search_w%s (LIKE user_search)', next_window);
         EXECUTE format('WITH moved AS (DELETE FROM user_search_rest WHERE id >= %s AND id < %s '
-                       'RETURNING id, search_key) INSERT INTO user_search_w%s SELECT * FROM moved',
+                       'RETURNING *) INSERT INTO user_search_w%s SELECT * FROM moved',
                        next_window * width, (next_window + 1) * width, next_window);
         EXECUTE format('ALTER TABLE user_search ATTACH PARTITION user_search_w%s '
                        'FOR VALUES FROM (%s) TO (%s)',
@@ -57,7 +59,7 @@ END
 $$;
 
 SELECT user_search_extend((SELECT COALESCE(max(id), 0) FROM users) + 2 * 131072);
-INSERT INTO user_search (id, search_key) SELECT id, search_key FROM users;
+INSERT INTO user_search (id, search_key, name_key) SELECT id, search_key, full_name_key FROM users;
 CREATE INDEX user_search_trgm ON user_search USING gin (search_key gin_trgm_ops);
 DROP INDEX users_search_trgm;
 
@@ -65,7 +67,8 @@ DROP INDEX users_search_trgm;
 -- Inserts come in bulk (a demo seed, an import): one statement-level insert.
 CREATE FUNCTION user_search_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO user_search (id, search_key) SELECT id, search_key FROM new_rows;
+    INSERT INTO user_search (id, search_key, name_key)
+        SELECT id, search_key, full_name_key FROM new_rows;
     RETURN NULL;
 END
 $$;
@@ -75,11 +78,12 @@ BEGIN
     RETURN NULL;
 END
 $$;
--- A row trigger, so that the many updates that leave the key alone (every
+-- A row trigger, so that the many updates that leave the keys alone (every
 -- sign-in) cost only the WHEN test.
 CREATE FUNCTION user_search_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE user_search SET search_key = NEW.search_key WHERE id = NEW.id;
+    UPDATE user_search SET search_key = NEW.search_key, name_key = NEW.full_name_key
+        WHERE id = NEW.id;
     RETURN NULL;
 END
 $$;
@@ -87,6 +91,7 @@ CREATE TRIGGER user_search_insert AFTER INSERT ON users
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION user_search_add();
 CREATE TRIGGER user_search_delete AFTER DELETE ON users
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION user_search_remove();
-CREATE TRIGGER user_search_update AFTER UPDATE OF search_key ON users
-    FOR EACH ROW WHEN (OLD.search_key IS DISTINCT FROM NEW.search_key)
+CREATE TRIGGER user_search_update AFTER UPDATE OF search_key, full_name_key ON users
+    FOR EACH ROW WHEN (OLD.search_key IS DISTINCT FROM NEW.search_key
+                       OR OLD.full_name_key IS DISTINCT FROM NEW.full_name_key)
     EXECUTE FUNCTION user_search_change();

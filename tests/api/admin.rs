@@ -660,6 +660,8 @@ async fn a_search_pages_in_registration_order_across_windows_of_ids_and_users_be
         ("&sort=oldest&page=15", "span0700"),
         ("&status=pending", "span1098"),
         ("&status=pending&sort=oldest&page=5", "span0600"),
+        ("&sort=name&page=2", "span0050"),
+        ("&status=pending&sort=name&page=2", "span0150"),
     ];
     let check = |when: &'static str| {
         let app = &app;
