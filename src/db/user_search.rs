@@ -131,8 +131,9 @@ enum Bind {
 
 /// Where the rows come from and which filters apply.
 struct Query {
-    /// `FROM …` with the users table as `u`.
-    from: String,
+    /// `FROM …` with the users table (or on PostgreSQL, for a search,
+    /// `user_search`) as `u`.
+    from: &'static str,
     /// ` WHERE …`, or empty.
     where_sql: String,
     binds: Vec<Bind>,
@@ -141,26 +142,12 @@ struct Query {
     /// SQLite, when the only filter is the search: the trigram table alone,
     /// which counts its matches without the users table.
     search_table: Option<&'static str>,
-    /// PostgreSQL: the search, as a condition on `user_search`. It is kept
-    /// out of `where_sql`, in a subquery of its own (see `pg_matches`).
-    matches: Option<String>,
+    /// PostgreSQL: the search reads `user_search` (as `u`) alone.
+    pg_search: bool,
     /// Whether the search holds a trigram for the index to look up: three
     /// letters or digits in a row (pg_trgm splits the text at anything
     /// else). Without one, the trigram index would return every row.
     has_trigram: bool,
-}
-
-/// PostgreSQL: `FROM` the users in `user_search` that meet `matches` (and
-/// `within`), as `u`. Both halves are fenced (`OFFSET 0`) so that the
-/// trigram index finds the matches first and each is then looked up by
-/// primary key. Left to plan the join, PostgreSQL walked users in name or
-/// status order looking each up in every window, or read all users into a
-/// hash table (0.1-1 s at a million users, where the lookups take 10 ms).
-fn pg_matches(matches: &str, within: &str) -> String {
-    format!(
-        "FROM (SELECT id FROM user_search WHERE {matches}{within} OFFSET 0) s \
-         CROSS JOIN LATERAL (SELECT * FROM users WHERE users.id = s.id OFFSET 0) u"
-    )
 }
 
 /// The query for `filter`. Both backends keep a trigram index over
@@ -174,26 +161,23 @@ fn pg_matches(matches: &str, within: &str) -> String {
 fn query(sqlite: bool, filter: &UserFilter) -> Query {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
-    let mut from = "FROM users u".to_owned();
+    let mut from = "FROM users u";
     let mut id = "u.id";
-    let mut matches = None;
     let search = filter.search.as_deref().filter(|s| !s.is_empty());
     let fts = sqlite && search.is_some_and(|s| s.chars().count() >= 3);
     if let Some(search) = search {
         if fts {
-            from = "FROM users_fts f JOIN users u ON u.id = f.rowid".to_owned();
+            from = "FROM users_fts f JOIN users u ON u.id = f.rowid";
             id = "f.rowid";
             clauses.push("users_fts MATCH $1".to_owned());
             // An FTS5 string: everything inside the quotes is literal text.
             binds.push(Bind::Text(format!("\"{}\"", search.replace('"', "\"\""))));
-        } else if sqlite {
-            clauses.push("u.search_key LIKE $1 ESCAPE '\\'".to_owned());
-            binds.push(Bind::Text(super::like_contains(search)));
         } else {
-            let search_sql = "search_key LIKE $1 ESCAPE '\\'".to_owned();
-            from = pg_matches(&search_sql, "");
-            id = "s.id";
-            matches = Some(search_sql);
+            if !sqlite {
+                // Its status and role_id columns serve the other filters.
+                from = "FROM user_search u";
+            }
+            clauses.push("u.search_key LIKE $1 ESCAPE '\\'".to_owned());
             binds.push(Bind::Text(super::like_contains(search)));
         }
     }
@@ -214,7 +198,7 @@ fn query(sqlite: bool, filter: &UserFilter) -> Query {
         },
         binds,
         id,
-        matches,
+        pg_search: !sqlite && search.is_some(),
         has_trigram: search.is_some_and(has_trigram),
     }
 }
@@ -253,17 +237,12 @@ const COUNT_LIMIT: u64 = 1_000;
 /// Otherwise the count goes up to the limit, and the page is read:
 /// - on SQLite, and on PostgreSQL without a search, in order by the
 ///   planner, which has an index for each order and filter;
-/// - on PostgreSQL, a search newest or oldest first collects the ids of its
-///   first matches in that order, as many as the count needs, window by
-///   window (`matching::ids_in_order`); the page is a slice of them, read by
-///   primary key;
-/// - on PostgreSQL, a search alone by name sorts its matches by the name
-///   key `user_search` keeps (`matching::page_by_name`);
-/// - on PostgreSQL, a search with another filter by name collects the ids
-///   of up to twice the count limit (`matching::ids_by_name`). When they are
-///   all the matches, they give the count and every page; when there are
-///   more, the page is the planner's choice: no index reads users in name
-///   order cheaply enough to skip thousands of non-matches.
+/// - on PostgreSQL, a search reads `user_search` alone for the ids of its
+///   page, whose rows are then read by primary key. Newest or oldest first,
+///   it collects the ids of its first matches in that order, as many as the
+///   count needs, window by window (`matching::ids_in_order`), and the page
+///   is a slice of them. By name, it sorts its matches by the name key kept
+///   there (`matching::page_by_name`), and counts apart.
 pub async fn list(
     conn: &mut Conn,
     filter: &UserFilter,
@@ -285,37 +264,21 @@ pub async fn list(
         return Ok((users, Matches { counted, more }));
     }
     let count_limit = COUNT_LIMIT.max(offset + limit);
-    if sqlite {
+    if !query.pg_search {
         let users = page(conn, &query, sort, limit, offset).await?;
         let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));
     }
-    if filter.search.as_deref().unwrap_or("").is_empty() {
-        let users = page(conn, &query, sort, limit, offset).await?;
-        let n = count(conn, &query, count_limit + 1).await?;
-        return Ok((users, Matches::up_to(n, count_limit)));
-    }
-    let slice = |ids: &[i64]| {
-        let n = ids.len() as u64;
-        ids[offset.min(n) as usize..offset.saturating_add(limit).min(n) as usize].to_vec()
-    };
-    if sort != UserSort::Name {
-        let ids = matching::ids_in_order(conn, &query, sort, count_limit + 1).await?;
-        let users = matching::by_ids(conn, &slice(&ids), sort).await?;
-        return Ok((users, Matches::up_to(ids.len() as u64, count_limit)));
-    }
-    if query.where_sql.is_empty() {
-        let (ids, n) = matching::page_by_name(conn, &query, limit, offset, count_limit + 1).await?;
+    if sort == UserSort::Name {
+        let ids = matching::page_by_name(conn, &query, limit, offset).await?;
         let users = matching::by_ids(conn, &ids, sort).await?;
+        let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));
     }
-    let collect_limit = 2 * count_limit;
-    let ids = matching::ids_by_name(conn, &query, collect_limit + 1).await?;
+    let ids = matching::ids_in_order(conn, &query, sort, count_limit + 1).await?;
     let n = ids.len() as u64;
-    let users = match n <= collect_limit {
-        true => matching::by_ids(conn, &slice(&ids), sort).await?,
-        false => page(conn, &query, sort, limit, offset).await?,
-    };
+    let page_ids = &ids[offset.min(n) as usize..offset.saturating_add(limit).min(n) as usize];
+    let users = matching::by_ids(conn, page_ids, sort).await?;
     Ok((users, Matches::up_to(n, count_limit)))
 }
 
@@ -347,7 +310,7 @@ async fn count(conn: &mut Conn, query: &Query, limit: u64) -> anyhow::Result<u64
     let Query {
         from, where_sql, ..
     } = query;
-    let from = query.search_table.unwrap_or(from.as_str());
+    let from = query.search_table.unwrap_or(from);
     // The limit is written into the statement, as in `page`.
     let sql =
         format!("SELECT COUNT(*) FROM (SELECT 1 AS one {from}{where_sql} LIMIT {limit}) matched");

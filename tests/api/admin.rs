@@ -693,6 +693,24 @@ async fn a_search_pages_in_registration_order_across_windows_of_ids_and_users_be
         }
     };
     check("with users beyond the windows").await;
+
+    // A change of status or role shows in a search at once (on PostgreSQL,
+    // `user_search` keeps its own copy, which a trigger updates).
+    let pm = app.role_id("PM").await;
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    sqlx::query("UPDATE users SET status = 'disabled', role_id = $1 WHERE username_key = $2")
+        .bind(pm)
+        .bind("span0322")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let role = format!("&role={pm}");
+    assert_eq!(
+        first_span(&app, "&status=disabled").await.as_deref(),
+        Some("span0322")
+    );
+    assert_eq!(first_span(&app, &role).await.as_deref(), Some("span0322"));
     if !postgres {
         return;
     }

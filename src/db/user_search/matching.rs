@@ -25,6 +25,8 @@ pub(super) async fn ids_in_order(
     sort: UserSort,
     want: u64,
 ) -> anyhow::Result<Vec<i64>> {
+    // The windows' bounds are added to the search's WHERE clause.
+    anyhow::ensure!(query.pg_search, "a read in id order needs a search");
     let (first, last): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT MIN(id), MAX(id) FROM users")
             .fetch_one(&mut *conn)
@@ -39,10 +41,18 @@ pub(super) async fn ids_in_order(
     if !oldest_first {
         windows.reverse();
     }
-    let matches = query
-        .matches
-        .as_deref()
-        .context("a read in id order needs a search")?;
+    // With a trigram to look up, the window's own index finds its matches
+    // and they are sorted: `+ 0` keeps the planner from walking the primary
+    // key instead, checking users one by one until it has enough, which it
+    // chose on some statistics for a 1% search (25,000 users checked, 14
+    // instead of 2 ms). Without one, that walk is the better plan.
+    let order = match query.has_trigram {
+        true => sort.order_by("(u.id + 0)"),
+        false => sort.order_by("u.id"),
+    };
+    let Query {
+        from, where_sql, ..
+    } = query;
     let mut ids = Vec::new();
     for window in windows {
         let (low, high) = (window * WINDOW, (window + 1) * WINDOW);
@@ -56,30 +66,10 @@ pub(super) async fn ids_in_order(
         // window's 131,072 ids and intersected them with the search's (6.6
         // instead of 1.3 ms). One statement per window and limit is prepared
         // and kept.
-        let within = format!(" AND id >= {low} AND id < {high}");
-        let select = match query.where_sql.is_empty() {
-            // With a trigram to look up, the window's own index finds its
-            // matches and they are sorted: `+ 0` keeps the planner from
-            // walking the primary key instead, checking users one by one
-            // until it has enough, which it chose on some statistics for a
-            // 1% search (25,000 users checked, 14 instead of 2 ms). Without
-            // one, that walk is the better plan.
-            true => {
-                let order = match query.has_trigram {
-                    true => sort.order_by("(id + 0)"),
-                    false => sort.order_by("id"),
-                };
-                format!(
-                    "SELECT id FROM user_search WHERE {matches}{within} ORDER BY {order} LIMIT {limit}"
-                )
-            }
-            false => format!(
-                "SELECT s.id {}{} ORDER BY {} LIMIT {limit}",
-                super::pg_matches(matches, &within),
-                query.where_sql,
-                sort.order_by("s.id"),
-            ),
-        };
+        let select = format!(
+            "SELECT u.id {from}{where_sql} AND u.id >= {low} AND u.id < {high} \
+             ORDER BY {order} LIMIT {limit}"
+        );
         let sql = format!("SELECT string_agg(CAST(m.id AS TEXT), ',') FROM ({select}) m");
         let found = one_text(conn, &sql, &query.binds, "could not search users").await?;
         let mut found = parse_ids(found)?;
@@ -95,57 +85,26 @@ pub(super) async fn ids_in_order(
     Ok(ids)
 }
 
-/// Up to `limit` matches, whichever the index finds first, in name order.
-/// They are the first matches only when they are all of them. One row of
-/// text: a thousand rows cost the database driver far more than one row
-/// holding a thousand numbers.
-pub(super) async fn ids_by_name(
-    conn: &mut Conn,
-    query: &Query,
-    limit: u64,
-) -> anyhow::Result<Vec<i64>> {
-    let Query {
-        from, where_sql, ..
-    } = query;
-    let sql = format!(
-        "SELECT string_agg(CAST(u.id AS TEXT), ',' ORDER BY {}) FROM \
-         (SELECT u.id, u.full_name_key {from}{where_sql} LIMIT {limit}) u",
-        UserSort::Name.order_by("u.id")
-    );
-    let ids = one_text(conn, &sql, &query.binds, "could not search users").await?;
-    parse_ids(ids)
-}
-
-/// A search alone, by name: the ids of the page, and the number of matches
-/// up to `count_limit`, from `user_search` alone. Each window's index finds
-/// its matches, and they are sorted by the name key kept beside them; the
-/// same through users (every match looked up by primary key) took 100 ms
-/// instead of 12 for a surname shared by 1% of a million users.
+/// The ids of a page of a search by name, from `user_search` alone: each
+/// window's index finds its matches, sorted by the name key kept beside
+/// them. Through users (every match looked up by primary key) the same
+/// page took 100 instead of 17 ms for a surname shared by 1% of a million
+/// users.
 pub(super) async fn page_by_name(
     conn: &mut Conn,
     query: &Query,
     limit: u64,
     offset: u64,
-    count_limit: u64,
-) -> anyhow::Result<(Vec<i64>, u64)> {
-    let matches = query
-        .matches
-        .as_deref()
-        .context("a read by name here needs a search")?;
+) -> anyhow::Result<Vec<i64>> {
+    let Query {
+        from, where_sql, ..
+    } = query;
     let sql = format!(
         "SELECT string_agg(CAST(m.id AS TEXT), ',' ORDER BY m.name_key, m.id) FROM \
-         (SELECT id, name_key FROM user_search WHERE {matches} \
-         ORDER BY name_key, id LIMIT {limit} OFFSET {offset}) m"
+         (SELECT u.id, u.name_key {from}{where_sql} \
+         ORDER BY u.name_key, u.id LIMIT {limit} OFFSET {offset}) m"
     );
-    let ids = parse_ids(one_text(conn, &sql, &query.binds, "could not search users").await?)?;
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM user_search WHERE {matches} LIMIT {count_limit}) m"
-    );
-    let (n,): (i64,) = super::bind_all(sqlx::query_as(&sql), &query.binds)
-        .fetch_one(conn)
-        .await
-        .context("could not count users")?;
-    Ok((ids, n.max(0) as u64))
+    parse_ids(one_text(conn, &sql, &query.binds, "could not search users").await?)
 }
 
 /// The ids in a comma-separated list (NULL: none).
