@@ -51,7 +51,7 @@ pub async fn after_bulk_load(db: &Db) -> anyhow::Result<()> {
 
 /// Ids the windows reach past the newest user: room for 262,144 more users
 /// between two calls (five minutes apart while serving).
-pub const WINDOWS_AHEAD: u64 = 2 * 131_072;
+const WINDOWS_AHEAD: u64 = 2 * 131_072;
 
 /// PostgreSQL: makes the search index's windows for `users` more users
 /// than there are now, plus `WINDOWS_AHEAD`; returns how many it made (0 on
