@@ -35,7 +35,7 @@ pub(super) async fn ids_in_order(
     let (Some(first), Some(last)) = (first, last) else {
         return Ok(Vec::new());
     };
-    // By name is not an order of ids: `ids_by_name` collects those.
+    // By name is not an order of ids: `page_by_name` reads those.
     let oldest_first = sort == UserSort::Oldest;
     let mut windows: Vec<i64> = (first / WINDOW..=last / WINDOW).collect();
     if !oldest_first {
