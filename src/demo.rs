@@ -164,7 +164,11 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
     seed::prepare_bulk_load(&mut tx).await?;
     let start = seed::max_user_id(&mut tx).await?;
     let now = Timestamp::now().0;
-    const BATCH: u64 = 1000;
+    // Rows per INSERT: 2,000 rows of 15 values stay under SQLite's 32,766
+    // parameters. Against 1,000, the seed of 300,000 users took 5% less time
+    // on PostgreSQL (28.2-29.6 s against 29.9-32.1) and on SQLite (19.0-19.6
+    // against 20.1-21.4), in alternating runs.
+    const BATCH: u64 = 2000;
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
