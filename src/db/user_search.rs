@@ -215,6 +215,24 @@ fn has_trigram(text: &str) -> bool {
     false
 }
 
+/// The lowest and the highest user id. A PostgreSQL search walks its
+/// windows of ids from one end of this range (`matching::ids_in_order`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    pub first: i64,
+    pub last: i64,
+}
+
+/// The range of user ids now, or `None` without users.
+pub async fn id_range(conn: &mut Conn) -> anyhow::Result<Option<IdRange>> {
+    let (first, last): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT MIN(id), MAX(id) FROM users")
+            .fetch_one(conn)
+            .await
+            .context("could not read the range of user ids")?;
+    Ok(first.zip(last).map(|(first, last)| IdRange { first, last }))
+}
+
 /// How many users a filtered list matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Matches {
@@ -232,7 +250,8 @@ const COUNT_LIMIT: u64 = 1_000;
 
 /// One page of users matching `filter`, and how many match.
 /// `status_counts` (from `count_by_status`, which the page shows anyway)
-/// answers exactly when the filter is by status alone.
+/// answers exactly when the filter is by status alone; `ids` (from
+/// `id_range`, up to a second old) is where a PostgreSQL search starts.
 ///
 /// Otherwise the count goes up to the limit, and the page is read:
 /// - on SQLite, and on PostgreSQL without a search, in order by the
@@ -249,6 +268,7 @@ pub async fn list(
     limit: u64,
     offset: u64,
     status_counts: &[(UserStatus, u64)],
+    ids: Option<IdRange>,
 ) -> anyhow::Result<(Vec<ListedUser>, Matches)> {
     let sqlite = super::is_sqlite(conn);
     let query = query(sqlite, filter);
@@ -275,7 +295,7 @@ pub async fn list(
         let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));
     }
-    let ids = matching::ids_in_order(conn, &query, sort, count_limit + 1).await?;
+    let ids = matching::ids_in_order(conn, &query, sort, count_limit + 1, ids).await?;
     let n = ids.len() as u64;
     let page_ids = &ids[offset.min(n) as usize..offset.saturating_add(limit).min(n) as usize];
     let users = matching::by_ids(conn, page_ids, sort).await?;

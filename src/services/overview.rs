@@ -1,6 +1,7 @@
 //! Figures shown on many pages: users per status (the list's tabs and the
 //! pending badge), open role requests (the reviewers' badge) and the role
-//! names (the list's filter). Reading them on every page view cost three of
+//! names (the list's filter); and the range of user ids, where a search on
+//! PostgreSQL starts (a round trip less per search). Reading them on every page view cost three of
 //! the list page's seven queries, so each instance keeps one copy and reads it
 //! again when it is a second old or when this instance has committed any
 //! write since: an admin sees their own change on the next page, and a change
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::ServiceError;
+use crate::db::users::IdRange;
 use crate::db::{self, Db};
 use crate::domain::{RoleId, UserStatus};
 
@@ -24,6 +26,7 @@ pub struct Overview {
     pub by_status: Vec<(UserStatus, u64)>,
     pub open_requests: u64,
     pub role_names: Vec<(RoleId, String)>,
+    pub user_ids: Option<IdRange>,
 }
 
 impl Overview {
@@ -68,6 +71,7 @@ impl OverviewCache {
             by_status: db::users::count_by_status(&mut conn).await?,
             open_requests: db::role_requests::count_open(&mut conn).await?,
             role_names: db::roles::names(&mut conn).await?,
+            user_ids: db::users::id_range(&mut conn).await?,
         });
         *self.copy.lock().unwrap_or_else(PoisonError::into_inner) = Some(Copy {
             commits,

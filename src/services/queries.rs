@@ -1,12 +1,13 @@
 //! Read-only use cases behind the pages. Each reads through one connection.
 
 use super::ServiceError;
+use super::overview::Overview;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::{Role, RoleUsage};
 use crate::db::users::{ListedUser, Matches, User, UserFilter};
 use crate::db::{self, Db};
-use crate::domain::{Page, RoleRequestStatus, UserId, UserStatus};
+use crate::domain::{Page, RoleRequestStatus, UserId};
 
 /// Rows per page on every admin list.
 pub const PAGE_SIZE: u64 = 50;
@@ -39,16 +40,19 @@ pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {
     Ok(db::roles::list(&mut conn).await?)
 }
 
-/// One page of the admin user list and the number of matches; `counts`
-/// (users per status) answers that number when only a status filters.
+/// One page of the admin user list and the number of matches. The
+/// instance's `overview` answers that number when only a status filters,
+/// and tells a search on PostgreSQL where to start.
 pub async fn list_users(
     db: &Db,
     filter: &UserFilter,
     page: Page,
-    counts: &[(UserStatus, u64)],
+    overview: &Overview,
 ) -> Result<(Vec<ListedUser>, Matches), ServiceError> {
     let mut conn = db.acquire_read().await?;
-    let listed = db::users::list(&mut conn, filter, page.size, page.offset(), counts).await?;
+    let (size, offset) = (page.size, page.offset());
+    let (counts, ids) = (&overview.by_status, overview.user_ids);
+    let listed = db::users::list(&mut conn, filter, size, offset, counts, ids).await?;
     conn.done();
     Ok(listed)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use gatehouse::db::Backend;
 use gatehouse::db::seed::{SeedUser, insert_users};
+use gatehouse::db::users::{self, IdRange, UserFilter, UserSort};
 use gatehouse::domain::{RoleId, Timestamp, UserId, UserStatus};
 use gatehouse::services::search_index::compact;
 use reqwest::StatusCode;
@@ -728,6 +729,107 @@ async fn a_search_pages_in_registration_order_across_windows_of_ids_and_users_be
         .await
         .unwrap();
     assert_eq!(made_again, 0);
+}
+
+#[tokio::test]
+async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registered_since() {
+    let app = spawn_app().await;
+    let engineer = app.role_id("Engineer").await;
+    let postgres = app.db.backend == Backend::Postgres;
+    let users = |range: std::ops::Range<i64>| -> Vec<SeedUser> {
+        range
+            .map(|i| {
+                let name = format!("late{i:04}");
+                let email = format!("{name}@x.test");
+                seed_user(
+                    &name,
+                    &name,
+                    &email,
+                    UserStatus::Active,
+                    engineer,
+                    5_000 - i,
+                )
+            })
+            .collect()
+    };
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    // On PostgreSQL, ids in windows 1, 3 and (past those made) 5.
+    for (start, range) in [(131_000, 0..100), (400_000, 100..200), (700_000, 200..300)] {
+        if postgres {
+            let sql = format!("ALTER TABLE users ALTER COLUMN id RESTART WITH {start}");
+            sqlx::query(&sql).execute(&mut *conn).await.unwrap();
+        }
+        insert_users(&mut conn, &users(range), "not-a-password-hash")
+            .await
+            .unwrap();
+    }
+    // The range an instance read before the last hundred registered, and
+    // the one before there were users at all.
+    let now = users::id_range(&mut conn).await.unwrap().unwrap();
+    let before = IdRange {
+        first: now.first,
+        last: now.last - 100,
+    };
+    for (sort, offset, first, last) in [
+        (UserSort::Newest, 0, "late0299", "late0250"),
+        (UserSort::Newest, 250, "late0049", "late0000"),
+        (UserSort::Oldest, 0, "late0000", "late0049"),
+        (UserSort::Oldest, 250, "late0250", "late0299"),
+    ] {
+        let filter = UserFilter {
+            search: Some("late".into()),
+            sort,
+            ..UserFilter::default()
+        };
+        for ids in [Some(before), None] {
+            let (page, matches) = users::list(&mut conn, &filter, 50, offset, &[], ids)
+                .await
+                .unwrap();
+            let names: Vec<&str> = page.iter().map(|u| u.username.as_str()).collect();
+            let case = format!("{sort:?} from {offset} on {ids:?}");
+            assert_eq!(names.len(), 50, "{case}");
+            assert_eq!((names[0], names[49]), (first, last), "{case}");
+            assert_eq!((matches.counted, matches.more), (300, false), "{case}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_search_that_matches_thousands_in_one_window_still_pages_in_registration_order() {
+    let app = spawn_app().await;
+    signed_in_admin(&app).await;
+    let engineer = app.role_id("Engineer").await;
+    // More than a window's matches are read unsorted (16,384 on PostgreSQL).
+    let users: Vec<SeedUser> = (0..16_500)
+        .map(|i| {
+            let name = format!("wide{i:05}");
+            let email = format!("{name}@x.test");
+            seed_user(
+                &name,
+                &name,
+                &email,
+                UserStatus::Active,
+                engineer,
+                20_000 - i,
+            )
+        })
+        .collect();
+    for chunk in users.chunks(2_000) {
+        seed(&app, chunk).await;
+    }
+    for (filters, first) in [
+        ("", "wide16499"),
+        ("&page=3", "wide16399"),
+        ("&sort=oldest", "wide00000"),
+        ("&sort=oldest&page=20", "wide00950"),
+    ] {
+        let page = app.get_html(&format!("/admin/users?q=wide{filters}")).await;
+        assert_eq!(
+            listed(&page).first().map(String::as_str),
+            Some(first),
+            "{filters}"
+        );
+    }
 }
 
 #[tokio::test]

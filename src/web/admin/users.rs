@@ -80,7 +80,7 @@ pub async fn list(
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
     let overview = overview(&req).await?;
-    let (users, matches) = queries::list_users(&db, &filter, page, &overview.by_status).await?;
+    let (users, matches) = queries::list_users(&db, &filter, page, &overview).await?;
     let status_str = status.map_or("", UserStatus::as_str);
     let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
     let sort_str = if sort == UserSort::Newest {
