@@ -4,6 +4,8 @@ use anyhow::Context;
 
 mod matching;
 
+pub use matching::{IdRange, id_range};
+
 use super::Conn;
 use crate::domain::{RoleId, Timestamp, UserId, UserStatus};
 
@@ -213,29 +215,6 @@ fn has_trigram(text: &str) -> bool {
         }
     }
     false
-}
-
-/// The lowest and the highest user id. A PostgreSQL search walks its
-/// windows of ids from one end of this range (`matching::ids_in_order`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdRange {
-    pub first: i64,
-    pub last: i64,
-}
-
-/// Reads the two ends of the primary key. One subquery each: SQLite reads
-/// an end of the index only for a lone MIN or MAX, and `SELECT MIN(id),
-/// MAX(id)` scanned all its users (at a million, the list's p99 went from
-/// 7 ms to a second while each instance read it once a second).
-const ID_RANGE: &str = "SELECT (SELECT MIN(id) FROM users), (SELECT MAX(id) FROM users)";
-
-/// The range of user ids now, or `None` without users.
-pub async fn id_range(conn: &mut Conn) -> anyhow::Result<Option<IdRange>> {
-    let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(ID_RANGE)
-        .fetch_one(conn)
-        .await
-        .context("could not read the range of user ids")?;
-    Ok(first.zip(last).map(|(first, last)| IdRange { first, last }))
 }
 
 /// How many users a filtered list matched.
@@ -449,34 +428,6 @@ mod tests {
         assert!(!query(true, &search("ad")).from.contains("users_fts"));
         assert_eq!(pattern(true, "a_"), "%a\\_%");
         assert!(!query(false, &search("ada")).from.contains("users_fts"));
-    }
-
-    #[tokio::test]
-    async fn the_range_of_ids_reads_only_the_ends_of_the_primary_key_on_sqlite() {
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::query("CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT UNIQUE)")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", super::ID_RANGE))
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
-        let steps: Vec<&str> = plan.iter().map(|(.., step)| step.as_str()).collect();
-        assert!(
-            steps.iter().all(|step| !step.starts_with("SCAN users")),
-            "{steps:?}"
-        );
-        assert_eq!(
-            steps.iter().filter(|step| **step == "SEARCH users").count(),
-            2
-        );
-        assert_eq!(super::id_range(&mut conn).await.unwrap(), None);
     }
 
     #[test]

@@ -113,6 +113,23 @@ fn seed_user(
     }
 }
 
+/// Active users named `{prefix}{i}`, `i` zero-padded to `digits`, for each
+/// `i` in `range`, registered a minute apart in that order.
+fn numbered_users(
+    prefix: &str,
+    digits: usize,
+    range: std::ops::Range<i64>,
+    role: i64,
+) -> Vec<SeedUser> {
+    range
+        .map(|i| {
+            let name = format!("{prefix}{i:0digits$}");
+            let email = format!("{name}@x.test");
+            seed_user(&name, &name, &email, UserStatus::Active, role, 100_000 - i)
+        })
+        .collect()
+}
+
 async fn seed(app: &TestApp, users: &[SeedUser]) {
     let mut conn = app.db.pool.acquire().await.unwrap();
     insert_users(&mut conn, users, "not-a-password-hash")
@@ -562,18 +579,14 @@ async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
     // More than twice the count limit match: on PostgreSQL, pages newest
     // first are slices of the ids collected in that order, a page by name
     // the planner's choice (user_search::list).
-    for (page, first_listed) in [
+    for (page, expected) in [
         ("page=2", "many2009"),
         ("page=10", "many1609"),
         ("sort=name", "many0000"),
         ("page=22", "many1009"),
     ] {
-        let html = app.get_html(&format!("/admin/users?q=many&{page}")).await;
-        assert_eq!(
-            listed(&html).first().map(String::as_str),
-            Some(first_listed),
-            "{page}"
-        );
+        let first = first_listed(&app, &format!("/admin/users?q=many&{page}")).await;
+        assert_eq!(first.as_deref(), Some(expected), "{page}");
     }
 
     // Far enough in, the count reaches the end and is exact again.
@@ -602,8 +615,12 @@ async fn a_search_matching_more_than_a_thousand_says_so_and_still_pages_on() {
 
 /// The first listed user of a search for "span", with `filters`.
 async fn first_span(app: &TestApp, filters: &str) -> Option<String> {
-    let html = app.get_html(&format!("/admin/users?q=span{filters}")).await;
-    listed(&html).first().cloned()
+    first_listed(app, &format!("/admin/users?q=span{filters}")).await
+}
+
+/// The username listed first on the user list at `path`.
+async fn first_listed(app: &TestApp, path: &str) -> Option<String> {
+    listed(&app.get_html(path).await).first().cloned()
 }
 
 #[tokio::test]
@@ -736,22 +753,6 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
     let app = spawn_app().await;
     let engineer = app.role_id("Engineer").await;
     let postgres = app.db.backend == Backend::Postgres;
-    let users = |range: std::ops::Range<i64>| -> Vec<SeedUser> {
-        range
-            .map(|i| {
-                let name = format!("late{i:04}");
-                let email = format!("{name}@x.test");
-                seed_user(
-                    &name,
-                    &name,
-                    &email,
-                    UserStatus::Active,
-                    engineer,
-                    5_000 - i,
-                )
-            })
-            .collect()
-    };
     let mut conn = app.db.pool.acquire().await.unwrap();
     // On PostgreSQL, ids in windows 1, 3 and (past those made) 5.
     for (start, range) in [(131_000, 0..100), (400_000, 100..200), (700_000, 200..300)] {
@@ -759,7 +760,8 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
             let sql = format!("ALTER TABLE users ALTER COLUMN id RESTART WITH {start}");
             sqlx::query(&sql).execute(&mut *conn).await.unwrap();
         }
-        insert_users(&mut conn, &users(range), "not-a-password-hash")
+        let users = numbered_users("late", 4, range, engineer);
+        insert_users(&mut conn, &users, "not-a-password-hash")
             .await
             .unwrap();
     }
@@ -800,20 +802,7 @@ async fn a_search_that_matches_thousands_in_one_window_still_pages_in_registrati
     signed_in_admin(&app).await;
     let engineer = app.role_id("Engineer").await;
     // More than a window's matches are read unsorted (16,384 on PostgreSQL).
-    let users: Vec<SeedUser> = (0..16_500)
-        .map(|i| {
-            let name = format!("wide{i:05}");
-            let email = format!("{name}@x.test");
-            seed_user(
-                &name,
-                &name,
-                &email,
-                UserStatus::Active,
-                engineer,
-                20_000 - i,
-            )
-        })
-        .collect();
+    let users = numbered_users("wide", 5, 0..16_500, engineer);
     for chunk in users.chunks(2_000) {
         seed(&app, chunk).await;
     }
@@ -823,12 +812,8 @@ async fn a_search_that_matches_thousands_in_one_window_still_pages_in_registrati
         ("&sort=oldest", "wide00000"),
         ("&sort=oldest&page=20", "wide00950"),
     ] {
-        let page = app.get_html(&format!("/admin/users?q=wide{filters}")).await;
-        assert_eq!(
-            listed(&page).first().map(String::as_str),
-            Some(first),
-            "{filters}"
-        );
+        let listed = first_listed(&app, &format!("/admin/users?q=wide{filters}")).await;
+        assert_eq!(listed.as_deref(), Some(first), "{filters}");
     }
 }
 
