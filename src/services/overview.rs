@@ -1,11 +1,12 @@
 //! Figures shown on many pages: users per status (the list's tabs and the
 //! pending badge), open role requests (the reviewers' badge) and the role
 //! names (the list's filter); and the range of user ids, where a search on
-//! PostgreSQL starts (a round trip less per search). Reading them on every page view cost three of
-//! the list page's seven queries, so each instance keeps one copy and reads it
-//! again when it is a second old or when this instance has committed any
-//! write since: an admin sees their own change on the next page, and a change
-//! made through another instance shows within a second.
+//! PostgreSQL starts (a round trip less per search). Reading them on every
+//! page view cost three of the list page's seven queries, so each instance
+//! keeps one copy and reads it again when it is a second old or when this
+//! instance has committed any write since: an admin sees their own change
+//! on the next page, and a change made through another instance shows
+//! within a second.
 //!
 //! None of this decides access: status and permissions are still read from
 //! the database on every request, with the session.

@@ -121,15 +121,15 @@ fn windows_to_read(found: u64, covered: i64, wanted: u64) -> usize {
     (ids_needed / WINDOW as f64).ceil().clamp(1.0, 1e9) as usize
 }
 
-/// A window's matches are read unsorted, and sorted here, when it holds at
-/// most this many: sorting them in PostgreSQL (for the first `want`) cost
-/// 0.15-0.3 ms of the 0.8-1.2 ms a window of a 1% search at a million
-/// users took. A window with more (a search matching over an eighth of its
-/// users) is read again, sorted, for only those wanted.
+/// A statement's matches are read unsorted, and sorted here, when there
+/// are at most this many: sorting them in PostgreSQL (for the first `want`)
+/// cost 0.15-0.3 ms of the 0.8-1.2 ms a window of a 1% search at a million
+/// users took. More (a search matching over an eighth of a window's users)
+/// are read again, sorted, for only those wanted.
 const UNSORTED_CAP: u64 = 16_384;
 
-/// The ids of at least the first `want` matches in window `bounds` (or all
-/// its matches, if fewer), in any order.
+/// The ids of at least the first `want` matches in the windows `bounds`
+/// covers (or all their matches, if fewer), in any order.
 async fn window_matches(
     conn: &mut Conn,
     query: &Query,
@@ -144,7 +144,7 @@ async fn window_matches(
     // `page`), and for a plan of its own: with them as parameters,
     // PostgreSQL's generic plan also read the primary key for the window's
     // 131,072 ids and intersected them with the search's (6.6 instead of
-    // 1.3 ms). One statement per window is prepared and kept.
+    // 1.3 ms). One statement per range of windows is prepared and kept.
     let select = format!("SELECT u.id {from}{where_sql}{bounds}");
     if query.has_trigram {
         let sql = format!(
