@@ -147,10 +147,7 @@ async fn window_matches(
     // 1.3 ms). One statement per range of windows is prepared and kept.
     let select = format!("SELECT u.id {from}{where_sql}{bounds}");
     if query.has_trigram {
-        let sql = format!(
-            "SELECT string_agg(CAST(m.id AS TEXT), ',') FROM ({select} LIMIT {UNSORTED_CAP}) m"
-        );
-        let ids = parse_ids(one_text(conn, &sql, &query.binds, "could not search users").await?)?;
+        let ids = ids_of(conn, query, &format!("{select} LIMIT {UNSORTED_CAP}")).await?;
         if (ids.len() as u64) < UNSORTED_CAP {
             return Ok(ids);
         }
@@ -167,9 +164,18 @@ async fn window_matches(
         false => sort.order_by("u.id"),
     };
     let limit = want.next_power_of_two();
-    let sql = format!(
-        "SELECT string_agg(CAST(m.id AS TEXT), ',') FROM ({select} ORDER BY {order} LIMIT {limit}) m"
-    );
+    ids_of(
+        conn,
+        query,
+        &format!("{select} ORDER BY {order} LIMIT {limit}"),
+    )
+    .await
+}
+
+/// The ids `select` (`SELECT u.id …`) reads, folded into one text value
+/// in PostgreSQL and parsed here.
+async fn ids_of(conn: &mut Conn, query: &Query, select: &str) -> anyhow::Result<Vec<i64>> {
+    let sql = format!("SELECT string_agg(CAST(m.id AS TEXT), ',') FROM ({select}) m");
     parse_ids(one_text(conn, &sql, &query.binds, "could not search users").await?)
 }
 
