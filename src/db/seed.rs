@@ -125,11 +125,9 @@ pub async fn settle(db: &super::Db) -> anyhow::Result<()> {
 
 /// Highest user id so far (0 for none), to name new demo users uniquely.
 pub async fn max_user_id(conn: &mut Conn) -> anyhow::Result<i64> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM users")
-        .fetch_one(conn)
-        .await
-        .context("could not read the highest user id")?;
-    Ok(id.unwrap_or(0))
+    Ok(super::users::id_range(conn)
+        .await?
+        .map_or(0, |ids| ids.last))
 }
 
 /// Ids of users created at or after `since`, in `status`, up to `limit`.
