@@ -50,7 +50,8 @@ pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     /// Write transactions committed through `commit` by this process, so
-    /// in-process caches of figures can tell when they may be out of date.
+    /// in-process caches of figures can tell when they may be out of date
+    /// (`commit_bookkeeping` does not count).
     commits: Arc<AtomicU64>,
     /// PostgreSQL's connections for page reads (see `reads`).
     reads: Option<Arc<reads::Reads>>,
@@ -181,7 +182,19 @@ impl Db {
         committed
     }
 
-    /// How many write transactions this process has committed so far.
+    /// Commits a write transaction that changes none of the figures an
+    /// instance keeps a copy of (`services::overview`: users per status,
+    /// open role requests, role names, the range of user ids), and so
+    /// leaves those copies standing: a sign-in's bookkeeping (failure
+    /// counts, last sign-in, a renewed hash) and its audit rows. Counted,
+    /// every sign-in of a login flood made the next page views read the
+    /// figures again, each its own four queries.
+    pub async fn commit_bookkeeping(&self, tx: Tx) -> Result<(), sqlx::Error> {
+        tx.commit().await
+    }
+
+    /// How many write transactions this process has committed through
+    /// `commit` so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::SeqCst)
     }

@@ -68,7 +68,10 @@ pub async fn login(
             known_user(&mut tx, auth, attempt, meta).await?
         }
     };
-    db.commit(tx).await.context("could not commit the login")?;
+    // A sign-in changes no user's status, role or request.
+    db.commit_bookkeeping(tx)
+        .await
+        .context("could not commit the login")?;
     Ok(outcome)
 }
 
@@ -273,7 +276,7 @@ pub async fn record_throttled(db: &Db, path: &str, meta: &RequestMeta) -> Result
         },
     )
     .await?;
-    db.commit(tx)
+    db.commit_bookkeeping(tx)
         .await
         .context("could not commit the throttle record")?;
     Ok(())

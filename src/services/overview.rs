@@ -4,7 +4,8 @@
 //! PostgreSQL starts (a round trip less per search). Reading them on every
 //! page view cost three of the list page's seven queries, so each instance
 //! keeps one copy and reads it again when it is a second old or when this
-//! instance has committed any write since: an admin sees their own change
+//! instance has committed a write since (other than a sign-in's
+//! bookkeeping, `Db::commit_bookkeeping`): an admin sees their own change
 //! on the next page, and a change made through another instance shows
 //! within a second.
 //!
@@ -50,6 +51,11 @@ struct Copy {
 #[derive(Default)]
 pub struct OverviewCache {
     copy: Mutex<Option<Copy>>,
+    /// Held while the copy is read again: the page views that find it out of
+    /// date at the same moment (every connection of a busy list, once a
+    /// second) wait for one read instead of each making their own four
+    /// queries.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl OverviewCache {
@@ -57,15 +63,13 @@ impl OverviewCache {
         // Read before the queries: a write committed while they run leaves
         // the copy marked older than that write, so the next page reads again.
         let commits = db.commits();
-        if let Some(copy) = self
-            .copy
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            && copy.commits == commits
-            && copy.read_at.elapsed() < MAX_AGE
-        {
-            return Ok(Arc::clone(&copy.overview));
+        if let Some(overview) = self.current(commits) {
+            return Ok(overview);
+        }
+        let _reading = self.reading.lock().await;
+        // Another page view may have read it while this one waited.
+        if let Some(overview) = self.current(commits) {
+            return Ok(overview);
         }
         let mut conn = db.acquire().await?;
         let overview = Arc::new(Overview {
@@ -80,5 +84,14 @@ impl OverviewCache {
             overview: Arc::clone(&overview),
         });
         Ok(overview)
+    }
+
+    /// The copy, if it was read after this instance's `commits`-th write and
+    /// is less than `MAX_AGE` old.
+    fn current(&self, commits: u64) -> Option<Arc<Overview>> {
+        let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
+        let copy = copy.as_ref()?;
+        (copy.commits >= commits && copy.read_at.elapsed() < MAX_AGE)
+            .then(|| Arc::clone(&copy.overview))
     }
 }

@@ -1,6 +1,9 @@
 //! The navigation: reviewers see how many items wait in their queues.
 
+use std::sync::Arc;
+
 use gatehouse::domain::UserStatus;
+use gatehouse::services::overview::OverviewCache;
 
 use crate::helpers::{TestApp, assert_redirect_to, spawn_app, texts};
 
@@ -77,6 +80,36 @@ async fn a_badge_follows_this_instances_own_changes_at_once_and_others_within_a_
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert!(badges(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn sign_ins_leave_the_instances_copy_of_the_counts_standing() {
+    let app = spawn_app().await;
+    let user = app.create_user("pia", "Engineer", UserStatus::Active).await;
+    let writes = app.db.commits();
+    let audited = app.audit_actions().await.len();
+
+    app.login_as(&user).await;
+    let wrong = app.another_browser().login("pia", "not her password").await;
+    assert_eq!(wrong.status(), reqwest::StatusCode::OK);
+
+    // Each sign-in wrote (an audit row, its bookkeeping), but none changed
+    // a count: during a login flood the list did not read them again.
+    assert_eq!(app.audit_actions().await.len(), audited + 2);
+    assert_eq!(app.db.commits(), writes);
+}
+
+#[tokio::test]
+async fn page_views_that_find_the_counts_out_of_date_together_wait_for_one_read() {
+    let app = spawn_app().await;
+    let cache = Arc::new(OverviewCache::default());
+    let mut views = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (cache, db) = (Arc::clone(&cache), app.db.clone());
+        views.spawn(async move { cache.get(&db).await.unwrap() });
+    }
+    let copies = views.join_all().await;
+    assert!(copies.iter().all(|copy| Arc::ptr_eq(copy, &copies[0])));
 }
 
 #[tokio::test]
