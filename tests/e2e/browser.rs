@@ -58,13 +58,25 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// Starts chromedriver on a free port. The port is free when picked but
+    /// not reserved: should another test's chromedriver take it first, this
+    /// one exits at once, and it is started again on another.
     pub fn start() -> Driver {
+        for _ in 0..3 {
+            if let Some(driver) = Driver::start_on_a_free_port() {
+                return driver;
+            }
+        }
+        panic!("chromedriver exited at start three times");
+    }
+
+    fn start_on_a_free_port() -> Option<Driver> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let binary = program("CHROMEDRIVER", "chromedriver");
-        let child = Command::new(&binary)
+        let mut child = Command::new(&binary)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -81,11 +93,16 @@ impl Driver {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             std::thread::sleep(POLL);
         }
-        Driver {
+        // Answering on the port, but perhaps another one: ours has exited.
+        std::thread::sleep(Duration::from_millis(100));
+        if child.try_wait().expect("chromedriver's status").is_some() {
+            return None;
+        }
+        Some(Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
             profiles: Mutex::new(Vec::new()),
-        }
+        })
     }
 
     /// A new browser window of `size` with a fresh profile; `use_app`
@@ -110,11 +127,25 @@ impl Driver {
         let serde_json::Value::Object(capabilities) = capabilities else {
             unreachable!()
         };
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await
-            .expect("chromedriver started a browser session");
+        // Seen once in a `.ci/run`: chromedriver reset the connection of a new
+        // session while other tests' browsers were starting. A second
+        // request then worked; a driver that keeps refusing still fails.
+        let mut attempts = 0;
+        let client = loop {
+            attempts += 1;
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&self.url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if attempts < 3 => {
+                    eprintln!("chromedriver refused a new session ({e}); asking again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("chromedriver did not start a browser session: {e}"),
+            }
+        };
         Browser {
             client,
             base: String::new(),
