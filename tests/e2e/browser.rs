@@ -128,8 +128,10 @@ impl Driver {
             unreachable!()
         };
         // Seen once in a `.ci/run`: chromedriver reset the connection of a new
-        // session while other tests' browsers were starting. A second
-        // request then worked; a driver that keeps refusing still fails.
+        // session while other tests' browsers were starting (cause unknown;
+        // it did not happen again in the runs since). Asked again, a driver
+        // that had a moment's trouble gets another chance; one that keeps
+        // refusing still fails the test.
         let mut attempts = 0;
         let client = loop {
             attempts += 1;
