@@ -23,18 +23,12 @@ use crate::services::audit_chain::ChainMonitor;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::overview::OverviewCache;
 use crate::services::security::RefusalLimiter;
-use crate::telemetry::RequestSpan;
 use crate::web::browser_cookies::{BODY_LIMIT, CookieSettings, browser_cookies};
 use crate::web::client_ip::TrustedProxies;
 use crate::web::rate_limit::IpRateLimit;
+use crate::web::request_span::RequestSpan;
 use crate::web::security::{SecuritySettings, refusals, security_headers};
-
-/// Settings the handlers read.
-#[derive(Debug, Clone)]
-pub struct AppConfig {
-    pub default_role: String,
-    pub session_limits: SessionLimits,
-}
+use crate::web::state::AppConfig;
 
 pub struct Application {
     port: u16,
@@ -239,12 +233,12 @@ fn serve(
             .app_data(login_limit.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
-                crate::error::AppError::BadRequest("The address has a malformed query.".into())
+                crate::web::error::AppError::BadRequest("The address has a malformed query.".into())
                     .into()
             }))
             .app_data(
                 web::PathConfig::default()
-                    .error_handler(|_, _| crate::error::AppError::NotFound.into()),
+                    .error_handler(|_, _| crate::web::error::AppError::NotFound.into()),
             )
             .configure(crate::routes::configure)
             .default_service(web::to(crate::web::system::not_found))

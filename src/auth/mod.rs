@@ -1,12 +1,8 @@
-//! Authentication: password hashing, the database session store, CSRF, and
-//! the extractors that gate every route on the user's live status and
-//! permissions.
+//! Credentials: password hashing (argon2id off the async workers), the
+//! legacy hashes accepted on import, and the database session store. The
+//! extractors that gate routes and the CSRF check are HTTP and live in `web/`.
 
 mod argon2_memory;
-pub mod csrf;
-pub mod extractors;
 pub mod legacy_hash;
 pub mod password;
 pub mod session_store;
-
-pub use extractors::{ActiveUser, CurrentUser, PermissionMarker, Require, perm};

@@ -90,26 +90,6 @@ impl From<sqlx::Error> for ServiceError {
     }
 }
 
-impl From<ServiceError> for crate::error::AppError {
-    fn from(err: ServiceError) -> crate::error::AppError {
-        use crate::error::AppError;
-        match err {
-            ServiceError::NotFound => AppError::NotFound,
-            ServiceError::Forbidden => AppError::Forbidden,
-            ServiceError::Unexpected(e) => AppError::Unexpected(e),
-            ServiceError::Rule(e) => AppError::BadRequest(e.to_string()),
-            ServiceError::Conflict(m) => AppError::BadRequest(m),
-            ServiceError::Invalid(fields) => AppError::BadRequest(
-                fields
-                    .into_iter()
-                    .map(|(_, m)| m)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-        }
-    }
-}
-
 /// Collects field errors so a form can show them all at once.
 #[derive(Debug, Default)]
 pub struct FieldErrors(Vec<(&'static str, String)>);

@@ -9,19 +9,20 @@ use validator::Validate;
 use super::auth::Empty;
 use super::flash::{Flash, redirect_with};
 use super::forms::{FormErrors, parse_id};
-use super::layout::{Layout, request_meta};
+use super::layout::Layout;
 use super::render;
-use crate::auth::csrf::CsrfForm;
-use crate::auth::{ActiveUser, CurrentUser};
 use crate::db::Db;
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::Role;
 use crate::db::users::User;
 use crate::domain::{RoleId, RoleRequestId, RoleRequestStatus};
-use crate::error::AppError;
 use crate::services::accounts::{self, PasswordChange};
 use crate::services::auth_settings::AuthSettings;
 use crate::services::{Actor, queries, role_requests};
+use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
+use crate::web::extractors::{ActiveUser, CurrentUser};
+use crate::web::request::request_meta;
 
 #[derive(Template)]
 #[template(path = "account/home.html")]

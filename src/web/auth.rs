@@ -10,18 +10,20 @@ use validator::Validate;
 
 use super::flash::{Flash, redirect, redirect_with};
 use super::forms::FormErrors;
-use super::layout::{Layout, request_meta};
+use super::layout::Layout;
 use super::rate_limit::LoginRateLimit;
 use super::render;
-use crate::auth::CurrentUser;
-use crate::auth::csrf::{CsrfForm, RotateCsrf};
 use crate::db::Db;
 use crate::domain::{Timestamp, UserStatus};
-use crate::error::AppError;
 use crate::services::accounts::{self, Registration};
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self as login_service, LoginOutcome};
-use crate::startup::AppConfig;
+use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
+use crate::web::extensions::RotateCsrf;
+use crate::web::extractors::CurrentUser;
+use crate::web::request::request_meta;
+use crate::web::state::AppConfig;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]

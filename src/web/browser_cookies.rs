@@ -11,8 +11,9 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use rand::RngCore;
 
-use super::flash::{Flash, IncomingFlash};
-use crate::auth::csrf::{CsrfToken, RotateCsrf};
+use super::extensions::IncomingFlash;
+use super::flash::Flash;
+use crate::web::extensions::{CsrfToken, RotateCsrf};
 
 /// Largest request body accepted (64 KiB); larger ones get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -70,7 +71,7 @@ pub async fn browser_cookies(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > BODY_LIMIT) {
-        let page = crate::error::error_page(
+        let page = crate::web::error::error_page(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Too much data",
             "The form sent more data than Gatehouse accepts (64 KiB).",

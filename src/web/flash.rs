@@ -62,10 +62,6 @@ impl Flash {
     }
 }
 
-/// The flash that arrived with this request, if any (put there by the middleware).
-#[derive(Debug, Clone, Default)]
-pub struct IncomingFlash(pub Option<Flash>);
-
 /// 303 See Other to `location`.
 pub fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use actix_web::{HttpMessage, HttpRequest, web};
 
-use super::flash::{Flash, IncomingFlash};
-use crate::auth::csrf::CsrfToken;
+use super::extensions::IncomingFlash;
+use super::flash::Flash;
 use crate::db::Db;
 use crate::db::users::AuthUser;
 use crate::domain::{Permission, UserStatus};
-use crate::error::AppError;
-use crate::services::RequestMeta;
 use crate::services::overview::{Overview, OverviewCache};
+use crate::web::error::AppError;
+use crate::web::extensions::CsrfToken;
 
 /// The navigation's view of the signed-in user: only links they may open.
 #[derive(Debug, Clone)]
@@ -130,20 +130,5 @@ impl Layout {
             }),
             ..Layout::anonymous(req)
         }
-    }
-}
-
-/// The client's address (behind a trusted proxy, the client it names) and
-/// browser, for audit rows.
-pub fn request_meta(req: &HttpRequest) -> RequestMeta {
-    RequestMeta {
-        ip: super::client_ip::client_ip(req).map(|ip| ip.to_string()),
-        user_agent: req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            // Bytes beyond ASCII are kept (lossily) rather than dropping the
-            // whole header; the audit log strips control characters.
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-        session: crate::auth::session_store::current_session_id(req),
     }
 }

@@ -5,18 +5,25 @@ pub mod admin;
 pub mod auth;
 pub mod browser_cookies;
 pub mod client_ip;
+pub mod csrf;
+pub mod error;
+pub mod extensions;
+pub mod extractors;
 pub mod flash;
 pub mod forms;
 pub mod layout;
 pub mod rate_limit;
+pub mod request;
+pub mod request_span;
 pub mod security;
 pub mod sessions;
+pub mod state;
 pub mod system;
 
 use actix_web::HttpResponse;
 use askama::Template;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// Room for a whole page: the admin lists are 30–40 KB, and growing a buffer
 /// step by step from askama's estimate cost each of them several large

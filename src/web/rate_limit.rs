@@ -15,10 +15,10 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::client_ip::client_ip;
-use super::layout::request_meta;
+use super::request::request_meta;
 use crate::db::Db;
-use crate::error::AppError;
 use crate::services::login;
+use crate::web::error::AppError;
 
 /// Addresses remembered before expired windows are swept out.
 const SWEEP_AT: usize = 10_000;

@@ -13,9 +13,9 @@ use actix_session::SessionExt;
 
 use crate::auth::session_store::IDENTITY_KEY;
 use crate::db::Db;
-use crate::db::users::AuthUser;
 use crate::domain::{AuditAction, UserId};
 use crate::services::security::{self, RefusalLimiter};
+use crate::web::extensions::{Refusal, SignedIn};
 
 /// The policy every page is served under: nothing but this origin, no
 /// inline script, no plugins, no framing, forms only to this origin.
@@ -26,16 +26,6 @@ pub struct SecuritySettings {
     /// Cookies are `Secure`, so the site is served over HTTPS: send HSTS.
     pub https: bool,
     pub limiter: RefusalLimiter,
-}
-
-/// Put in a response's extensions by whatever refused the request, so the
-/// middleware records it.
-#[derive(Debug, Clone)]
-pub enum Refusal {
-    /// The form's CSRF token was missing or wrong.
-    Csrf,
-    /// A signed-in user lacked the permission (403).
-    AccessDenied,
 }
 
 /// Why an unsafe request looks cross-site, if it does. A missing `Origin` is
@@ -142,7 +132,7 @@ pub async fn refusals(
         format!("{}://{}", info.scheme(), info.host())
     };
     if let Some(detail) = cross_site(req.method(), req.headers(), &own, settings.https) {
-        let page = crate::error::error_page(
+        let page = crate::web::error::error_page(
             StatusCode::FORBIDDEN,
             "Request refused",
             "This form was sent from another site, so Gatehouse refused it. Open Gatehouse directly and try again.",
@@ -207,7 +197,7 @@ async fn record(
     detail: &str,
 ) {
     let req = res.request();
-    let meta = crate::web::layout::request_meta(req);
+    let meta = crate::web::request::request_meta(req);
     let route = format!("{} {}", req.method(), req.path());
     tracing::warn!(
         action = action.as_str(),
@@ -220,7 +210,7 @@ async fn record(
     };
     // The handler's extractors may not have read the user yet (a form is
     // checked before, or alongside, the user): fall back on the session.
-    let known = req.extensions().get::<AuthUser>().map(|u| u.id);
+    let known = req.extensions().get::<SignedIn>().map(|u| u.0.id);
     let actor = known.or_else(|| {
         let id = req
             .get_session()

@@ -9,16 +9,17 @@ use serde::Deserialize;
 use super::admin::outcome;
 use super::auth::Empty;
 use super::flash::{Flash, redirect_with};
-use super::layout::{Layout, request_meta};
+use super::layout::Layout;
 use super::render;
-use crate::auth::csrf::CsrfForm;
-use crate::auth::{CurrentUser, Require, perm};
 use crate::db::Db;
 use crate::domain::UserId;
-use crate::error::AppError;
 use crate::services::Actor;
 use crate::services::sessions::{self, Revoke, SessionView};
-use crate::startup::AppConfig;
+use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
+use crate::web::extractors::{CurrentUser, Require, perm};
+use crate::web::request::request_meta;
+use crate::web::state::AppConfig;
 
 #[derive(Template)]
 #[template(path = "account/sessions.html")]

@@ -4,7 +4,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 
 use crate::db::Db;
-use crate::error::error_page;
+use crate::web::error::error_page;
 
 /// 200 when the database answers, 503 when it does not.
 pub async fn healthz(db: web::Data<Db>) -> HttpResponse {

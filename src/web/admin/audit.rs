@@ -6,13 +6,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, url_with};
-use crate::auth::{Require, perm};
 use crate::db::Db;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::domain::{AuditAction, Page};
-use crate::error::AppError;
 use crate::services::audit_chain::{ChainMonitor, ChainStatus};
 use crate::services::queries::{self, PAGE_SIZE};
+use crate::web::error::AppError;
+use crate::web::extractors::{Require, perm};
 use crate::web::layout::Layout;
 use crate::web::render;
 

@@ -9,11 +9,11 @@ use actix_web::web::{self, Bytes};
 use futures_util::stream;
 
 use super::audit::{AuditQuery, parse_filter};
-use crate::auth::{Require, perm};
 use crate::db::Db;
 use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::domain::Timestamp;
 use crate::services::queries;
+use crate::web::extractors::{Require, perm};
 
 const BATCH: u64 = 1000;
 const HEADER: &str =

@@ -3,16 +3,16 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::outcome;
-use crate::auth::csrf::CsrfForm;
-use crate::auth::{Require, perm};
 use crate::db::Db;
 use crate::domain::UserId;
-use crate::error::AppError;
 use crate::services::Actor;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login;
 use crate::web::auth::Empty;
-use crate::web::layout::request_meta;
+use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
+use crate::web::extractors::{Require, perm};
+use crate::web::request::request_meta;
 
 pub async fn unlock(
     req: HttpRequest,

@@ -11,8 +11,8 @@ use actix_web::HttpResponse;
 
 use super::flash::{Flash, redirect_with};
 use crate::domain::page_count;
-use crate::error::AppError;
 use crate::services::ServiceError;
+use crate::web::error::AppError;
 
 /// Page links for a list.
 #[derive(Debug, Clone)]

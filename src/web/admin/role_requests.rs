@@ -5,16 +5,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
-use crate::auth::csrf::CsrfForm;
-use crate::auth::{Require, perm};
 use crate::db::Db;
 use crate::db::role_requests::RoleRequest;
 use crate::domain::{Page, RoleRequestDecision, RoleRequestId, RoleRequestStatus};
-use crate::error::AppError;
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::{Actor, role_requests};
-use crate::web::layout::{Layout, request_meta};
+use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
+use crate::web::extractors::{Require, perm};
+use crate::web::layout::Layout;
 use crate::web::render;
+use crate::web::request::request_meta;
 
 #[derive(Deserialize)]
 pub struct ListQuery {

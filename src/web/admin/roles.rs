@@ -5,15 +5,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::outcome;
-use crate::auth::csrf::CsrfForm;
-use crate::auth::{Require, perm};
 use crate::db::Db;
 use crate::db::roles::RoleUsage;
 use crate::domain::{Permission, PermissionSet, RoleId};
-use crate::error::AppError;
 use crate::services::{Actor, queries, roles};
-use crate::web::layout::{Layout, request_meta};
+use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
+use crate::web::extractors::{Require, perm};
+use crate::web::layout::Layout;
 use crate::web::render;
+use crate::web::request::request_meta;
 
 #[derive(Template)]
 #[template(path = "admin/roles.html")]

@@ -5,24 +5,25 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
-use crate::auth::csrf::CsrfForm;
-use crate::auth::{Require, perm};
 use crate::db::Db;
 use crate::db::audit::AuditEntry;
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::Role;
 use crate::db::users::{ListedUser, User, UserFilter, UserSort};
 use crate::domain::{Page, RoleId, StatusAction, UserId, UserStatus};
-use crate::error::AppError;
 use crate::services::Actor;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self, LockoutStatus};
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::user_admin::{self, StatusChange};
 use crate::web::auth::safe_next;
+use crate::web::csrf::CsrfForm;
+use crate::web::error::AppError;
+use crate::web::extractors::{Require, perm};
 use crate::web::forms::parse_id;
-use crate::web::layout::{Layout, overview, request_meta};
+use crate::web::layout::{Layout, overview};
 use crate::web::render;
+use crate::web::request::request_meta;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -139,7 +140,7 @@ pub async fn detail(
     db: web::Data<Db>,
     user: Require<perm::UsersRead>,
     auth: web::Data<AuthSettings>,
-    config: web::Data<crate::startup::AppConfig>,
+    config: web::Data<crate::web::state::AppConfig>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let detail = queries::user_detail(&db, UserId(path.into_inner())).await?;

@@ -7,18 +7,12 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
+
+use crate::web::extensions::CsrfToken;
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
 use crate::web::browser_cookies::BODY_LIMIT;
-
-/// The token for this browser, to embed in forms.
-#[derive(Debug, Clone)]
-pub struct CsrfToken(pub String);
-
-/// Put in a response's extensions to issue a fresh token (done at sign-in).
-#[derive(Debug, Clone, Copy)]
-pub struct RotateCsrf;
+use crate::web::error::AppError;
 
 /// A form body whose CSRF token has been checked.
 pub struct CsrfForm<T>(pub T);

@@ -16,7 +16,8 @@ use futures_util::future::LocalBoxFuture;
 use crate::auth::session_store::{self, META_KEY, SESSION_COOKIE, SessionMeta};
 use crate::db::{self, Db, users::AuthUser};
 use crate::domain::{Permission, Timestamp, UserId, UserStatus, sanitize_for_log};
-use crate::error::AppError;
+use crate::web::error::AppError;
+use crate::web::extensions::SignedIn;
 use crate::web::flash::Flash;
 
 /// How often a session's last activity (and the user's `last_active_at`) is
@@ -96,7 +97,7 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
         });
     }
     record_activity(&req, db, user.id).await?;
-    req.extensions_mut().insert(user.clone());
+    req.extensions_mut().insert(SignedIn(user.clone()));
     Ok(CurrentUser(user))
 }
 
@@ -108,7 +109,7 @@ async fn record_activity(req: &HttpRequest, db: &Db, id: UserId) -> Result<(), A
     let session = req.get_session();
     let now = Timestamp::now();
     let meta = SessionMeta::of(&session).unwrap_or_default();
-    let seen_from = crate::web::layout::request_meta(req);
+    let seen_from = crate::web::request::request_meta(req);
     let ip = seen_from.ip.map(|ip| sanitize_for_log(&ip, 64));
     let user_agent = seen_from.user_agent.map(|ua| sanitize_for_log(&ua, 300));
     let due = now.0 - meta.seen >= ACTIVITY_INTERVAL_MS;

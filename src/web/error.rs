@@ -8,6 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+use crate::services::ServiceError;
 use crate::web::flash::Flash;
 
 #[derive(thiserror::Error)]
@@ -51,6 +52,25 @@ impl fmt::Debug for AppError {
             source = cause.source();
         }
         Ok(())
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(err: ServiceError) -> AppError {
+        match err {
+            ServiceError::NotFound => AppError::NotFound,
+            ServiceError::Forbidden => AppError::Forbidden,
+            ServiceError::Unexpected(e) => AppError::Unexpected(e),
+            ServiceError::Rule(e) => AppError::BadRequest(e.to_string()),
+            ServiceError::Conflict(m) => AppError::BadRequest(m),
+            ServiceError::Invalid(fields) => AppError::BadRequest(
+                fields
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        }
     }
 }
 
@@ -132,12 +152,12 @@ impl ResponseError for AppError {
             AppError::Forbidden => {
                 response
                     .extensions_mut()
-                    .insert(crate::web::security::Refusal::AccessDenied);
+                    .insert(crate::web::extensions::Refusal::AccessDenied);
             }
             AppError::CsrfRejected => {
                 response
                     .extensions_mut()
-                    .insert(crate::web::security::Refusal::Csrf);
+                    .insert(crate::web::extensions::Refusal::Csrf);
             }
             _ => {}
         }
