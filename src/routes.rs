@@ -27,6 +27,7 @@ macro_rules! route_table {
 route_table! {
     "/healthz" => { get: system::healthz }
     "/static/app.css" => { get: system::stylesheet }
+    "/favicon.ico" => { get: system::favicon }
     "/login" => { get: auth::login_form, post: auth::login }
     "/logout" => { post: auth::logout }
     "/register" => { get: auth::register_form, post: auth::register }

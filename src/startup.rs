@@ -25,6 +25,7 @@ use crate::services::overview::OverviewCache;
 use crate::services::security::RefusalLimiter;
 use crate::web::browser_cookies::{BODY_LIMIT, CookieSettings, browser_cookies};
 use crate::web::client_ip::TrustedProxies;
+use crate::web::failures::failures;
 use crate::web::rate_limit::IpRateLimit;
 use crate::web::request_span::RequestSpan;
 use crate::web::security::{SecuritySettings, refusals, security_headers};
@@ -245,6 +246,7 @@ fn serve(
             .wrap(from_fn(refusals))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)
+            .wrap(from_fn(failures))
             .wrap(from_fn(browser_cookies))
             .wrap(from_fn(security_headers))
             .wrap(TracingLogger::<RequestSpan>::new())

@@ -150,8 +150,25 @@ fn split_state(mut state: State) -> Result<(String, Option<SessionMeta>), serde_
     Ok((serde_json::to_string(&state)?, meta))
 }
 
-impl SessionStore for DbSessionStore {
-    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+impl DbSessionStore {
+    /// Every signed-in page's first read: one that fails on a connection
+    /// the server dropped (a restart) is tried once more on a fresh one,
+    /// and an outage is noted so the page says so (503) rather than 500.
+    async fn load_retrying(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        let outages = self.db.outages();
+        match self.load_once(session_key).await {
+            Err(LoadError::Other(err)) if outages.note(&err) => {
+                let again = self.load_once(session_key).await;
+                if let Err(LoadError::Other(err)) = &again {
+                    outages.note(err);
+                }
+                again
+            }
+            loaded => loaded,
+        }
+    }
+
+    async fn load_once(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let mut conn = self.db.acquire_read().await.map_err(LoadError::Other)?;
         let id_hash = hash_key(session_key.as_ref());
         let loaded = db::sessions::load(&mut conn, &id_hash)
@@ -187,6 +204,12 @@ impl SessionStore for DbSessionStore {
             state.insert(USER_KEY.to_owned(), user);
         }
         Ok(Some(state))
+    }
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        self.load_retrying(session_key).await
     }
 
     async fn save(&self, state: State, _ttl: &Duration) -> Result<SessionKey, SaveError> {

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod audit_chain;
 pub mod login_throttle;
+pub mod outage;
 mod reads;
 pub mod role_requests;
 pub mod roles;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::config::DatabaseUrl;
+pub use outage::{OutageClock, is_outage};
 pub use reads::ReadConn;
 
 /// Whether `conn` talks to SQLite, for the few statements whose dialects differ.
@@ -55,7 +57,15 @@ pub struct Db {
     commits: Arc<AtomicU64>,
     /// PostgreSQL's connections for page reads (see `reads`).
     reads: Option<Arc<reads::Reads>>,
+    /// When this process last found the database unavailable.
+    outages: OutageClock,
 }
+
+/// A connection that has waited unused longer than this is tested with a
+/// round trip before it is handed out: the server may have restarted
+/// meanwhile. Busy connections are never idle this long, so a page view
+/// under load pays nothing.
+pub(crate) const TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl Db {
     /// Connects (creating the SQLite file and its folder if needed).
@@ -108,6 +118,16 @@ impl Db {
             // a broken connection surfaces as a query error instead, and /healthz
             // pings explicitly.
             .test_before_acquire(false)
+            // ...except after a pause, when a restarted server has left it
+            // broken: a failed test closes it and the pool takes another.
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < TEST_AFTER_IDLE {
+                        return Ok(true);
+                    }
+                    Ok(conn.ping().await.is_ok())
+                })
+            })
             // Settings made here would be missing on the read connections.
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -129,6 +149,7 @@ impl Db {
             backend,
             commits: Arc::default(),
             reads,
+            outages: OutageClock::default(),
         })
     }
 
@@ -152,6 +173,18 @@ impl Db {
     /// rule checked inside the transaction, such as "an administrator remains",
     /// still holds when it commits, whichever instance runs it.
     pub async fn begin_write(&self) -> anyhow::Result<Tx> {
+        let begun = match self.begin_write_once().await {
+            // Nothing was written yet, so a connection that broke under us
+            // is safe to replace once.
+            Err(err) if self.outages.note(&err) => self.begin_write_once().await,
+            begun => begun,
+        };
+        begun.inspect_err(|err| {
+            self.outages.note(err);
+        })
+    }
+
+    async fn begin_write_once(&self) -> anyhow::Result<Tx> {
         match self.backend {
             Backend::Sqlite => self
                 .pool
@@ -223,6 +256,11 @@ impl Db {
             .begin()
             .await
             .context("could not begin a transaction")
+    }
+
+    /// When this process last found the database unavailable.
+    pub fn outages(&self) -> &OutageClock {
+        &self.outages
     }
 
     /// Answers whether the database responds.

@@ -83,17 +83,21 @@ impl Reads {
                 .context("could not reach the database: no read connection came free")?;
         let now = Instant::now();
         let kept = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let (conn, opened) = match kept {
-            Some(idle)
-                if now.duration_since(idle.since) < MAX_IDLE
-                    && now.duration_since(idle.opened) < MAX_LIFETIME =>
-            {
-                (idle.conn, idle.opened)
+        let fresh = |idle: &Idle| {
+            now.duration_since(idle.since) < MAX_IDLE
+                && now.duration_since(idle.opened) < MAX_LIFETIME
+        };
+        let kept = match kept {
+            Some(idle) if fresh(&idle) => usable(idle).await,
+            Some(stale) => {
+                close_later(stale.conn);
+                None
             }
-            stale => {
-                if let Some(stale) = stale {
-                    close_later(stale.conn);
-                }
+            None => None,
+        };
+        let (conn, opened) = match kept {
+            Some(idle) => (idle.conn, idle.opened),
+            None => {
                 let conn = AnyConnection::connect_with(&self.options)
                     .await
                     .context("could not reach the database")?;
@@ -106,6 +110,22 @@ impl Reads {
             reads: Arc::clone(self),
             _permit: permit,
         }))))
+    }
+}
+
+/// `idle`, tested with a round trip when it has waited long enough for the
+/// server to have restarted meanwhile (`super::TEST_AFTER_IDLE`); a broken
+/// one is closed, and the caller opens another.
+async fn usable(mut idle: Idle) -> Option<Idle> {
+    if idle.since.elapsed() < super::TEST_AFTER_IDLE {
+        return Some(idle);
+    }
+    match idle.conn.ping().await {
+        Ok(()) => Some(idle),
+        Err(_) => {
+            close_later(idle.conn);
+            None
+        }
     }
 }
 

@@ -30,8 +30,26 @@ pub enum AppError {
     /// or the pending page), optionally with a message for the next page.
     #[error("redirect to {to}")]
     Redirect { to: String, flash: Option<Flash> },
+    /// The database is down, restarting or refusing connections: 503 with
+    /// `Retry-After`, since the same request can succeed in a moment.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
+    Unexpected(anyhow::Error),
+}
+
+/// How long a browser or client is asked to wait after a 503.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+impl From<anyhow::Error> for AppError {
+    /// Sorts a failure into an outage (503) or a fault of ours (500).
+    fn from(err: anyhow::Error) -> AppError {
+        if crate::db::is_outage(&err) {
+            AppError::Unavailable(err)
+        } else {
+            AppError::Unexpected(err)
+        }
+    }
 }
 
 impl AppError {
@@ -60,7 +78,7 @@ impl From<ServiceError> for AppError {
         match err {
             ServiceError::NotFound => AppError::NotFound,
             ServiceError::Forbidden => AppError::Forbidden,
-            ServiceError::Unexpected(e) => AppError::Unexpected(e),
+            ServiceError::Unexpected(e) => AppError::from(e),
             ServiceError::Rule(e) => AppError::BadRequest(e.to_string()),
             ServiceError::Conflict(m) => AppError::BadRequest(m),
             ServiceError::Invalid(fields) => AppError::BadRequest(
@@ -76,7 +94,7 @@ impl From<ServiceError> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> AppError {
-        AppError::Unexpected(anyhow::Error::new(err))
+        AppError::from(anyhow::Error::new(err))
     }
 }
 
@@ -97,6 +115,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Redirect { .. } => StatusCode::SEE_OTHER,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -112,7 +131,10 @@ impl ResponseError for AppError {
             }
             return response;
         }
-        if status.is_server_error() {
+        if let AppError::Unavailable(_) = self {
+            // Not a fault of ours: /healthz answers 503 too, for monitoring.
+            tracing::warn!(error = ?self, "the database is unavailable");
+        } else if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         } else {
             tracing::info!(error = %self, status = status.as_u16(), "request refused");
@@ -136,16 +158,25 @@ impl ResponseError for AppError {
                 "Too many attempts",
                 "Too many sign-in or registration attempts came from your address. Wait a minute and try again.",
             ),
+            AppError::Unavailable(_) => (
+                "Briefly unavailable",
+                "Gatehouse cannot reach its database just now. Nothing was changed; please try again in a few seconds.",
+            ),
             _ => (
                 "Something went wrong",
                 "Gatehouse could not complete this request. Nothing was changed; please try again.",
             ),
         };
         let mut response = error_page(status, title, message);
-        if let AppError::TooManyRequests { retry_after_secs } = self {
+        let retry_after = match self {
+            AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable(_) => Some(RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         // The security middleware records these refusals in the audit log.
         match self {

@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub mod extensions;
 pub mod extractors;
+pub mod failures;
 pub mod flash;
 pub mod forms;
 pub mod layout;

@@ -37,3 +37,67 @@ impl RootSpanBuilder for RequestSpan {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{App, HttpResponse, test, web};
+    use tracing_actix_web::TracingLogger;
+
+    use super::RequestSpan;
+    use crate::web::error::AppError;
+
+    /// Every log line written while `f` runs on this thread.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    async fn levels_logged_for(error: fn() -> AppError) -> String {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(App::new().wrap(TracingLogger::<RequestSpan>::new()).route(
+            "/",
+            web::get().to(move || async move { Err::<HttpResponse, _>(error()) }),
+        ))
+        .await;
+        test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        String::from_utf8(lines.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn expected_refusals_are_not_logged_as_errors_and_our_faults_are() {
+        let refusals: [fn() -> AppError; 4] = [
+            || AppError::redirect("/login"),
+            || AppError::NotFound,
+            || AppError::Forbidden,
+            || AppError::CsrfRejected,
+        ];
+        for refusal in refusals {
+            let logged = levels_logged_for(refusal).await;
+            assert!(!logged.contains("ERROR"), "{logged}");
+        }
+        let logged = levels_logged_for(|| AppError::Unexpected(anyhow::anyhow!("a bug"))).await;
+        assert!(logged.contains("ERROR"), "{logged}");
+        let outage = || AppError::Unavailable(anyhow::anyhow!("the server went away"));
+        let logged = levels_logged_for(outage).await;
+        assert!(
+            logged.contains("WARN") && !logged.contains("ERROR"),
+            "{logged}"
+        );
+    }
+}

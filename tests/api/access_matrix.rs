@@ -47,6 +47,7 @@ const ALL_PERMISSIONS: &[&str] = &[
 const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("get", "/healthz", Public),
     ("get", "/static/app.css", Public),
+    ("get", "/favicon.ico", Public),
     ("get", "/login", Public),
     ("post", "/login", Public),
     ("post", "/logout", SignedIn),

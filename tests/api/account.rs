@@ -394,6 +394,7 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_and_their_s
         "/logout",
         "/healthz",
         "/static/app.css",
+        "/favicon.ico",
     ];
 
     for path in open {

@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod import;
 mod navigation;
+mod outage;
 mod passwords;
 mod sessions;
 mod timing;
