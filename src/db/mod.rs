@@ -206,7 +206,9 @@ impl Db {
         }
     }
 
-    /// Commits a write transaction begun with `begin_write`.
+    /// Commits a write transaction begun with `begin_write`. Use cases commit
+    /// through `services::work::Work`, which picks this or
+    /// `commit_bookkeeping` from the audit rows it wrote.
     pub async fn commit(&self, tx: Tx) -> Result<(), sqlx::Error> {
         let committed = tx.commit().await;
         // Counted even when the commit fails: a cache reloads once too often

@@ -88,6 +88,33 @@ audit_actions! {
 }
 
 impl AuditAction {
+    /// Whether a write that records this action can change a figure each
+    /// instance keeps a copy of (users per status, open role requests, role
+    /// names, the range of user ids; `services::overview`). Written out for
+    /// every action, so a new one has to decide.
+    pub fn changes_overview(self) -> bool {
+        use AuditAction::*;
+        match self {
+            UserRegistered
+            | UserCreated
+            | UserImported
+            | UserApproved
+            | UserRejected
+            | UserDisabled
+            | UserEnabled
+            | RoleChanged
+            | RoleRequestSubmitted
+            | RoleRequestWithdrawn
+            | RoleRequestApproved
+            | RoleRequestDenied
+            | RoleCreated
+            | RolePermissionsChanged => true,
+            LoginSucceeded | LoginFailed | Logout | PasswordChanged | SessionRevoked
+            | CsrfRejected | AccessDenied | AccountLocked | LockoutCleared | LoginThrottled
+            | PasswordRehashed => false,
+        }
+    }
+
     /// Parses the stored form (exact).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
@@ -133,6 +160,27 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn a_sign_in_leaves_the_overview_standing_and_an_approval_or_registration_does_not() {
+        for bookkeeping in [
+            AuditAction::LoginSucceeded,
+            AuditAction::LoginFailed,
+            AuditAction::AccountLocked,
+            AuditAction::LoginThrottled,
+            AuditAction::PasswordRehashed,
+        ] {
+            assert!(!bookkeeping.changes_overview(), "{bookkeeping:?}");
+        }
+        for figures in [
+            AuditAction::UserRegistered,
+            AuditAction::UserApproved,
+            AuditAction::RoleRequestSubmitted,
+            AuditAction::RoleCreated,
+        ] {
+            assert!(figures.changes_overview(), "{figures:?}");
+        }
+    }
 
     #[test]
     fn every_audit_action_has_a_distinct_stored_form() {

@@ -1,12 +1,11 @@
 //! Registration and password changes: what a user does to their own account
 //! (signing in lives in `login`).
 
-use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::auth_settings::AuthSettings;
-use super::{FieldErrors, RequestMeta, ServiceError, audit_entry, user_target};
-use crate::db::audit::NewAuditEntry;
+use super::work::Work;
+use super::{FieldErrors, RequestMeta, ServiceError, user_target};
 use crate::db::{self, Db};
 use crate::domain::{
     AuditAction, Email, FieldError, FullName, PasswordPolicy, RoleId, Timestamp, UserId,
@@ -78,18 +77,17 @@ fn validate(form: &Registration, policy: &PasswordPolicy) -> Result<ValidAccount
     }
 }
 
-/// Inserts a validated account and its audit row inside `tx`.
+/// Inserts a validated account and its audit row inside `work`.
 async fn insert_account(
-    tx: &mut db::Tx,
+    work: &mut Work<'_>,
     account: &ValidAccount,
     hash: &str,
     status: UserStatus,
     role: RoleId,
     action: AuditAction,
-    meta: &RequestMeta,
 ) -> Result<UserId, ServiceError> {
     let (user_taken, email_taken) =
-        db::users::taken(tx, account.username.as_str(), account.email.as_str()).await?;
+        db::users::taken(work.tx(), account.username.as_str(), account.email.as_str()).await?;
     let mut errors = FieldErrors::default();
     if user_taken {
         errors.add("username", "This username is already taken.");
@@ -111,7 +109,7 @@ async fn insert_account(
         role_id: role,
         now,
     };
-    let id = match db::users::insert(tx, &new_user).await {
+    let id = match db::users::insert(work.tx(), &new_user).await {
         Ok(id) => id,
         Err(err) if db::is_unique_violation(&err) => {
             return Err(ServiceError::Conflict(
@@ -125,23 +123,13 @@ async fn insert_account(
         }
     };
     let actor = (action == AuditAction::UserRegistered).then_some((id, account.username.as_str()));
-    db::audit::append(
-        tx,
-        &NewAuditEntry {
-            after: Some(status.as_str().to_owned()),
-            ..audit_entry(
-                action,
-                actor,
-                Some(user_target(id, account.username.as_str())),
-                meta,
-            )
-        },
-    )
-    .await?;
+    work.audit(action, Some(user_target(id, account.username.as_str())))
+        .by(actor)
+        .after(Some(status.as_str().to_owned()));
     Ok(id)
 }
 
-async fn role_by_name(tx: &mut db::Tx, name: &str) -> Result<RoleId, ServiceError> {
+async fn role_by_name(tx: &mut db::Conn, name: &str) -> Result<RoleId, ServiceError> {
     db::roles::find_by_name(tx, name)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the role {name:?} does not exist").into())
@@ -157,21 +145,18 @@ pub async fn register(
 ) -> Result<UserId, ServiceError> {
     let account = validate(&form, &auth.password_policy)?;
     let hash = auth.hasher.hash(form.password).await?;
-    let mut tx = db.begin_write().await?;
-    let role = role_by_name(&mut tx, default_role).await?;
+    let mut work = Work::begin(db, None, meta).await?;
+    let role = role_by_name(work.tx(), default_role).await?;
     let id = insert_account(
-        &mut tx,
+        &mut work,
         &account,
         &hash,
         UserStatus::Pending,
         role,
         AuditAction::UserRegistered,
-        meta,
     )
     .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the registration")?;
+    work.commit("the registration").await?;
     Ok(id)
 }
 
@@ -184,8 +169,13 @@ pub async fn create_user(
 ) -> Result<UserId, ServiceError> {
     let account = validate(&form, &auth.password_policy)?;
     let hash = auth.hasher.hash(form.password).await?;
-    let mut tx = db.begin_write().await?;
-    let role = match db::roles::find_by_name(&mut tx, role_name).await? {
+    let meta = RequestMeta {
+        ip: None,
+        user_agent: Some("gatehouse command line".into()),
+        ..RequestMeta::default()
+    };
+    let mut work = Work::begin(db, None, &meta).await?;
+    let role = match db::roles::find_by_name(work.tx(), role_name).await? {
         Some(role) => role,
         None => {
             return Err(ServiceError::field(
@@ -194,24 +184,16 @@ pub async fn create_user(
             ));
         }
     };
-    let meta = RequestMeta {
-        ip: None,
-        user_agent: Some("gatehouse command line".into()),
-        ..RequestMeta::default()
-    };
     let id = insert_account(
-        &mut tx,
+        &mut work,
         &account,
         &hash,
         UserStatus::Active,
         role,
         AuditAction::UserCreated,
-        &meta,
     )
     .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the new user")?;
+    work.commit("the new user").await?;
     Ok(id)
 }
 
@@ -222,18 +204,10 @@ pub async fn record_logout(
     username: &str,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
-    let mut tx = db.begin_write().await?;
-    db::audit::append(
-        &mut tx,
-        &audit_entry(
-            AuditAction::Logout,
-            Some((user, username)),
-            Some(user_target(user, username)),
-            meta,
-        ),
-    )
-    .await?;
-    db.commit(tx).await.context("could not commit the logout")?;
+    let mut work = Work::begin(db, None, meta).await?;
+    work.audit(AuditAction::Logout, Some(user_target(user, username)))
+        .by(Some((user, username)));
+    work.commit("the logout").await?;
     Ok(())
 }
 
@@ -283,26 +257,17 @@ pub async fn change_password(
     errors.into_result()?;
     let hash = auth.hasher.hash(form.new).await?;
     let now = Timestamp::now();
-    let mut tx = db.begin_write().await?;
-    db::users::set_password_hash(&mut tx, user, &hash, now).await?;
+    let mut work = Work::begin(db, None, meta).await?;
+    db::users::set_password_hash(work.tx(), user, &hash, now).await?;
     // Whoever else holds a session (perhaps the reason for the change) is out.
-    let ended = db::sessions::delete_others(&mut tx, user, meta.session.as_deref()).await?;
+    let ended = db::sessions::delete_others(work.tx(), user, meta.session.as_deref()).await?;
     let after = (ended > 0).then(|| format!("{ended} other sessions ended"));
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            after,
-            ..audit_entry(
-                AuditAction::PasswordChanged,
-                Some((user, account.username.as_str())),
-                Some(user_target(user, &account.username)),
-                meta,
-            )
-        },
+    work.audit(
+        AuditAction::PasswordChanged,
+        Some(user_target(user, &account.username)),
     )
-    .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the password change")?;
+    .by(Some((user, account.username.as_str())))
+    .after(after);
+    work.commit("the password change").await?;
     Ok(())
 }

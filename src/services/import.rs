@@ -12,10 +12,10 @@ use std::io::Read;
 
 use anyhow::Context;
 
-use super::{RequestMeta, ServiceError, audit_entry, user_target};
+use super::work::Work;
+use super::{RequestMeta, ServiceError, user_target};
 use crate::auth::legacy_hash::StoredHash;
-use crate::db::audit::NewAuditEntry;
-use crate::db::{self, Db, Tx};
+use crate::db::{self, Conn, Db};
 use crate::domain::{AuditAction, Email, FullName, RoleId, Timestamp, UserStatus, Username};
 
 /// The columns the file must name in its header row (any order).
@@ -74,7 +74,13 @@ pub async fn import_users(
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers().context("could not read the CSV header")?;
     let index = column_index(headers)?;
-    let mut tx = db.begin_write().await?;
+    let meta = RequestMeta {
+        user_agent: Some("gatehouse user import".into()),
+        ..RequestMeta::default()
+    };
+    // One unit for the whole file: every row is checked against the others
+    // and the database as it stands, and all are imported or none.
+    let mut work = Work::begin(db, None, &meta).await?;
     let mut report = ImportReport::default();
     let mut valid = Vec::new();
     let mut seen = Seen::default();
@@ -83,7 +89,7 @@ pub async fn import_users(
         report.rows += 1;
         let line = record.position().map_or(0, |p| p.line());
         let values: [&str; 6] = std::array::from_fn(|i| record.get(index[i]).unwrap_or(""));
-        match check_row(&mut tx, Row(values), &mut seen).await? {
+        match check_row(work.tx(), Row(values), &mut seen).await? {
             Ok(row) => valid.push(row),
             Err(reasons) => report.refused.push(Refusal {
                 line,
@@ -97,22 +103,16 @@ pub async fn import_users(
     }
     report.formats = count_formats(&valid);
     if dry_run || !report.refused.is_empty() {
-        tx.rollback()
-            .await
-            .context("could not end the import check")?;
+        work.rollback("the import check").await?;
         return Ok(report);
     }
-    let meta = RequestMeta {
-        user_agent: Some("gatehouse user import".into()),
-        ..RequestMeta::default()
-    };
     for (n, row) in valid.iter().enumerate() {
-        insert(&mut tx, row, &meta).await?;
+        insert(&mut work, row).await?;
         if (n + 1) % PROGRESS_EVERY == 0 {
             progress("imported", n + 1);
         }
     }
-    db.commit(tx).await.context("could not commit the import")?;
+    work.commit("the import").await?;
     report.imported = valid.len();
     report.committed = true;
     Ok(report)
@@ -162,7 +162,7 @@ impl Row<'_> {
 }
 
 async fn check_row(
-    tx: &mut Tx,
+    tx: &mut Conn,
     row: Row<'_>,
     seen: &mut Seen,
 ) -> anyhow::Result<Result<ValidRow, Vec<String>>> {
@@ -245,7 +245,7 @@ fn count_formats(rows: &[ValidRow]) -> Vec<(&'static str, usize)> {
     counts
 }
 
-async fn insert(tx: &mut Tx, row: &ValidRow, meta: &RequestMeta) -> Result<(), ServiceError> {
+async fn insert(work: &mut Work<'_>, row: &ValidRow) -> Result<(), ServiceError> {
     let new_user = db::users::NewUser {
         username: row.username.as_str(),
         email: row.email.as_str(),
@@ -255,22 +255,14 @@ async fn insert(tx: &mut Tx, row: &ValidRow, meta: &RequestMeta) -> Result<(), S
         role_id: row.role,
         now: Timestamp::now(),
     };
-    let id = db::users::insert(tx, &new_user)
+    let id = db::users::insert(work.tx(), &new_user)
         .await
         .with_context(|| format!("could not import {}", row.username.as_str()))?;
-    db::audit::append(
-        tx,
-        &NewAuditEntry {
-            after: Some(row.status.as_str().to_owned()),
-            reason: Some(row.format),
-            ..audit_entry(
-                AuditAction::UserImported,
-                None,
-                Some(user_target(id, row.username.as_str())),
-                meta,
-            )
-        },
+    work.audit(
+        AuditAction::UserImported,
+        Some(user_target(id, row.username.as_str())),
     )
-    .await?;
+    .after(Some(row.status.as_str().to_owned()))
+    .reason(Some(row.format));
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! hashes, and the audit rows, decided inside one write transaction so two
 //! instances counting failures for the same account cannot both miss a lock.
 
-use anyhow::Context;
 use secrecy::SecretString;
 
 use super::auth_settings::AuthSettings;
-use super::{Actor, RequestMeta, ServiceError, audit_entry, user_target};
-use crate::db::audit::{AuditTarget, NewAuditEntry};
+use super::work::Work;
+use super::{Actor, RequestMeta, ServiceError, user_target};
+use crate::db::audit::AuditTarget;
 use crate::db::users::Credentials;
-use crate::db::{self, Db, Tx};
+use crate::db::{self, Db};
 use crate::domain::{AuditAction, Permission, Timestamp, UserId, UserStatus};
 
 /// The result of a sign-in attempt.
@@ -47,7 +47,7 @@ pub async fn login(
         true => Some(auth.hasher.hash(password).await?),
         false => None,
     };
-    let mut tx = db.begin_write().await?;
+    let mut work = Work::begin(db, None, meta).await?;
     let outcome = match &credentials {
         None => {
             let target = AuditTarget {
@@ -56,7 +56,7 @@ pub async fn login(
                 label: login.trim().chars().take(64).collect(),
                 user_id: None,
             };
-            failed(&mut tx, target, "unknown_user", meta).await?;
+            failed(&mut work, target, "unknown_user");
             LoginOutcome::Failed
         }
         Some(user) => {
@@ -65,13 +65,11 @@ pub async fn login(
                 matched: verified.matched,
                 new_hash: new_hash.as_deref(),
             };
-            known_user(&mut tx, auth, attempt, meta).await?
+            known_user(&mut work, auth, attempt).await?
         }
     };
-    // A sign-in changes no user's status, role or request.
-    db.commit_bookkeeping(tx)
-        .await
-        .context("could not commit the login")?;
+    // Its rows' actions say a sign-in changes no overview figure.
+    work.commit("the login").await?;
     Ok(outcome)
 }
 
@@ -82,40 +80,33 @@ struct Attempt<'a> {
 }
 
 async fn known_user(
-    tx: &mut Tx,
+    work: &mut Work<'_>,
     auth: &AuthSettings,
     attempt: Attempt<'_>,
-    meta: &RequestMeta,
 ) -> Result<LoginOutcome, ServiceError> {
     let user = attempt.user;
     let target = || user_target(user.id, &user.username);
     let now = Timestamp::now();
-    let state = db::login_throttle::get(tx, user.id).await?;
+    let state = db::login_throttle::get(work.tx(), user.id).await?;
     if auth.lockout.locked_until(&state, now.0).is_some() {
         let state = auth.lockout.record_locked_attempt(&state);
-        db::login_throttle::put(tx, user.id, &state).await?;
-        failed(tx, target(), "locked", meta).await?;
+        db::login_throttle::put(work.tx(), user.id, &state).await?;
+        failed(work, target(), "locked");
         return Ok(LoginOutcome::Failed);
     }
     if !attempt.matched {
         let failure = auth.lockout.record_failure(&state, now.0);
-        db::login_throttle::put(tx, user.id, &failure.state).await?;
-        failed(tx, target(), "wrong_password", meta).await?;
+        db::login_throttle::put(work.tx(), user.id, &failure.state).await?;
+        failed(work, target(), "wrong_password");
         if let Some(delay) = failure.locked_for_ms {
             let after = format!(
                 "locked for {} min after {} failures",
                 delay / 60_000,
                 failure.state.failures
             );
-            db::audit::append(
-                tx,
-                &NewAuditEntry {
-                    after: Some(after),
-                    reason: Some("too_many_failures"),
-                    ..audit_entry(AuditAction::AccountLocked, None, Some(target()), meta)
-                },
-            )
-            .await?;
+            work.audit(AuditAction::AccountLocked, Some(target()))
+                .after(Some(after))
+                .reason(Some("too_many_failures"));
         }
         return Ok(LoginOutcome::Failed);
     }
@@ -124,11 +115,11 @@ async fn known_user(
             UserStatus::Rejected => "account_rejected",
             _ => "account_disabled",
         };
-        failed(tx, target(), reason, meta).await?;
+        failed(work, target(), reason);
         return Ok(LoginOutcome::Refused(user.status));
     }
-    db::login_throttle::clear(tx, user.id).await?;
-    db::users::record_login(tx, user.id, now).await?;
+    db::login_throttle::clear(work.tx(), user.id).await?;
+    db::users::record_login(work.tx(), user.id, now).await?;
     let actor = Some((user.id, user.username.as_str()));
     let after = (state.since_login > 0).then(|| {
         format!(
@@ -136,14 +127,9 @@ async fn known_user(
             state.since_login
         )
     });
-    db::audit::append(
-        tx,
-        &NewAuditEntry {
-            after,
-            ..audit_entry(AuditAction::LoginSucceeded, actor, Some(target()), meta)
-        },
-    )
-    .await?;
+    work.audit(AuditAction::LoginSucceeded, Some(target()))
+        .by(actor)
+        .after(after);
     if let Some(hash) = attempt.new_hash {
         let before = user
             .password_hash
@@ -151,16 +137,10 @@ async fn known_user(
             .take(2)
             .collect::<Vec<_>>()
             .join("$");
-        db::users::set_password_hash(tx, user.id, hash, now).await?;
-        db::audit::append(
-            tx,
-            &NewAuditEntry {
-                before: Some(before.chars().take(40).collect()),
-                after: Some("argon2id".to_owned()),
-                ..audit_entry(AuditAction::PasswordRehashed, actor, Some(target()), meta)
-            },
-        )
-        .await?;
+        db::users::set_password_hash(work.tx(), user.id, hash, now).await?;
+        work.audit(AuditAction::PasswordRehashed, Some(target()))
+            .by(actor)
+            .change(before.chars().take(40).collect::<String>(), "argon2id");
     }
     Ok(LoginOutcome::SignedIn {
         id: user.id,
@@ -170,21 +150,9 @@ async fn known_user(
 }
 
 /// The audit row of a failed sign-in, with its reason code.
-async fn failed(
-    tx: &mut Tx,
-    target: AuditTarget,
-    reason: &'static str,
-    meta: &RequestMeta,
-) -> Result<(), ServiceError> {
-    db::audit::append(
-        tx,
-        &NewAuditEntry {
-            reason: Some(reason),
-            ..audit_entry(AuditAction::LoginFailed, None, Some(target), meta)
-        },
-    )
-    .await?;
-    Ok(())
+fn failed(work: &mut Work<'_>, target: AuditTarget, reason: &'static str) {
+    work.audit(AuditAction::LoginFailed, Some(target))
+        .reason(Some(reason));
 }
 
 /// An account's lockout as the admin user page shows it.
@@ -224,60 +192,39 @@ pub async fn unlock(
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
     actor.require(Permission::UsersManage)?;
-    let mut tx = db.begin_write().await?;
-    let account = db::users::find(&mut tx, user)
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let account = db::users::find(work.tx(), user)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let state = db::login_throttle::get(&mut tx, user).await?;
+    let state = db::login_throttle::get(work.tx(), user).await?;
     let Some(until) = auth.lockout.locked_until(&state, Timestamp::now().0) else {
         return Err(ServiceError::Conflict(format!(
             "{} is not locked out.",
             account.username
         )));
     };
-    db::login_throttle::unlock(&mut tx, user).await?;
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            before: Some(format!("locked until {}", Timestamp(until))),
-            after: Some("unlocked".to_owned()),
-            ..audit_entry(
-                AuditAction::LockoutCleared,
-                actor.audit_actor(),
-                Some(user_target(user, &account.username)),
-                meta,
-            )
-        },
+    db::login_throttle::unlock(work.tx(), user).await?;
+    work.audit(
+        AuditAction::LockoutCleared,
+        Some(user_target(user, &account.username)),
     )
-    .await?;
-    db.commit(tx).await.context("could not commit the unlock")?;
+    .change(format!("locked until {}", Timestamp(until)), "unlocked");
+    work.commit("the unlock").await?;
     Ok(account.username)
 }
 
 /// Records that a client address went over the sign-in rate limit (once per
 /// address and window: the limiter says when).
 pub async fn record_throttled(db: &Db, path: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
-    let mut tx = db.begin_write().await?;
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            reason: Some("ip_rate_limit"),
-            ..audit_entry(
-                AuditAction::LoginThrottled,
-                None,
-                Some(AuditTarget {
-                    kind: "route",
-                    id: 0,
-                    label: path.chars().take(64).collect(),
-                    user_id: None,
-                }),
-                meta,
-            )
-        },
-    )
-    .await?;
-    db.commit_bookkeeping(tx)
-        .await
-        .context("could not commit the throttle record")?;
+    let mut work = Work::begin(db, None, meta).await?;
+    let route = AuditTarget {
+        kind: "route",
+        id: 0,
+        label: path.chars().take(64).collect(),
+        user_id: None,
+    };
+    work.audit(AuditAction::LoginThrottled, Some(route))
+        .reason(Some("ip_rate_limit"));
+    work.commit("the throttle record").await?;
     Ok(())
 }

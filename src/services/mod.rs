@@ -15,6 +15,7 @@ pub mod search_index;
 pub mod security;
 pub mod sessions;
 pub mod user_admin;
+pub mod work;
 
 use crate::db::users::AuthUser;
 use crate::domain::{FieldError, Permission, PermissionSet, RuleError, UserId};
@@ -117,27 +118,6 @@ impl FieldErrors {
         } else {
             Err(ServiceError::Invalid(self.0))
         }
-    }
-}
-
-/// An audit row for `action` stamped now, with the request's origin; callers
-/// fill in `before`, `after` and `reason` with struct-update syntax.
-pub(crate) fn audit_entry<'a>(
-    action: crate::domain::AuditAction,
-    actor: Option<(UserId, &'a str)>,
-    target: Option<crate::db::audit::AuditTarget>,
-    meta: &'a RequestMeta,
-) -> crate::db::audit::NewAuditEntry<'a> {
-    crate::db::audit::NewAuditEntry {
-        at: crate::domain::Timestamp::now(),
-        actor,
-        action,
-        target,
-        before: None,
-        after: None,
-        reason: None,
-        ip: meta.ip.as_deref(),
-        user_agent: meta.user_agent.as_deref(),
     }
 }
 

@@ -4,8 +4,9 @@
 //! PostgreSQL starts (a round trip less per search). Reading them on every
 //! page view cost three of the list page's seven queries, so each instance
 //! keeps one copy and reads it again when it is a second old or when this
-//! instance has committed a write since (other than a sign-in's
-//! bookkeeping, `Db::commit_bookkeeping`): an admin sees their own change
+//! instance has committed a write since whose audit rows can change one
+//! (`AuditAction::changes_overview`; `services::work` decides at commit, so
+//! a sign-in's bookkeeping leaves the copy standing): an admin sees their own change
 //! on the next page, and a change made through another instance shows
 //! within a second.
 //!

@@ -1,11 +1,10 @@
 //! Role requests: a user asks for a role with a justification; a reviewer decides.
 
-use anyhow::Context;
-
-use super::{Actor, RequestMeta, ServiceError, audit_entry, user_admin::set_role_in};
-use crate::db::audit::{AuditTarget, NewAuditEntry};
+use super::work::Work;
+use super::{Actor, RequestMeta, ServiceError, user_admin::set_role_in};
+use crate::db::audit::AuditTarget;
 use crate::db::role_requests::RoleRequest;
-use crate::db::{self, Db, Tx};
+use crate::db::{self, Conn, Db};
 use crate::domain::{
     AuditAction, FieldError, Justification, Note, Permission, RoleId, RoleRequestDecision,
     RoleRequestId, RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,
@@ -20,7 +19,7 @@ fn request_target(request: &RoleRequest) -> AuditTarget {
     }
 }
 
-async fn load(tx: &mut Tx, id: RoleRequestId) -> Result<RoleRequest, ServiceError> {
+async fn load(tx: &mut Conn, id: RoleRequestId) -> Result<RoleRequest, ServiceError> {
     db::role_requests::find(tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
@@ -36,9 +35,9 @@ pub async fn submit(
 ) -> Result<RoleRequestId, ServiceError> {
     let justification =
         Justification::parse(justification).map_err(|e| ServiceError::field("justification", e));
-    let mut tx = db.begin_write().await?;
+    let mut work = Work::begin(db, Some(actor), meta).await?;
     let requested = match role {
-        Some(role) => db::roles::find(&mut tx, role).await?,
+        Some(role) => db::roles::find(work.tx(), role).await?,
         None => None,
     };
     let Some(requested) = requested else {
@@ -48,13 +47,13 @@ pub async fn submit(
         ));
     };
     let justification = justification?;
-    let user = db::users::find(&mut tx, actor.id)
+    let user = db::users::find(work.tx(), actor.id)
         .await?
         .ok_or(ServiceError::NotFound)?;
     ensure_different_role(user.role_id, requested.id)
         .map_err(|e| ServiceError::field("role_id", FieldError(e.to_string())))?;
     let id = match db::role_requests::insert(
-        &mut tx,
+        work.tx(),
         user.id,
         user.role_id,
         requested.id,
@@ -75,25 +74,14 @@ pub async fn submit(
                 .into());
         }
     };
-    let request = load(&mut tx, id).await?;
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            before: Some(user.role_name.clone()),
-            after: Some(requested.name.clone()),
-            reason: Some(justification.as_str()),
-            ..audit_entry(
-                AuditAction::RoleRequestSubmitted,
-                actor.audit_actor(),
-                Some(request_target(&request)),
-                meta,
-            )
-        },
+    let request = load(work.tx(), id).await?;
+    work.audit(
+        AuditAction::RoleRequestSubmitted,
+        Some(request_target(&request)),
     )
-    .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the role request")?;
+    .change(user.role_name.clone(), requested.name.clone())
+    .reason(Some(justification.as_str()));
+    work.commit("the role request").await?;
     Ok(id)
 }
 
@@ -104,30 +92,19 @@ pub async fn withdraw(
     id: RoleRequestId,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
-    let mut tx = db.begin_write().await?;
-    let request = load(&mut tx, id).await?;
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let request = load(work.tx(), id).await?;
     if request.user_id != actor.id {
         return Err(ServiceError::NotFound);
     }
     let status = RoleRequestDecision::Withdraw.apply(request.status)?;
-    db::role_requests::close(&mut tx, id, status, None, None, Timestamp::now()).await?;
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            before: Some(RoleRequestStatus::Open.as_str().into()),
-            after: Some(status.as_str().into()),
-            ..audit_entry(
-                AuditAction::RoleRequestWithdrawn,
-                actor.audit_actor(),
-                Some(request_target(&request)),
-                meta,
-            )
-        },
+    db::role_requests::close(work.tx(), id, status, None, None, Timestamp::now()).await?;
+    work.audit(
+        AuditAction::RoleRequestWithdrawn,
+        Some(request_target(&request)),
     )
-    .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the withdrawal")?;
+    .change(RoleRequestStatus::Open.as_str(), status.as_str());
+    work.commit("the withdrawal").await?;
     Ok(())
 }
 
@@ -146,13 +123,13 @@ pub async fn decide(
         _ => Note::parse_optional(note),
     }
     .map_err(|e| ServiceError::field("note", e))?;
-    let mut tx = db.begin_write().await?;
-    let request = load(&mut tx, id).await?;
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let request = load(work.tx(), id).await?;
     ensure_not_self(actor.id, request.user_id)?;
     let status = decision.apply(request.status)?;
     let note = note.as_ref().map(Note::as_str);
     db::role_requests::close(
-        &mut tx,
+        work.tx(),
         id,
         status,
         actor.audit_actor(),
@@ -164,31 +141,17 @@ pub async fn decide(
         RoleRequestDecision::Approve => AuditAction::RoleRequestApproved,
         _ => AuditAction::RoleRequestDenied,
     };
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            before: Some(request.from_role_name.clone()),
-            after: Some(request.role_name.clone()),
-            reason: note,
-            ..audit_entry(
-                action,
-                actor.audit_actor(),
-                Some(request_target(&request)),
-                meta,
-            )
-        },
-    )
-    .await?;
+    work.audit(action, Some(request_target(&request)))
+        .change(request.from_role_name.clone(), request.role_name.clone())
+        .reason(note);
     if decision == RoleRequestDecision::Approve {
-        let user = db::users::find(&mut tx, request.user_id)
+        let user = db::users::find(work.tx(), request.user_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         if user.role_id != request.role_id {
-            set_role_in(&mut tx, actor, &user, request.role_id, meta).await?;
+            set_role_in(&mut work, &user, request.role_id).await?;
         }
     }
-    db.commit(tx)
-        .await
-        .context("could not commit the decision")?;
+    work.commit("the decision").await?;
     Ok(request)
 }

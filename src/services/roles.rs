@@ -1,9 +1,8 @@
 //! Role administration: create roles and choose what they grant.
 
-use anyhow::Context;
-
-use super::{Actor, RequestMeta, ServiceError, audit_entry, user_admin::guard_administrators};
-use crate::db::audit::{AuditTarget, NewAuditEntry};
+use super::work::Work;
+use super::{Actor, RequestMeta, ServiceError, user_admin::guard_administrators};
+use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
 use crate::domain::{AuditAction, Permission, PermissionSet, RoleId, RoleName, Timestamp};
 
@@ -45,8 +44,9 @@ pub async fn create(
             crate::domain::FieldError("Description must be at most 200 characters.".into()),
         ));
     }
-    let mut tx = db.begin_write().await?;
-    let id = match db::roles::insert(&mut tx, name.as_str(), description, Timestamp::now()).await {
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let id = match db::roles::insert(work.tx(), name.as_str(), description, Timestamp::now()).await
+    {
         Ok(id) => id,
         Err(err) if db::is_unique_violation(&err) => {
             return Err(ServiceError::field(
@@ -60,23 +60,13 @@ pub async fn create(
                 .into());
         }
     };
-    db::roles::set_permissions(&mut tx, id, &permissions).await?;
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            after: Some(describe(&permissions)),
-            ..audit_entry(
-                AuditAction::RoleCreated,
-                actor.audit_actor(),
-                Some(role_target(id, name.as_str())),
-                meta,
-            )
-        },
+    db::roles::set_permissions(work.tx(), id, &permissions).await?;
+    work.audit(
+        AuditAction::RoleCreated,
+        Some(role_target(id, name.as_str())),
     )
-    .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the new role")?;
+    .after(Some(describe(&permissions)));
+    work.commit("the new role").await?;
     Ok(id)
 }
 
@@ -89,8 +79,8 @@ pub async fn set_permissions(
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
     actor.require(Permission::RolesManage)?;
-    let mut tx = db.begin_write().await?;
-    let current = db::roles::find(&mut tx, role)
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let current = db::roles::find(work.tx(), role)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if current.permissions == permissions {
@@ -100,24 +90,13 @@ pub async fn set_permissions(
         )));
     }
     let lost = current.permissions.difference(&permissions);
-    guard_administrators(&mut tx, &lost, None, Some(role)).await?;
-    db::roles::set_permissions(&mut tx, role, &permissions).await?;
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            before: Some(describe(&current.permissions)),
-            after: Some(describe(&permissions)),
-            ..audit_entry(
-                AuditAction::RolePermissionsChanged,
-                actor.audit_actor(),
-                Some(role_target(role, &current.name)),
-                meta,
-            )
-        },
+    guard_administrators(work.tx(), &lost, None, Some(role)).await?;
+    db::roles::set_permissions(work.tx(), role, &permissions).await?;
+    work.audit(
+        AuditAction::RolePermissionsChanged,
+        Some(role_target(role, &current.name)),
     )
-    .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the role change")?;
+    .change(describe(&current.permissions), describe(&permissions));
+    work.commit("the role change").await?;
     Ok(current.name)
 }

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
+use super::RequestMeta;
+use super::work::Work;
 
 use crate::db::{self, Backend, Db};
 
@@ -22,11 +23,10 @@ pub async fn compact(db: &Db, pause: Duration) -> anyhow::Result<u32> {
     }
     let mut merged = 0;
     while merged < MAX_STEPS {
-        let mut tx = db.begin_write().await?;
-        let merged_some = db::search_index::merge_step(&mut tx).await?;
-        db.commit(tx)
-            .await
-            .context("could not commit a merge of the search index")?;
+        let upkeep = RequestMeta::default();
+        let mut work = Work::begin(db, None, &upkeep).await?;
+        let merged_some = db::search_index::merge_step(work.transaction()).await?;
+        work.commit("a merge of the search index").await?;
         if !merged_some {
             break;
         }

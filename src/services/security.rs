@@ -7,10 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use anyhow::Context;
-
-use super::{RequestMeta, ServiceError, audit_entry};
-use crate::db::audit::{AuditTarget, NewAuditEntry};
+use super::work::Work;
+use super::{RequestMeta, ServiceError};
+use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
 use crate::domain::{AuditAction, Timestamp, UserId};
 
@@ -145,25 +144,18 @@ pub async fn record_refusal(
         label: refusal.route.to_owned(),
         user_id: None,
     };
-    let mut tx = db.begin_write().await?;
+    let mut work = Work::begin(db, None, meta).await?;
     let actor = match refusal.actor {
-        Some(id) => db::users::find(&mut tx, id)
+        Some(id) => db::users::find(work.tx(), id)
             .await?
             .map(|user| (id, user.username)),
         None => None,
     };
     let actor = actor.as_ref().map(|(id, name)| (*id, name.as_str()));
-    db::audit::append(
-        &mut tx,
-        &NewAuditEntry {
-            reason: Some(&reason),
-            ..audit_entry(refusal.action, actor, Some(target), meta)
-        },
-    )
-    .await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the refusal record")?;
+    work.audit(refusal.action, Some(target))
+        .by(actor)
+        .reason(Some(&reason));
+    work.commit("the refusal record").await?;
     Ok(true)
 }
 

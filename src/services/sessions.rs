@@ -1,10 +1,8 @@
 //! A user's signed-in sessions: listing, revoking one or all others, an
 //! administrator ending someone's sessions, and purging expired ones.
 
-use anyhow::Context;
-
-use super::{Actor, RequestMeta, ServiceError, audit_entry, user_target};
-use crate::db::audit::NewAuditEntry;
+use super::work::Work;
+use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::db::sessions::SessionRow;
 use crate::db::{self, Db};
 use crate::domain::session::{SessionLimits, describe_user_agent};
@@ -82,43 +80,33 @@ pub async fn revoke(
     if owner != actor.id {
         actor.require(Permission::UsersManage)?;
     }
-    let mut tx = db.begin_write().await?;
-    let account = db::users::find(&mut tx, owner)
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let account = db::users::find(work.tx(), owner)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let (ended, what) = match which {
         Revoke::One(id) => (
-            u64::from(db::sessions::delete_one(&mut tx, owner, id).await?),
+            u64::from(db::sessions::delete_one(work.tx(), owner, id).await?),
             "one session",
         ),
         Revoke::AllBut(keep) => (
-            db::sessions::delete_others(&mut tx, owner, keep).await?,
+            db::sessions::delete_others(work.tx(), owner, keep).await?,
             "all other sessions",
         ),
         Revoke::All => (
-            db::sessions::delete_for_user(&mut tx, owner).await?,
+            db::sessions::delete_for_user(work.tx(), owner).await?,
             "all sessions",
         ),
     };
     if ended > 0 {
         let reason = format!("{what}: {ended} ended");
-        db::audit::append(
-            &mut tx,
-            &NewAuditEntry {
-                reason: Some(&reason),
-                ..audit_entry(
-                    AuditAction::SessionRevoked,
-                    actor.audit_actor(),
-                    Some(user_target(owner, &account.username)),
-                    meta,
-                )
-            },
+        work.audit(
+            AuditAction::SessionRevoked,
+            Some(user_target(owner, &account.username)),
         )
-        .await?;
+        .reason(Some(&reason));
     }
-    db.commit(tx)
-        .await
-        .context("could not commit the session revocation")?;
+    work.commit("the session revocation").await?;
     Ok(ended)
 }
 

@@ -1,10 +1,8 @@
 //! What admins do to other users: lifecycle transitions (one or in bulk) and role changes.
 
-use anyhow::Context;
-
-use super::{Actor, RequestMeta, ServiceError, audit_entry, user_target};
-use crate::db::audit::NewAuditEntry;
-use crate::db::{self, Db, Tx, users::User};
+use super::work::Work;
+use super::{Actor, RequestMeta, ServiceError, user_target};
+use crate::db::{self, Conn, Db, users::User};
 use crate::domain::{
     ADMIN_PERMISSIONS, AuditAction, Note, Permission, PermissionSet, RoleId, StatusAction,
     Timestamp, UserId, UserStatus, ensure_administrators_remain, ensure_not_self,
@@ -21,7 +19,7 @@ pub fn permission_for(action: StatusAction) -> Permission {
 /// Refuses when losing `lost` would leave no active holder of an admin
 /// permission. `excluding_*` name the user or role whose grant is going away.
 pub(crate) async fn guard_administrators(
-    tx: &mut Tx,
+    tx: &mut Conn,
     lost: &PermissionSet,
     excluding_user: Option<UserId>,
     excluding_role: Option<RoleId>,
@@ -45,7 +43,7 @@ pub(crate) async fn guard_administrators(
     Ok(())
 }
 
-async fn role_permissions(tx: &mut Tx, role: RoleId) -> Result<PermissionSet, ServiceError> {
+async fn role_permissions(tx: &mut Conn, role: RoleId) -> Result<PermissionSet, ServiceError> {
     Ok(db::roles::find(tx, role)
         .await?
         .ok_or(ServiceError::NotFound)?
@@ -71,17 +69,16 @@ fn parse_reason(change: &StatusChange) -> Result<Option<Note>, ServiceError> {
     parsed.map_err(|e| ServiceError::field("reason", e))
 }
 
-/// Applies one transition inside `tx`, with its audit rows.
+/// Applies one transition inside `work`, with its audit rows.
 async fn apply_in(
-    tx: &mut Tx,
+    work: &mut Work<'_>,
     actor: &Actor,
     target: UserId,
     change: &StatusChange,
     reason: Option<&Note>,
-    meta: &RequestMeta,
 ) -> Result<User, ServiceError> {
     ensure_not_self(actor.id, target)?;
-    let user = db::users::find(tx, target)
+    let user = db::users::find(work.tx(), target)
         .await?
         .ok_or(ServiceError::NotFound)?;
     let new_status = change.action.apply(user.status)?;
@@ -90,32 +87,29 @@ async fn apply_in(
         actor.require(Permission::UsersManage)?;
     }
     if user.status == UserStatus::Active && new_status != UserStatus::Active {
-        let held = role_permissions(tx, user.role_id).await?;
-        guard_administrators(tx, &held, Some(user.id), None).await?;
+        let held = role_permissions(work.tx(), user.role_id).await?;
+        guard_administrators(work.tx(), &held, Some(user.id), None).await?;
     }
     let now = Timestamp::now();
-    db::users::set_status(tx, user.id, new_status, reason.map(Note::as_str), now).await?;
-    if new_status != UserStatus::Active {
-        db::sessions::delete_for_user(tx, user.id).await?;
-    }
-    let target_ref = user_target(user.id, &user.username);
-    db::audit::append(
-        tx,
-        &NewAuditEntry {
-            before: Some(user.status.as_str().to_owned()),
-            after: Some(new_status.as_str().to_owned()),
-            reason: reason.map(Note::as_str),
-            ..audit_entry(
-                change.action.audit_action(),
-                actor.audit_actor(),
-                Some(target_ref),
-                meta,
-            )
-        },
+    db::users::set_status(
+        work.tx(),
+        user.id,
+        new_status,
+        reason.map(Note::as_str),
+        now,
     )
     .await?;
+    if new_status != UserStatus::Active {
+        db::sessions::delete_for_user(work.tx(), user.id).await?;
+    }
+    work.audit(
+        change.action.audit_action(),
+        Some(user_target(user.id, &user.username)),
+    )
+    .change(user.status.as_str(), new_status.as_str())
+    .reason(reason.map(Note::as_str));
     if let Some(role) = new_role {
-        set_role_in(tx, actor, &user, role, meta).await?;
+        set_role_in(work, &user, role).await?;
     }
     Ok(user)
 }
@@ -130,11 +124,9 @@ pub async fn change_status(
 ) -> Result<User, ServiceError> {
     actor.require(permission_for(change.action))?;
     let reason = parse_reason(&change)?;
-    let mut tx = db.begin_write().await?;
-    let user = apply_in(&mut tx, actor, target, &change, reason.as_ref(), meta).await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the status change")?;
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let user = apply_in(&mut work, actor, target, &change, reason.as_ref()).await?;
+    work.commit("the status change").await?;
     Ok(user)
 }
 
@@ -152,13 +144,13 @@ pub async fn change_status_bulk(
         return Err(ServiceError::Conflict("Select at least one user.".into()));
     }
     let reason = parse_reason(&change)?;
-    let mut tx = db.begin_write().await?;
+    let mut work = Work::begin(db, Some(actor), meta).await?;
     let mut done = Vec::with_capacity(targets.len());
     for target in targets {
-        match apply_in(&mut tx, actor, *target, &change, reason.as_ref(), meta).await {
+        match apply_in(&mut work, actor, *target, &change, reason.as_ref()).await {
             Ok(user) => done.push(user),
             Err(ServiceError::Rule(rule)) => {
-                let name = db::users::find(&mut tx, *target)
+                let name = db::users::find(work.tx(), *target)
                     .await?
                     .map_or_else(|| target.to_string(), |u| u.username);
                 return Err(ServiceError::Conflict(format!(
@@ -173,47 +165,34 @@ pub async fn change_status_bulk(
             Err(other) => return Err(other),
         }
     }
-    db.commit(tx)
-        .await
-        .context("could not commit the bulk change")?;
+    work.commit("the bulk change").await?;
     Ok(done)
 }
 
 pub(crate) async fn set_role_in(
-    tx: &mut Tx,
-    actor: &Actor,
+    work: &mut Work<'_>,
     user: &User,
     role: RoleId,
-    meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
-    let new_role = db::roles::find(tx, role)
+    let new_role = db::roles::find(work.tx(), role)
         .await?
         .ok_or_else(|| ServiceError::Conflict("That role does not exist.".into()))?;
     if user.status == UserStatus::Active {
-        let old = role_permissions(tx, user.role_id).await?;
+        let old = role_permissions(work.tx(), user.role_id).await?;
         guard_administrators(
-            tx,
+            work.tx(),
             &old.difference(&new_role.permissions),
             Some(user.id),
             None,
         )
         .await?;
     }
-    db::users::set_role(tx, user.id, role, Timestamp::now()).await?;
-    db::audit::append(
-        tx,
-        &NewAuditEntry {
-            before: Some(user.role_name.clone()),
-            after: Some(new_role.name.clone()),
-            ..audit_entry(
-                AuditAction::RoleChanged,
-                actor.audit_actor(),
-                Some(user_target(user.id, &user.username)),
-                meta,
-            )
-        },
+    db::users::set_role(work.tx(), user.id, role, Timestamp::now()).await?;
+    work.audit(
+        AuditAction::RoleChanged,
+        Some(user_target(user.id, &user.username)),
     )
-    .await?;
+    .change(user.role_name.clone(), new_role.name.clone());
     Ok(new_role.name)
 }
 
@@ -227,8 +206,8 @@ pub async fn change_role(
 ) -> Result<(User, String), ServiceError> {
     actor.require(Permission::UsersManage)?;
     ensure_not_self(actor.id, target)?;
-    let mut tx = db.begin_write().await?;
-    let user = db::users::find(&mut tx, target)
+    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let user = db::users::find(work.tx(), target)
         .await?
         .ok_or(ServiceError::NotFound)?;
     if user.role_id == role {
@@ -237,9 +216,7 @@ pub async fn change_role(
             user.username
         )));
     }
-    let name = set_role_in(&mut tx, actor, &user, role, meta).await?;
-    db.commit(tx)
-        .await
-        .context("could not commit the role change")?;
+    let name = set_role_in(&mut work, &user, role).await?;
+    work.commit("the role change").await?;
     Ok((user, name))
 }

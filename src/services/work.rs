@@ -1,0 +1,167 @@
+//! The unit of work: every write goes through one. It begins the write
+//! transaction (writers are serialised, see `Db::begin_write`), collects the
+//! audit rows the use case describes, appends them to the hash chain in order
+//! just before it commits, and commits. An action and its audit rows commit
+//! together or not at all; a `Work` dropped without `commit` rolls back.
+//!
+//! Whether the instance's copy of the overview figures (`services::overview`)
+//! is out of date follows from the rows' actions (`AuditAction::changes_overview`),
+//! so no use case has to pick the right commit. A write with no audit row
+//! (search-index upkeep) renews the copy, the safe default.
+//!
+//! Later side effects of a write (the mail outbox row, notifications) hang
+//! here too, so each is written once.
+
+use anyhow::Context;
+
+use super::{Actor, RequestMeta, ServiceError};
+use crate::db::audit::{AuditTarget, NewAuditEntry};
+use crate::db::{self, Conn, Db, Tx};
+use crate::domain::{AuditAction, Timestamp, UserId};
+
+/// One write in progress.
+pub struct Work<'a> {
+    db: &'a Db,
+    tx: Tx,
+    meta: &'a RequestMeta,
+    actor: Option<(UserId, String)>,
+    rows: Vec<AuditRow>,
+}
+
+/// An audit row being described; see `Work::audit`.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    at: Timestamp,
+    action: AuditAction,
+    actor: Option<(UserId, String)>,
+    target: Option<AuditTarget>,
+    before: Option<String>,
+    after: Option<String>,
+    reason: Option<String>,
+}
+
+impl AuditRow {
+    /// The value before and after the action ("pending" → "active").
+    pub fn change(&mut self, before: impl Into<String>, after: impl Into<String>) -> &mut Self {
+        self.before = Some(before.into());
+        self.after = Some(after.into());
+        self
+    }
+
+    pub fn before(&mut self, before: Option<String>) -> &mut Self {
+        self.before = before;
+        self
+    }
+
+    pub fn after(&mut self, after: Option<String>) -> &mut Self {
+        self.after = after;
+        self
+    }
+
+    /// Why: an admin's note, a refusal's reason code.
+    pub fn reason(&mut self, reason: Option<&str>) -> &mut Self {
+        self.reason = reason.map(str::to_owned);
+        self
+    }
+
+    /// When it happened, for rows that describe the past (the demo seed's
+    /// registrations of yesterday); otherwise the moment it was added.
+    pub fn at(&mut self, at: Timestamp) -> &mut Self {
+        self.at = at;
+        self
+    }
+
+    /// Someone other than the work's actor did this (a sign-in is done by
+    /// the user signing in), or nobody known (`None`).
+    pub fn by(&mut self, actor: Option<(UserId, &str)>) -> &mut Self {
+        self.actor = actor.map(|(id, name)| (id, name.to_owned()));
+        self
+    }
+}
+
+impl<'a> Work<'a> {
+    /// Begins a write done by `actor` (`None`: the system, or someone not
+    /// signed in) for a request from `meta`.
+    pub async fn begin(
+        db: &'a Db,
+        actor: Option<&Actor>,
+        meta: &'a RequestMeta,
+    ) -> Result<Work<'a>, ServiceError> {
+        let tx = db.begin_write().await?;
+        Ok(Work {
+            db,
+            tx,
+            meta,
+            actor: actor.map(|a| (a.id, a.username.clone())),
+            rows: Vec::new(),
+        })
+    }
+
+    /// The transaction, for the `db` functions.
+    pub fn tx(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+
+    /// The transaction itself, for helpers that take one.
+    pub fn transaction(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// Where the request came from.
+    pub fn meta(&self) -> &'a RequestMeta {
+        self.meta
+    }
+
+    /// Adds an audit row for `action` on `target`, stamped now, by the
+    /// work's actor; describe it further through the returned row:
+    /// `work.audit(action, target).change(before, after).reason(note)`.
+    pub fn audit(&mut self, action: AuditAction, target: Option<AuditTarget>) -> &mut AuditRow {
+        self.rows.push(AuditRow {
+            at: Timestamp::now(),
+            action,
+            actor: self.actor.clone(),
+            target,
+            before: None,
+            after: None,
+            reason: None,
+        });
+        self.rows.last_mut().expect("a row was just pushed")
+    }
+
+    /// Ends the work, writing nothing (a dry run).
+    pub async fn rollback(self, what: &str) -> Result<(), ServiceError> {
+        self.tx
+            .rollback()
+            .await
+            .with_context(|| format!("could not end {what}"))?;
+        Ok(())
+    }
+
+    /// Appends the audit rows and commits. `what` names the action for the
+    /// error's context ("the approval").
+    pub async fn commit(mut self, what: &str) -> Result<(), ServiceError> {
+        for row in &self.rows {
+            let entry = NewAuditEntry {
+                at: row.at,
+                actor: row.actor.as_ref().map(|(id, name)| (*id, name.as_str())),
+                action: row.action,
+                target: row.target.clone(),
+                before: row.before.clone(),
+                after: row.after.clone(),
+                reason: row.reason.as_deref(),
+                ip: self.meta.ip.as_deref(),
+                user_agent: self.meta.user_agent.as_deref(),
+            };
+            db::audit::append(&mut self.tx, &entry).await?;
+        }
+        let figures_changed =
+            self.rows.is_empty() || self.rows.iter().any(|r| r.action.changes_overview());
+        let committed = if figures_changed {
+            self.db.commit(self.tx).await
+        } else {
+            self.db.commit_bookkeeping(self.tx).await
+        };
+        committed.with_context(|| format!("could not commit {what}"))?;
+        Ok(())
+    }
+}
