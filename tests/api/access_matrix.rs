@@ -497,7 +497,7 @@ fn judge(
     let ok = match outcome {
         Outcome::ToLogin if method == "get" && path != "/" => {
             let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-            redirect(&format!("/login?next={next}")) || redirect("/login")
+            redirect(&paths::login_next(&next)) || redirect("/login")
         }
         Outcome::ToLogin | Outcome::SignedOut => redirect("/login"),
         Outcome::ToPending => redirect("/pending"),

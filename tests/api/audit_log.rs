@@ -38,18 +38,6 @@ async fn rows_with(app: &TestApp, action: &str) -> Vec<Row> {
     .unwrap()
 }
 
-fn browser_with_agent(app: &TestApp, user_agent: &str) -> TestApp {
-    TestApp {
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .user_agent(user_agent)
-            .build()
-            .unwrap(),
-        ..app.another_browser()
-    }
-}
-
 const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 // ----------------------------------------------------------------- refusals
@@ -58,7 +46,7 @@ const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Fi
 async fn a_csrf_rejection_is_recorded_with_the_actor_address_and_browser() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let browser = browser_with_agent(&app, AGENT);
+    let browser = app.browser_with_agent(AGENT);
     browser.login_as(&admin).await;
 
     let response = browser
@@ -84,11 +72,11 @@ async fn a_csrf_rejection_is_recorded_with_the_actor_address_and_browser() {
 async fn an_access_denied_is_recorded_with_the_actor_address_and_browser() {
     let app = spawn_app().await;
     let eve = app.create_user("eve", "Engineer", UserStatus::Active).await;
-    let browser = browser_with_agent(&app, AGENT);
+    let browser = app.browser_with_agent(AGENT);
     browser.login_as(&eve).await;
 
     let page = browser.get("/admin/audit").await;
-    let post = browser.post_form("/admin/roles", &[("name", "Root")]).await;
+    let post = browser.create_role_with(&[("name", "Root")]).await;
 
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     assert_eq!(post.status(), StatusCode::FORBIDDEN);
@@ -129,8 +117,7 @@ async fn refusals_from_one_address_are_recorded_only_up_to_the_cap_per_minute() 
     let approved = app
         .create_user("pat", "Engineer", UserStatus::Pending)
         .await;
-    app.post_form(&format!("/admin/users/{}/approve", approved.id), &[])
-        .await;
+    app.approve_user(approved.id, &[]).await;
 
     let rows = rows_with(&app, "security.csrf_rejected").await;
     assert_eq!(rows.len(), 3);
@@ -154,14 +141,12 @@ async fn sign_out_session_revocation_and_password_change_are_recorded_with_addre
     let alice = app
         .create_user("alice", "Engineer", UserStatus::Active)
         .await;
-    let browser = browser_with_agent(&app, AGENT);
+    let browser = app.browser_with_agent(AGENT);
     browser.login_as(&alice).await;
     app.another_browser().login_as(&alice).await;
     let new_password = "violet-harbour-engine-42-quartz";
 
-    browser
-        .post_form("/account/sessions/revoke-others", &[])
-        .await;
+    browser.revoke_other_sessions().await;
     browser
         .post_form(
             "/account/password",
@@ -245,8 +230,7 @@ async fn some_history(app: &TestApp) {
     app.login_as(&admin).await;
     for name in ["pat1", "pat2", "pat3"] {
         let user = app.create_user(name, "Engineer", UserStatus::Pending).await;
-        app.post_form(&format!("/admin/users/{}/approve", user.id), &[])
-            .await;
+        app.approve_user(user.id, &[]).await;
     }
     app.logout().await;
 }
@@ -517,7 +501,7 @@ async fn audit_rows_survive_the_deletion_of_the_user_they_mention() {
 
 /// The export's headers and its lines.
 async fn csv_of(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, Vec<String>) {
-    let response = app.get(&format!("/admin/audit.csv{query}")).await;
+    let response = app.audit_csv(query).await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     let body = response.text().await.unwrap();

@@ -11,6 +11,7 @@ mod flows;
 mod hardening;
 mod helpers;
 mod import;
+mod migrations;
 mod navigation;
 mod passwords;
 mod sessions;
