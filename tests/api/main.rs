@@ -6,6 +6,7 @@ mod admin;
 mod audit_log;
 mod bad_input;
 mod brute_force;
+mod config;
 mod database;
 mod flows;
 mod hardening;
