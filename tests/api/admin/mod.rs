@@ -16,9 +16,8 @@ mod user_search;
 use std::time::Duration;
 
 use gatehouse::db::Backend;
-use gatehouse::db::seed::{SeedUser, insert_users};
-use gatehouse::db::users::{self, IdRange, UserFilter, UserSort};
-use gatehouse::domain::{RoleId, Timestamp, UserId, UserStatus};
+use gatehouse::db::seed::SeedUser;
+use gatehouse::domain::{Timestamp, UserId, UserStatus};
 use gatehouse::services::search_index::compact;
 use reqwest::StatusCode;
 use scraper::Html;
@@ -40,11 +39,6 @@ fn success(page: &Html) -> Option<String> {
 
 fn error(page: &Html) -> Option<String> {
     texts(page, ".flash-error").into_iter().next()
-}
-
-/// Usernames in the user list, in order (the admin view has a select column first).
-fn listed(page: &Html) -> Vec<String> {
-    texts(page, "table.users tbody tr td:nth-child(3)")
 }
 
 /// The user page's facts as (label, value) pairs.
@@ -80,50 +74,6 @@ fn audit_rows(page: &Html) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
-}
-
-fn seed_user(
-    username: &str,
-    full_name: &str,
-    email: &str,
-    status: UserStatus,
-    role: i64,
-    minutes_ago: i64,
-) -> SeedUser {
-    SeedUser {
-        username: username.into(),
-        email: email.into(),
-        full_name: full_name.into(),
-        status,
-        role: RoleId(role),
-        created_at: Timestamp(Timestamp::now().0 - minutes_ago * 60_000),
-        last_login_at: None,
-        login_count: 0,
-    }
-}
-
-/// Active users named `{prefix}{i}`, `i` zero-padded to `digits`, for each
-/// `i` in `range`, registered a minute apart in that order.
-fn numbered_users(
-    prefix: &str,
-    digits: usize,
-    range: std::ops::Range<i64>,
-    role: i64,
-) -> Vec<SeedUser> {
-    range
-        .map(|i| {
-            let name = format!("{prefix}{i:0digits$}");
-            let email = format!("{name}@x.test");
-            seed_user(&name, &name, &email, UserStatus::Active, role, 100_000 - i)
-        })
-        .collect()
-}
-
-async fn seed(app: &TestApp, users: &[SeedUser]) {
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    insert_users(&mut conn, users, "not-a-password-hash")
-        .await
-        .unwrap();
 }
 
 /// Creates a role through the roles page (the signed-in `app` needs roles.manage).

@@ -1,7 +1,7 @@
 //! Registering, signing in and out.
 
 use gatehouse::domain::UserStatus;
-use reqwest::{Response, StatusCode};
+use reqwest::Response;
 
 use super::{TestApp, TestUser};
 
@@ -26,33 +26,6 @@ impl TestApp {
     /// POSTs the registration form with exactly `fields` (and a token).
     pub async fn register_with(&self, fields: &[(&str, &str)]) -> Response {
         self.post_form("/register", fields).await
-    }
-
-    pub async fn login(&self, login: &str, password: &str) -> Response {
-        self.post_form("/login", &[("login", login), ("password", password)])
-            .await
-    }
-
-    pub async fn login_as(&self, user: &TestUser) -> Response {
-        let response = self.login(&user.username, &user.password).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "login of {}",
-            user.username
-        );
-        response
-    }
-
-    pub async fn logout(&self) -> Response {
-        self.post_form("/logout", &[]).await
-    }
-
-    /// Creates the admin and signs them in on this app's own client.
-    pub async fn signed_in_admin(&self) -> TestUser {
-        let admin = self.admin().await;
-        self.login_as(&admin).await;
-        admin
     }
 }
 

@@ -4,6 +4,8 @@
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 
+use super::TestApp;
+
 pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
     assert_eq!(
         response.status(),
@@ -69,4 +71,14 @@ pub fn required_field_error(page: &Html, field: &str) -> String {
         page.html()
     );
     message
+}
+
+/// Usernames in the user list, in order (the admin view has a select column first).
+pub fn listed(page: &Html) -> Vec<String> {
+    texts(page, "table.users tbody tr td:nth-child(3)")
+}
+
+/// The username listed first on the user list at `path`.
+pub async fn first_listed(app: &TestApp, path: &str) -> Option<String> {
+    listed(&app.get_html(path).await).first().cloned()
 }

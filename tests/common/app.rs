@@ -1,0 +1,327 @@
+//! The app under test, shared by the API and storage suites (each includes
+//! this file with `#[path]`): each test gets its own app on port 0 with a
+//! fresh database (a new SQLite file, or a new PostgreSQL database when
+//! GATEHOUSE_TEST_DATABASE_URL is set) and a cookie-keeping client that does
+//! not follow redirects.
+
+#[path = "database.rs"]
+mod database;
+pub use database::fresh_database;
+
+use super::{first_attr, location_of};
+
+use gatehouse::config::{DatabaseUrl, Settings};
+use gatehouse::db::{self, Db};
+use gatehouse::domain::{UserId, UserStatus};
+use gatehouse::services::accounts::{self, Registration};
+use gatehouse::services::auth_settings::AuthSettings;
+use gatehouse::startup::Application;
+use reqwest::StatusCode;
+use scraper::Html;
+use secrecy::SecretString;
+
+/// A password that passes the policy for any test username.
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub client: reqwest::Client,
+    /// The database this app uses (for a second instance or the CLI).
+    pub database_url: DatabaseUrl,
+}
+
+/// A user created directly through the service layer.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: UserId,
+    pub username: String,
+    pub password: String,
+}
+
+/// The hasher and policies with default settings, built once for the suite.
+pub fn test_auth() -> AuthSettings {
+    static AUTH: std::sync::LazyLock<AuthSettings> =
+        std::sync::LazyLock::new(AuthSettings::default);
+    AUTH.clone()
+}
+
+pub fn test_settings(database_url: DatabaseUrl) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url,
+        data_dir: Some(std::env::temp_dir().join("gatehouse-tests")),
+        secret_key: Some(SecretString::from(
+            "test-secret-key-that-is-long-enough-0123456789",
+        )),
+        workers: Some(1),
+        max_db_connections: 4,
+        // Every test client is 127.0.0.1 and the access matrix alone signs in
+        // dozens of times a minute; tests of the limit set their own.
+        login_ip_limit_per_minute: 10_000,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(fresh_database().await);
+    customise(&mut settings);
+    let database_url = settings.database_url.clone();
+    let app = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        db,
+        client: new_client(),
+        database_url,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> Html {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        Html::parse_document(&response.text().await.unwrap())
+    }
+
+    /// The CSRF token this client's cookie carries, read from the login form.
+    pub async fn csrf_token(&self) -> String {
+        let page = self.get_html("/login").await;
+        first_attr(&page, "input[name=csrf_token]", "value").expect("a csrf token")
+    }
+
+    /// POSTs a form with a valid CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &token));
+        self.post_raw(path, &body).await
+    }
+
+    /// POSTs exactly `fields`, without adding a token.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body = serde_html_form::to_string(fields).expect("form");
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Expects `response` to redirect, and returns the page it leads to.
+    pub async fn follow(&self, response: reqwest::Response) -> Html {
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{} {}",
+            response.url(),
+            response.status()
+        );
+        let location = location_of(&response).expect("a location");
+        self.get_html(&location).await
+    }
+
+    /// POSTs a form, expects a redirect, and returns the page it leads to.
+    pub async fn act(&self, path: &str, fields: &[(&str, &str)]) -> Html {
+        let response = self.post_form(path, fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "POST {path}");
+        self.follow(response).await
+    }
+
+    /// Creates a user with `role` and `status` through the service layer.
+    pub async fn create_user(&self, username: &str, role: &str, status: UserStatus) -> TestUser {
+        let form = Registration {
+            username: username.into(),
+            email: format!("{username}@example.com"),
+            full_name: format!("{username} Tester"),
+            password: SecretString::from(PASSWORD),
+            password_confirm: SecretString::from(PASSWORD),
+        };
+        let id = accounts::create_user(&self.db, &test_auth(), form, role)
+            .await
+            .expect("user created");
+        if status != UserStatus::Active {
+            let mut conn = self.db.pool.acquire().await.unwrap();
+            db::users::set_status(
+                &mut conn,
+                id,
+                status,
+                None,
+                gatehouse::domain::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        }
+        TestUser {
+            id,
+            username: username.into(),
+            password: PASSWORD.into(),
+        }
+    }
+
+    pub async fn admin(&self) -> TestUser {
+        self.create_user("admin", "Admin", UserStatus::Active).await
+    }
+
+    /// A second client (another browser) against the same app.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            db: self.db.clone(),
+            client: new_client(),
+            database_url: self.database_url.clone(),
+        }
+    }
+
+    /// A second instance of the app (another process, or this one after a
+    /// restart) on the same database.
+    pub async fn another_instance(&self) -> TestApp {
+        let settings = test_settings(self.database_url.clone());
+        let app = Application::build(settings).await.expect("the app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            db,
+            client: new_client(),
+            database_url: self.database_url.clone(),
+        }
+    }
+
+    /// A browser of its own that sends `user_agent`.
+    pub fn browser_with_agent(&self, user_agent: &str) -> TestApp {
+        TestApp {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .user_agent(user_agent)
+                .build()
+                .unwrap(),
+            ..self.another_browser()
+        }
+    }
+
+    /// How many sessions `id` has stored.
+    pub async fn sessions_of(&self, id: UserId) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+            .bind(id.0)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn user_status(&self, id: UserId) -> UserStatus {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find(&mut conn, id)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .status
+    }
+
+    pub async fn user_role(&self, id: UserId) -> String {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find(&mut conn, id)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .role_name
+    }
+
+    pub async fn user_id(&self, username: &str) -> UserId {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find_credentials(&mut conn, username)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .id
+    }
+
+    /// Number of rows in a table: for asserting that nothing was written.
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Audit rows other than recorded refusals (`security.*`: CSRF and 403),
+    /// for asserting that a refused request changed nothing else.
+    pub async fn count_audit_except_refusals(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action NOT LIKE 'security.%'")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Audit actions, oldest first.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
+            .fetch_all(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn role_id(&self, name: &str) -> i64 {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::roles::find_by_name(&mut conn, name)
+            .await
+            .unwrap()
+            .expect("role exists")
+            .0
+    }
+
+    // Signing in and out, which every suite needs.
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login", &[("login", login), ("password", password)])
+            .await
+    }
+
+    pub async fn login_as(&self, user: &TestUser) -> reqwest::Response {
+        let response = self.login(&user.username, &user.password).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "login of {}",
+            user.username
+        );
+        response
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.post_form("/logout", &[]).await
+    }
+
+    /// Creates the admin and signs them in on this app's own client.
+    pub async fn signed_in_admin(&self) -> TestUser {
+        let admin = self.admin().await;
+        self.login_as(&admin).await;
+        admin
+    }
+}
