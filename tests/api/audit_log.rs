@@ -124,14 +124,11 @@ async fn sign_out_session_revocation_and_password_change_are_recorded_with_addre
 
     browser.revoke_other_sessions().await;
     browser
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-                ("new_password_confirm", new_password),
-            ],
-        )
+        .change_password_with(&[
+            ("current_password", PASSWORD),
+            ("new_password", new_password),
+            ("new_password_confirm", new_password),
+        ])
         .await;
     browser.logout().await;
 

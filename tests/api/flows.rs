@@ -46,16 +46,13 @@ async fn the_whole_journey_from_registration_to_a_decided_role_request_is_audite
 
     let pm = app.role_id("PM").await.to_string();
     let response = staff
-        .post_form(
-            "/account/role-request",
-            &[
-                ("role_id", &pm),
-                (
-                    "justification",
-                    "I plan the quarterly roadmap for the platform team.",
-                ),
-            ],
-        )
+        .submit_role_request_with(&[
+            ("role_id", &pm),
+            (
+                "justification",
+                "I plan the quarterly roadmap for the platform team.",
+            ),
+        ])
         .await;
     assert_redirect_to(&response, "/");
 

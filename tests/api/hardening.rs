@@ -369,14 +369,11 @@ async fn after_sign_in_next_is_followed_only_to_local_paths() {
             ))
             .await;
         let response = browser
-            .post_form(
-                "/login",
-                &[
-                    ("login", "admin"),
-                    ("password", &admin.password),
-                    ("next", next),
-                ],
-            )
+            .login_with(&[
+                ("login", "admin"),
+                ("password", &admin.password),
+                ("next", next),
+            ])
             .await;
 
         assert_redirect_to(&response, expected);

@@ -20,13 +20,10 @@ async fn request_role(app: &TestApp, username: &str, role: &str) {
     staff.login_as(&user).await;
     let role_id = app.role_id(role).await.to_string();
     let response = staff
-        .post_form(
-            "/account/role-request",
-            &[
-                ("role_id", &role_id),
-                ("justification", "I need it for work."),
-            ],
-        )
+        .submit_role_request_with(&[
+            ("role_id", &role_id),
+            ("justification", "I need it for work."),
+        ])
         .await;
     assert_redirect_to(&response, "/");
 }

@@ -110,14 +110,11 @@ async fn a_password_change_applies_the_same_rules_and_hint() {
     app.login_as(&alice).await;
 
     let response = app
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "qwertyuiop123"),
-                ("new_password_confirm", "qwertyuiop123"),
-            ],
-        )
+        .change_password_with(&[
+            ("current_password", PASSWORD),
+            ("new_password", "qwertyuiop123"),
+            ("new_password_confirm", "qwertyuiop123"),
+        ])
         .await;
 
     assert_eq!(response.status(), StatusCode::OK);

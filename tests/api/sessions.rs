@@ -413,14 +413,11 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     let new_password = "violet-harbour-engine-42-quartz";
 
     let response = laptop
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-                ("new_password_confirm", new_password),
-            ],
-        )
+        .change_password_with(&[
+            ("current_password", PASSWORD),
+            ("new_password", new_password),
+            ("new_password_confirm", new_password),
+        ])
         .await;
 
     assert_redirect_to(&response, "/");

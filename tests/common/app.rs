@@ -299,8 +299,13 @@ impl TestApp {
     // Signing in and out, which every suite needs.
 
     pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("login", login), ("password", password)])
+        self.login_with(&[("login", login), ("password", password)])
             .await
+    }
+
+    /// POSTs the sign-in form with exactly `fields` (and a token).
+    pub async fn login_with(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form("/login", fields).await
     }
 
     pub async fn login_as(&self, user: &TestUser) -> reqwest::Response {

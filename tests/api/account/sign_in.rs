@@ -30,14 +30,11 @@ async fn after_sign_in_an_active_user_goes_to_the_same_origin_path_in_next() {
         Some("/admin/users?page=2")
     );
     let response = app
-        .post_form(
-            "/login",
-            &[
-                ("login", "admin"),
-                ("password", PASSWORD),
-                ("next", "/admin/users?page=2"),
-            ],
-        )
+        .login_with(&[
+            ("login", "admin"),
+            ("password", PASSWORD),
+            ("next", "/admin/users?page=2"),
+        ])
         .await;
 
     assert_redirect_to(&response, "/admin/users?page=2");
@@ -59,10 +56,7 @@ async fn an_off_site_next_is_ignored_and_the_user_lands_on_home() {
             "{next}"
         );
         let response = browser
-            .post_form(
-                "/login",
-                &[("login", "alice"), ("password", PASSWORD), ("next", next)],
-            )
+            .login_with(&[("login", "alice"), ("password", PASSWORD), ("next", next)])
             .await;
         assert_redirect_to(&response, "/");
     }
@@ -82,14 +76,11 @@ async fn a_pending_user_who_signs_in_lands_on_the_pending_page_whatever_next_say
         .await;
 
     let response = app
-        .post_form(
-            "/login",
-            &[
-                ("login", "patient"),
-                ("password", PASSWORD),
-                ("next", "/account/role-request"),
-            ],
-        )
+        .login_with(&[
+            ("login", "patient"),
+            ("password", PASSWORD),
+            ("next", "/account/role-request"),
+        ])
         .await;
 
     assert_redirect_to(&response, "/pending");

@@ -49,7 +49,7 @@ async fn ten_thousand_characters_at_sign_in_get_the_generic_message_and_no_sessi
         [("login", long.as_str()), ("password", PASSWORD)],
         [("login", "alice"), ("password", long.as_str())],
     ] {
-        let page = rerendered(app.post_form("/login", &fields).await).await;
+        let page = rerendered(app.login_with(&fields).await).await;
         assert!(!form_error(&page).is_empty());
     }
 
@@ -100,7 +100,7 @@ async fn ten_thousand_characters_in_the_password_form_get_a_field_message_and_ke
             ],
         ),
     ] {
-        let page = rerendered(alice.post_form("/account/password", &fields).await).await;
+        let page = rerendered(alice.change_password_with(&fields).await).await;
         form_error(&page);
         required_field_error(&page, field);
         assert_eq!(
@@ -136,7 +136,7 @@ async fn ten_thousand_characters_in_a_role_request_get_a_field_message_and_open_
             ],
         ),
     ] {
-        let page = rerendered(app.post_form("/account/role-request", &fields).await).await;
+        let page = rerendered(app.submit_role_request_with(&fields).await).await;
         form_error(&page);
         required_field_error(&page, field);
         assert_eq!(snapshot(&app).await, before, "10,000 characters in {field}");

@@ -56,10 +56,7 @@ async fn markup_and_sql_in_a_justification_and_a_reviewers_note_are_stored_intac
     for text in &texts_to_try {
         let justification = format!("Because {text} matters");
         let response = alice
-            .post_form(
-                "/account/role-request",
-                &[("role_id", &pm), ("justification", &justification)],
-            )
+            .submit_role_request_with(&[("role_id", &pm), ("justification", &justification)])
             .await;
         assert_redirect_to(&response, "/");
         let id = latest_request(app).await;
@@ -248,7 +245,7 @@ async fn markup_and_sql_typed_into_forms_are_echoed_back_escaped() {
 
     app.login_as(&alice).await;
     let page = rerendered(
-        app.post_form("/account/role-request", &[("justification", &value)])
+        app.submit_role_request_with(&[("justification", &value)])
             .await,
     )
     .await;

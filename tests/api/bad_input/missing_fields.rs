@@ -28,7 +28,7 @@ async fn signing_in_with_a_missing_field_asks_for_both_and_writes_nothing() {
         vec![("login", "alice")],
         vec![("password", PASSWORD)],
     ] {
-        let page = rerendered(app.post_form("/login", &fields).await).await;
+        let page = rerendered(app.login_with(&fields).await).await;
         assert_eq!(
             form_error(&page),
             "Enter your username or email and your password."
@@ -44,7 +44,7 @@ async fn changing_the_password_with_no_fields_marks_the_fields_and_keeps_the_pas
     let alice = scene.alice_browser().await;
     let before = snapshot(&scene.app).await;
 
-    let page = rerendered(alice.post_form("/account/password", &[]).await).await;
+    let page = rerendered(alice.change_password_with(&[]).await).await;
 
     form_error(&page);
     required_field_error(&page, "current_password");
@@ -62,15 +62,11 @@ async fn a_role_request_with_a_missing_field_marks_it_and_opens_nothing() {
     let pm = app.role_id("PM").await.to_string();
     let before = snapshot(&app).await;
 
-    let page = rerendered(app.post_form("/account/role-request", &[]).await).await;
+    let page = rerendered(app.submit_role_request_with(&[]).await).await;
     form_error(&page);
     required_field_error(&page, "role_id");
 
-    let page = rerendered(
-        app.post_form("/account/role-request", &[("role_id", &pm)])
-            .await,
-    )
-    .await;
+    let page = rerendered(app.submit_role_request_with(&[("role_id", &pm)]).await).await;
     form_error(&page);
     required_field_error(&page, "justification");
 

@@ -257,13 +257,10 @@ impl Scene {
         let staff = app.another_browser();
         staff.login_as(&alice).await;
         let response = staff
-            .post_form(
-                "/account/role-request",
-                &[
-                    ("role_id", &pm.to_string()),
-                    ("justification", "I plan the roadmap for my team."),
-                ],
-            )
+            .submit_role_request_with(&[
+                ("role_id", &pm.to_string()),
+                ("justification", "I plan the roadmap for my team."),
+            ])
             .await;
         assert_redirect_to(&response, "/");
         let alice_request = latest_request(&app).await;

@@ -8,11 +8,13 @@ use super::{TestApp, paths};
 
 impl TestApp {
     pub async fn submit_role_request(&self, role_id: &str, justification: &str) -> Response {
-        self.post_form(
-            "/account/role-request",
-            &[("role_id", role_id), ("justification", justification)],
-        )
-        .await
+        self.submit_role_request_with(&[("role_id", role_id), ("justification", justification)])
+            .await
+    }
+
+    /// POSTs the role-request form with exactly `fields` (and a token).
+    pub async fn submit_role_request_with(&self, fields: &[(&str, &str)]) -> Response {
+        self.post_form("/account/role-request", fields).await
     }
 
     pub async fn withdraw_role_request(&self, id: impl Display) -> Response {
@@ -20,15 +22,17 @@ impl TestApp {
     }
 
     pub async fn change_password(&self, current: &str, new: &str, confirm: &str) -> Response {
-        self.post_form(
-            "/account/password",
-            &[
-                ("current_password", current),
-                ("new_password", new),
-                ("new_password_confirm", confirm),
-            ],
-        )
+        self.change_password_with(&[
+            ("current_password", current),
+            ("new_password", new),
+            ("new_password_confirm", confirm),
+        ])
         .await
+    }
+
+    /// POSTs the password form with exactly `fields` (and a token).
+    pub async fn change_password_with(&self, fields: &[(&str, &str)]) -> Response {
+        self.post_form("/account/password", fields).await
     }
 
     /// Ends one of this user's sessions, named by its public id.
