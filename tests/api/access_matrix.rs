@@ -280,16 +280,13 @@ async fn fixture() -> Fixture {
     let browser = app.another_browser();
     browser.login_as(&requester).await;
     let response = browser
-        .post_form(
-            "/account/role-request",
-            &[
-                ("role_id", &pm_role.to_string()),
-                (
-                    "justification",
-                    "I plan the roadmap and need the user list.",
-                ),
-            ],
-        )
+        .submit_role_request_with(&[
+            ("role_id", &pm_role.to_string()),
+            (
+                "justification",
+                "I plan the roadmap and need the user list.",
+            ),
+        ])
         .await;
     assert_redirect_to(&response, "/");
     let request: i64 = sqlx::query_scalar("SELECT id FROM role_requests WHERE user_id = $1")
@@ -498,7 +495,7 @@ fn judge(
     let ok = match outcome {
         Outcome::ToLogin if method == "get" && path != "/" => {
             let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
-            redirect(&format!("/login?next={next}")) || redirect("/login")
+            redirect(&paths::login_next(&next)) || redirect("/login")
         }
         Outcome::ToLogin | Outcome::SignedOut => redirect("/login"),
         Outcome::ToPending => redirect("/pending"),

@@ -1,54 +1,18 @@
 //! The audit log as evidence: refusals recorded (within caps), security
 //! events with IP and browser, rows that cannot be forged with control
-//! characters, the hash chain and `gatehouse audit verify`, rows that outlive
-//! the users they mention, and the CSV export.
+//! characters, the audit page's verdict on the hash chain, and the CSV
+//! export. The chain's stored rows themselves, `gatehouse audit verify` and
+//! rows that outlive their users are tested in tests/storage.
 
-use std::sync::Arc;
-
-use gatehouse::db::Backend;
 use gatehouse::domain::UserStatus;
-use gatehouse::domain::audit_chain::{ChainBreak, GENESIS};
 use gatehouse::services::RequestMeta;
-use gatehouse::services::audit_chain::{self, BrokenLink};
+use gatehouse::services::audit_chain;
 use gatehouse::services::security::{self, Refusal, RefusalLimiter};
 use reqwest::StatusCode;
 use reqwest::header::HeaderValue;
 use scraper::Html;
 
 use crate::helpers::*;
-
-type Row = (
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-/// action, actor, target, reason, ip, user agent of rows with `action`.
-async fn rows_with(app: &TestApp, action: &str) -> Vec<Row> {
-    sqlx::query_as(
-        "SELECT action, actor_username, target_label, reason, ip, user_agent FROM audit_log \
-         WHERE action = $1 ORDER BY id",
-    )
-    .bind(action)
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap()
-}
-
-fn browser_with_agent(app: &TestApp, user_agent: &str) -> TestApp {
-    TestApp {
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .user_agent(user_agent)
-            .build()
-            .unwrap(),
-        ..app.another_browser()
-    }
-}
 
 const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
@@ -58,7 +22,7 @@ const AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Fi
 async fn a_csrf_rejection_is_recorded_with_the_actor_address_and_browser() {
     let app = spawn_app().await;
     let admin = app.admin().await;
-    let browser = browser_with_agent(&app, AGENT);
+    let browser = app.browser_with_agent(AGENT);
     browser.login_as(&admin).await;
 
     let response = browser
@@ -84,11 +48,11 @@ async fn a_csrf_rejection_is_recorded_with_the_actor_address_and_browser() {
 async fn an_access_denied_is_recorded_with_the_actor_address_and_browser() {
     let app = spawn_app().await;
     let eve = app.create_user("eve", "Engineer", UserStatus::Active).await;
-    let browser = browser_with_agent(&app, AGENT);
+    let browser = app.browser_with_agent(AGENT);
     browser.login_as(&eve).await;
 
     let page = browser.get("/admin/audit").await;
-    let post = browser.post_form("/admin/roles", &[("name", "Root")]).await;
+    let post = browser.create_role_with(&[("name", "Root")]).await;
 
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     assert_eq!(post.status(), StatusCode::FORBIDDEN);
@@ -129,8 +93,7 @@ async fn refusals_from_one_address_are_recorded_only_up_to_the_cap_per_minute() 
     let approved = app
         .create_user("pat", "Engineer", UserStatus::Pending)
         .await;
-    app.post_form(&format!("/admin/users/{}/approve", approved.id), &[])
-        .await;
+    app.approve_user(approved.id, &[]).await;
 
     let rows = rows_with(&app, "security.csrf_rejected").await;
     assert_eq!(rows.len(), 3);
@@ -154,23 +117,18 @@ async fn sign_out_session_revocation_and_password_change_are_recorded_with_addre
     let alice = app
         .create_user("alice", "Engineer", UserStatus::Active)
         .await;
-    let browser = browser_with_agent(&app, AGENT);
+    let browser = app.browser_with_agent(AGENT);
     browser.login_as(&alice).await;
     app.another_browser().login_as(&alice).await;
     let new_password = "violet-harbour-engine-42-quartz";
 
+    browser.revoke_other_sessions().await;
     browser
-        .post_form("/account/sessions/revoke-others", &[])
-        .await;
-    browser
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-                ("new_password_confirm", new_password),
-            ],
-        )
+        .change_password_with(&[
+            ("current_password", PASSWORD),
+            ("new_password", new_password),
+            ("new_password_confirm", new_password),
+        ])
         .await;
     browser.logout().await;
 
@@ -231,209 +189,6 @@ async fn line_breaks_and_control_characters_cannot_forge_audit_rows() {
 }
 
 // --------------------------------------------------------------- the chain
-
-async fn chain(app: &TestApp) -> Vec<(i64, Option<String>, Option<String>)> {
-    sqlx::query_as("SELECT id, prev_hash, hash FROM audit_log ORDER BY id")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap()
-}
-
-/// Some history: an admin signs in, approves and rejects, signs out.
-async fn some_history(app: &TestApp) {
-    let admin = app.admin().await;
-    app.login_as(&admin).await;
-    for name in ["pat1", "pat2", "pat3"] {
-        let user = app.create_user(name, "Engineer", UserStatus::Pending).await;
-        app.post_form(&format!("/admin/users/{}/approve", user.id), &[])
-            .await;
-    }
-    app.logout().await;
-}
-
-/// Drops the append-only triggers, as an attacker with database access could.
-async fn drop_append_only_triggers(app: &TestApp) {
-    let statements: &[&str] = match app.db.backend {
-        Backend::Sqlite => &[
-            "DROP TRIGGER audit_log_no_update",
-            "DROP TRIGGER audit_log_no_delete",
-        ],
-        Backend::Postgres => &["DROP TRIGGER audit_log_no_change ON audit_log"],
-    };
-    for sql in statements {
-        sqlx::query(sql).execute(&app.db.pool).await.unwrap();
-    }
-}
-
-fn run_verify(app: &TestApp) -> (i32, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["audit", "verify"])
-        .env("GATEHOUSE_DATABASE_URL", app.database_url.expose())
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
-}
-
-#[tokio::test]
-async fn every_audit_row_links_to_the_hash_of_the_one_before() {
-    let app = spawn_app().await;
-    some_history(&app).await;
-
-    let rows = chain(&app).await;
-    let report = audit_chain::verify(&app.db).await.unwrap();
-
-    assert!(rows.len() > 8);
-    assert_eq!(rows[0].1.as_deref(), Some(GENESIS));
-    for pair in rows.windows(2) {
-        assert_eq!(
-            pair[1].1, pair[0].2,
-            "row {} links to row {}",
-            pair[1].0, pair[0].0
-        );
-    }
-    assert_eq!(report.broken, None);
-    assert_eq!(report.checkpoint.chained, rows.len() as u64);
-    let (code, out) = run_verify(&app);
-    assert_eq!(code, 0, "{out}");
-    assert!(
-        out.starts_with(&format!("Verified {} rows", rows.len())),
-        "{out}"
-    );
-}
-
-#[tokio::test]
-async fn concurrent_writers_still_form_one_unbroken_chain() {
-    let app = spawn_app().await;
-    let limiter = Arc::new(RefusalLimiter::new(1_000, 1_000));
-
-    let writers: Vec<_> = (0..40)
-        .map(|i| {
-            let (db, limiter) = (app.db.clone(), limiter.clone());
-            tokio::spawn(async move {
-                let meta = RequestMeta {
-                    ip: Some(format!("10.0.0.{i}")),
-                    ..RequestMeta::default()
-                };
-                let refusal = Refusal {
-                    action: gatehouse::domain::AuditAction::AccessDenied,
-                    actor: None,
-                    route: "GET /admin/users",
-                    detail: "permission denied",
-                };
-                security::record_refusal(&db, &limiter, &refusal, &meta)
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    for writer in writers {
-        assert!(writer.await.unwrap());
-    }
-
-    let report = audit_chain::verify(&app.db).await.unwrap();
-    assert_eq!(report.broken, None);
-    assert_eq!(
-        report.checkpoint.chained as i64,
-        app.count("audit_log").await
-    );
-    assert_eq!(rows_with(&app, "security.access_denied").await.len(), 40);
-}
-
-#[tokio::test]
-async fn an_edited_row_breaks_the_chain_and_verify_names_it() {
-    let app = spawn_app().await;
-    some_history(&app).await;
-    let rows = chain(&app).await;
-    let victim = rows[3].0;
-    drop_append_only_triggers(&app).await;
-
-    sqlx::query("UPDATE audit_log SET reason = 'nothing to see' WHERE id = $1")
-        .bind(victim)
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
-
-    let report = audit_chain::verify(&app.db).await.unwrap();
-    assert_eq!(
-        report.broken,
-        Some(BrokenLink {
-            id: victim,
-            reason: ChainBreak::WrongHash
-        })
-    );
-    assert_eq!(report.checkpoint.chained, 3);
-    let (code, out) = run_verify(&app);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.starts_with(&format!("BROKEN at audit row {victim}:")),
-        "{out}"
-    );
-}
-
-#[tokio::test]
-async fn a_removed_row_breaks_the_link_of_the_row_after_it() {
-    let app = spawn_app().await;
-    some_history(&app).await;
-    let rows = chain(&app).await;
-    drop_append_only_triggers(&app).await;
-
-    sqlx::query("DELETE FROM audit_log WHERE id = $1")
-        .bind(rows[4].0)
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
-
-    let report = audit_chain::verify(&app.db).await.unwrap();
-    assert_eq!(
-        report.broken,
-        Some(BrokenLink {
-            id: rows[5].0,
-            reason: ChainBreak::WrongLink
-        })
-    );
-}
-
-async fn insert_unchained_row(app: &TestApp) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO audit_log (at, action, reason) VALUES (1, 'user.created', 'no hash') \
-         RETURNING id",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap()
-}
-
-#[tokio::test]
-async fn rows_from_before_the_chain_are_counted_apart_but_an_unchained_row_after_it_is_a_break() {
-    let app = spawn_app().await;
-    insert_unchained_row(&app).await;
-    some_history(&app).await;
-
-    let before = audit_chain::verify(&app.db).await.unwrap();
-    let (code, out) = run_verify(&app);
-    let forged = insert_unchained_row(&app).await;
-    let after = audit_chain::verify(&app.db).await.unwrap();
-
-    assert_eq!(before.broken, None);
-    assert_eq!(before.checkpoint.unchained, 1);
-    assert_eq!(code, 0);
-    assert!(
-        out.contains("(1 older rows predate the hash chain)"),
-        "{out}"
-    );
-    assert_eq!(
-        after.broken,
-        Some(BrokenLink {
-            id: forged,
-            reason: ChainBreak::Unchained
-        })
-    );
-}
-
 #[tokio::test]
 async fn the_audit_page_shows_whether_the_chain_verifies() {
     let app = spawn_app().await;
@@ -473,51 +228,11 @@ async fn the_audit_page_shows_whether_the_chain_verifies() {
         "{status}"
     );
 }
-
-#[tokio::test]
-async fn audit_rows_survive_the_deletion_of_the_user_they_mention() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let alice = app
-        .create_user("alice", "Engineer", UserStatus::Active)
-        .await;
-    let browser = app.another_browser();
-    browser.login_as(&alice).await;
-    browser.logout().await;
-    let mentioning = "SELECT COUNT(*) FROM audit_log WHERE actor_id = $1 OR target_user_id = $1";
-    let before: i64 = sqlx::query_scalar(mentioning)
-        .bind(alice.id.0)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-
-    // There is no user deletion in the app; the database allows it (nothing
-    // is switched off here) and must keep the history.
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(alice.id.0)
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
-
-    let after: i64 = sqlx::query_scalar(mentioning)
-        .bind(alice.id.0)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(before, 3, "created, signed in, signed out");
-    assert_eq!(after, before);
-    assert_eq!(app.count("users").await, 1);
-    assert_eq!(audit_chain::verify(&app.db).await.unwrap().broken, None);
-    app.login_as(&admin).await;
-    let page = app.get_html("/admin/audit?actor=alice").await;
-    assert_eq!(texts(&page, "table.audit tbody tr").len(), 2);
-}
-
 // ---------------------------------------------------------------- export
 
 /// The export's headers and its lines.
 async fn csv_of(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, Vec<String>) {
-    let response = app.get(&format!("/admin/audit.csv{query}")).await;
+    let response = app.audit_csv(query).await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     let body = response.text().await.unwrap();

@@ -200,16 +200,14 @@ async fn an_admin_sees_a_lockout_on_the_user_page_and_clears_it_and_that_is_audi
     fail_times(&attacker, "alice", 5).await;
     app.login_as(&admin).await;
 
-    let page = app.get_html(&format!("/admin/users/{}", alice.id)).await;
+    let page = app.user_page(alice.id).await;
     let status = texts(&page, "#lockout").join(" ");
     assert!(status.starts_with("Locked until"), "{status}");
     assert!(status.ends_with("after 5 failures"), "{status}");
-    let response = app
-        .post_form(&format!("/admin/users/{}/unlock", alice.id), &[])
-        .await;
+    let response = app.unlock_user(alice.id).await;
 
-    assert_redirect_to(&response, &format!("/admin/users/{}", alice.id));
-    let page = app.get_html(&format!("/admin/users/{}", alice.id)).await;
+    assert_redirect_to(&response, &paths::user(alice.id));
+    let page = app.user_page(alice.id).await;
     assert_eq!(flash(&page).as_deref(), Some("alice can sign in again."));
     assert_eq!(texts(&page, "#lockout"), ["none"]);
     assert!(
@@ -217,11 +215,9 @@ async fn an_admin_sees_a_lockout_on_the_user_page_and_clears_it_and_that_is_audi
             .await
             .contains(&"user.lockout_cleared".to_owned())
     );
-    let again = app
-        .post_form(&format!("/admin/users/{}/unlock", alice.id), &[])
-        .await;
-    assert_redirect_to(&again, &format!("/admin/users/{}", alice.id));
-    let page = app.get_html(&format!("/admin/users/{}", alice.id)).await;
+    let again = app.unlock_user(alice.id).await;
+    assert_redirect_to(&again, &paths::user(alice.id));
+    let page = app.user_page(alice.id).await;
     assert_eq!(flash(&page).as_deref(), Some("alice is not locked out."));
     let browser = app.another_browser();
     assert_redirect_to(&browser.login("alice", PASSWORD).await, "/");

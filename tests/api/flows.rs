@@ -34,11 +34,9 @@ async fn the_whole_journey_from_registration_to_a_decided_role_request_is_audite
     let carol = app.user_id("carol").await;
 
     app.login_as(&admin).await;
-    let response = app
-        .post_form(&format!("/admin/users/{carol}/approve"), &[])
-        .await;
-    assert_redirect_to(&response, &format!("/admin/users/{carol}"));
-    let page = app.get_html(&format!("/admin/users/{carol}")).await;
+    let response = app.approve_user(carol, &[]).await;
+    assert_redirect_to(&response, &paths::user(carol));
+    let page = app.user_page(carol).await;
     assert_eq!(flash(&page).as_deref(), Some("carol has been approved."));
 
     staff.logout().await;
@@ -48,16 +46,13 @@ async fn the_whole_journey_from_registration_to_a_decided_role_request_is_audite
 
     let pm = app.role_id("PM").await.to_string();
     let response = staff
-        .post_form(
-            "/account/role-request",
-            &[
-                ("role_id", &pm),
-                (
-                    "justification",
-                    "I plan the quarterly roadmap for the platform team.",
-                ),
-            ],
-        )
+        .submit_role_request_with(&[
+            ("role_id", &pm),
+            (
+                "justification",
+                "I plan the quarterly roadmap for the platform team.",
+            ),
+        ])
         .await;
     assert_redirect_to(&response, "/");
 

@@ -244,7 +244,7 @@ async fn a_post_from_another_origin_or_marked_cross_site_is_refused_despite_a_va
         .create_user("pat", "Engineer", UserStatus::Pending)
         .await;
     app.login_as(&admin).await;
-    let approve = format!("/admin/users/{}/approve", pat.id);
+    let approve = paths::approve_user(pat.id);
 
     for header in [
         ("origin", "https://evil.example"),
@@ -299,21 +299,19 @@ async fn a_post_from_this_origin_or_without_an_origin_goes_through() {
 
     let same = post_with(
         &app,
-        &format!("/admin/users/{}/approve", pat.id),
+        &paths::approve_user(pat.id),
         &[],
         ("origin", &own_origin),
     )
     .await;
     let fetch = post_with(
         &app,
-        &format!("/admin/users/{}/approve", sam.id),
+        &paths::approve_user(sam.id),
         &[],
         ("sec-fetch-site", "same-origin"),
     )
     .await;
-    let none = app
-        .post_form(&format!("/admin/users/{}/approve", tom.id), &[])
-        .await;
+    let none = app.approve_user(tom.id, &[]).await;
 
     for response in [&same, &fetch, &none] {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -371,14 +369,11 @@ async fn after_sign_in_next_is_followed_only_to_local_paths() {
             ))
             .await;
         let response = browser
-            .post_form(
-                "/login",
-                &[
-                    ("login", "admin"),
-                    ("password", &admin.password),
-                    ("next", next),
-                ],
-            )
+            .login_with(&[
+                ("login", "admin"),
+                ("password", &admin.password),
+                ("next", next),
+            ])
             .await;
 
         assert_redirect_to(&response, expected);

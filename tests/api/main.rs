@@ -6,7 +6,7 @@ mod admin;
 mod audit_log;
 mod bad_input;
 mod brute_force;
-mod database;
+mod config;
 mod flows;
 mod hardening;
 mod helpers;

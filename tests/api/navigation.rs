@@ -20,13 +20,10 @@ async fn request_role(app: &TestApp, username: &str, role: &str) {
     staff.login_as(&user).await;
     let role_id = app.role_id(role).await.to_string();
     let response = staff
-        .post_form(
-            "/account/role-request",
-            &[
-                ("role_id", &role_id),
-                ("justification", "I need it for work."),
-            ],
-        )
+        .submit_role_request_with(&[
+            ("role_id", &role_id),
+            ("justification", "I need it for work."),
+        ])
         .await;
     assert_redirect_to(&response, "/");
 }
@@ -66,9 +63,7 @@ async fn a_badge_follows_this_instances_own_changes_at_once_and_others_within_a_
     assert_eq!(badges(&app).await, ["2 pending"]);
 
     // Approved here: the next page already counts one.
-    let response = app
-        .post_form(&format!("/admin/users/{}/approve", pia.id), &[])
-        .await;
+    let response = app.approve_user(pia.id, &[]).await;
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
     assert_eq!(badges(&app).await, ["1 pending"]);
 
@@ -144,15 +139,12 @@ async fn a_help_desk_role_sees_only_the_queue_it_may_work_on() {
     let admin = app.admin().await;
     app.login_as(&admin).await;
     let response = app
-        .post_form(
-            "/admin/roles",
-            &[
-                ("name", "Help desk"),
-                ("description", "Approves new accounts"),
-                ("permissions", "users.read"),
-                ("permissions", "users.approve"),
-            ],
-        )
+        .create_role_with(&[
+            ("name", "Help desk"),
+            ("description", "Approves new accounts"),
+            ("permissions", "users.read"),
+            ("permissions", "users.approve"),
+        ])
         .await;
     assert_redirect_to(&response, "/admin/roles");
     app.create_user("pia", "Engineer", UserStatus::Pending)

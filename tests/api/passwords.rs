@@ -12,7 +12,8 @@ use secrecy::SecretString;
 
 use crate::helpers::*;
 
-async fn register_with(app: &TestApp, password: &str) -> reqwest::Response {
+/// Registers frank with `password`.
+async fn register_frank(app: &TestApp, password: &str) -> reqwest::Response {
     app.register(
         "frank",
         "frank.castle@example.com",
@@ -20,10 +21,6 @@ async fn register_with(app: &TestApp, password: &str) -> reqwest::Response {
         password,
     )
     .await
-}
-
-fn field_error(page: &Html, field: &str) -> String {
-    texts(page, &format!("#{field}-error")).join(" ")
 }
 
 fn strength_hint(page: &Html) -> String {
@@ -56,7 +53,7 @@ async fn registration_names_the_rule_that_refused_the_password_and_shows_a_stren
             "Strength: ",
         ),
     ] {
-        let response = register_with(&app, password).await;
+        let response = register_frank(&app, password).await;
 
         assert_eq!(response.status(), StatusCode::OK, "{password}");
         let page = html(response).await;
@@ -74,7 +71,7 @@ async fn registration_names_the_rule_that_refused_the_password_and_shows_a_stren
 async fn a_length_refusal_names_the_limit_without_a_strength_hint() {
     let app = spawn_app().await;
 
-    let page = html(register_with(&app, "Vq7#mZ2!pL").await).await;
+    let page = html(register_frank(&app, "Vq7#mZ2!pL").await).await;
 
     assert_eq!(
         field_error(&page, "password"),
@@ -88,7 +85,7 @@ async fn a_password_is_kept_exactly_as_typed_with_its_spaces_and_unicode() {
     let app = spawn_app().await;
     let typed = "  Żółw jeż 7 ✓ ";
 
-    assert_redirect_to(&register_with(&app, typed).await, "/pending");
+    assert_redirect_to(&register_frank(&app, typed).await, "/pending");
     app.logout().await;
 
     assert_eq!(
@@ -113,14 +110,11 @@ async fn a_password_change_applies_the_same_rules_and_hint() {
     app.login_as(&alice).await;
 
     let response = app
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "qwertyuiop123"),
-                ("new_password_confirm", "qwertyuiop123"),
-            ],
-        )
+        .change_password_with(&[
+            ("current_password", PASSWORD),
+            ("new_password", "qwertyuiop123"),
+            ("new_password_confirm", "qwertyuiop123"),
+        ])
         .await;
 
     assert_eq!(response.status(), StatusCode::OK);
@@ -139,14 +133,14 @@ async fn character_classes_are_required_only_when_the_preset_is_on() {
     let strict = spawn_app_with(|s| s.password_require_classes = true).await;
     let passphrase = "velvet otter glacier trumpet";
 
-    assert_redirect_to(&register_with(&relaxed, passphrase).await, "/pending");
-    let page = html(register_with(&strict, passphrase).await).await;
+    assert_redirect_to(&register_frank(&relaxed, passphrase).await, "/pending");
+    let page = html(register_frank(&strict, passphrase).await).await;
     assert_eq!(
         field_error(&page, "password"),
         "Password must also contain an upper-case letter, a digit."
     );
     assert_redirect_to(
-        &register_with(&strict, "Velvet otter glacier 7 trumpet").await,
+        &register_frank(&strict, "Velvet otter glacier 7 trumpet").await,
         "/pending",
     );
 }

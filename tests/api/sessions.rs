@@ -15,19 +15,6 @@ const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 
 const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const MINUTE: i64 = 60_000;
 
-/// A browser that sends `user_agent`.
-fn browser_with_agent(app: &TestApp, user_agent: &str) -> TestApp {
-    TestApp {
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .user_agent(user_agent)
-            .build()
-            .unwrap(),
-        ..app.another_browser()
-    }
-}
-
 /// Moves every session of `user` into the past: created `created_minutes`
 /// and last used `seen_minutes` earlier than recorded.
 async fn age_sessions(app: &TestApp, user: &TestUser, created_minutes: i64, seen_minutes: i64) {
@@ -41,14 +28,6 @@ async fn age_sessions(app: &TestApp, user: &TestUser, created_minutes: i64, seen
     .execute(&app.db.pool)
     .await
     .unwrap();
-}
-
-async fn sessions_of(app: &TestApp, user: &TestUser) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
-        .bind(user.id.0)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
 }
 
 async fn last_seen(app: &TestApp, user: &TestUser) -> i64 {
@@ -69,26 +48,17 @@ async fn own_session_id(browser: &TestApp) -> String {
         .to_owned()
 }
 
-async fn signed_in(app: &TestApp, username: &str) -> (TestUser, TestApp) {
-    let user = app
-        .create_user(username, "Engineer", UserStatus::Active)
-        .await;
-    let browser = app.another_browser();
-    browser.login_as(&user).await;
-    (user, browser)
-}
-
 #[tokio::test]
 async fn a_session_idle_for_longer_than_the_timeout_ends_and_its_row_is_deleted() {
     let app = spawn_app().await;
-    let (alice, browser) = signed_in(&app, "alice").await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
     assert_eq!(browser.get("/").await.status(), StatusCode::OK);
 
     age_sessions(&app, &alice, 31, 31).await;
     let response = browser.get("/").await;
 
     assert_redirect_to(&response, "/login");
-    assert_eq!(sessions_of(&app, &alice).await, 0);
+    assert_eq!(app.sessions_of(alice.id).await, 0);
     let page = browser.get_html("/login").await;
     assert_eq!(
         flash(&page).as_deref(),
@@ -99,7 +69,7 @@ async fn a_session_idle_for_longer_than_the_timeout_ends_and_its_row_is_deleted(
 #[tokio::test]
 async fn a_session_in_use_outlives_the_idle_timeout_without_a_write_on_every_request() {
     let app = spawn_app().await;
-    let (alice, browser) = signed_in(&app, "alice").await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
     browser.get("/").await;
     let first_seen = last_seen(&app, &alice).await;
 
@@ -120,13 +90,13 @@ async fn a_session_in_use_outlives_the_idle_timeout_without_a_write_on_every_req
     age_sessions(&app, &alice, 25, 25).await;
 
     assert_eq!(browser.get("/").await.status(), StatusCode::OK);
-    assert_eq!(sessions_of(&app, &alice).await, 1);
+    assert_eq!(app.sessions_of(alice.id).await, 1);
 }
 
 #[tokio::test]
 async fn requests_without_a_user_agent_do_not_write_the_session_each_time() {
     let app = spawn_app().await;
-    let (alice, browser) = signed_in(&app, "alice").await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
     // The session records a browser, then a script using the same cookie
     // sends no User-Agent at all (as curl -A '' or wrk do).
     let with_agent = browser
@@ -169,14 +139,14 @@ async fn requests_without_a_user_agent_do_not_write_the_session_each_time() {
 #[tokio::test]
 async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let app = spawn_app().await;
-    let (alice, browser) = signed_in(&app, "alice").await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
 
     age_sessions(&app, &alice, 11 * 60 + 59, 0).await;
     assert_eq!(browser.get("/").await.status(), StatusCode::OK);
     age_sessions(&app, &alice, 2, 0).await;
 
     assert_redirect_to(&browser.get("/").await, "/login");
-    assert_eq!(sessions_of(&app, &alice).await, 0);
+    assert_eq!(app.sessions_of(alice.id).await, 0);
 }
 
 #[tokio::test]
@@ -186,8 +156,8 @@ async fn idle_timeout_and_lifetime_come_from_the_settings() {
         s.session_lifetime_minutes = 60;
     })
     .await;
-    let (alice, browser) = signed_in(&app, "alice").await;
-    let (bob, other) = signed_in(&app, "bob").await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
+    let (bob, other) = signed_in(&app, "bob", "Engineer").await;
 
     age_sessions(&app, &alice, 6, 6).await;
     age_sessions(&app, &bob, 61, 1).await;
@@ -195,7 +165,7 @@ async fn idle_timeout_and_lifetime_come_from_the_settings() {
     assert_redirect_to(&browser.get("/").await, "/login");
     assert_redirect_to(&other.get("/").await, "/login");
     let page = {
-        let (_, carol) = signed_in(&app, "carol").await;
+        let (_, carol) = signed_in(&app, "carol", "Engineer").await;
         carol.get_html("/account/sessions").await
     };
     assert!(
@@ -222,9 +192,9 @@ fn the_earlier_session_ttl_setting_still_sets_the_lifetime() {
 #[tokio::test]
 async fn expired_sessions_are_purged_and_live_ones_kept() {
     let app = spawn_app().await;
-    let (alice, _a) = signed_in(&app, "alice").await;
-    let (bob, _b) = signed_in(&app, "bob").await;
-    let (carol, _c) = signed_in(&app, "carol").await;
+    let (alice, _a) = signed_in(&app, "alice", "Engineer").await;
+    let (bob, _b) = signed_in(&app, "bob", "Engineer").await;
+    let (carol, _c) = signed_in(&app, "carol", "Engineer").await;
     age_sessions(&app, &alice, 40, 40).await;
     age_sessions(&app, &bob, 13 * 60, 0).await;
 
@@ -236,31 +206,31 @@ async fn expired_sessions_are_purged_and_live_ones_kept() {
     .unwrap();
 
     assert_eq!(purged, 2);
-    assert_eq!(sessions_of(&app, &alice).await, 0);
-    assert_eq!(sessions_of(&app, &bob).await, 0);
-    assert_eq!(sessions_of(&app, &carol).await, 1);
+    assert_eq!(app.sessions_of(alice.id).await, 0);
+    assert_eq!(app.sessions_of(bob.id).await, 0);
+    assert_eq!(app.sessions_of(carol.id).await, 1);
 }
 
 #[tokio::test]
 async fn expired_sessions_are_purged_when_an_instance_starts() {
     let app = spawn_app().await;
-    let (alice, _a) = signed_in(&app, "alice").await;
-    let (bob, _b) = signed_in(&app, "bob").await;
+    let (alice, _a) = signed_in(&app, "alice", "Engineer").await;
+    let (bob, _b) = signed_in(&app, "bob", "Engineer").await;
     age_sessions(&app, &alice, 40, 40).await;
 
     let restarted = app.another_instance().await;
     // The purge runs in the background right after start; a request that
     // needs the database gives it the moment it takes.
     for _ in 0..50 {
-        if sessions_of(&restarted, &alice).await == 0 {
+        if restarted.sessions_of(alice.id).await == 0 {
             break;
         }
         tokio::task::yield_now().await;
         restarted.get("/healthz").await;
     }
 
-    assert_eq!(sessions_of(&app, &alice).await, 0);
-    assert_eq!(sessions_of(&app, &bob).await, 1);
+    assert_eq!(app.sessions_of(alice.id).await, 0);
+    assert_eq!(app.sessions_of(bob.id).await, 1);
 }
 
 #[tokio::test]
@@ -269,8 +239,8 @@ async fn the_sessions_page_lists_live_sessions_with_browser_ip_and_times_and_mar
     let alice = app
         .create_user("alice", "Engineer", UserStatus::Active)
         .await;
-    let laptop = browser_with_agent(&app, FIREFOX);
-    let phone = browser_with_agent(&app, SAFARI_IPHONE);
+    let laptop = app.browser_with_agent(FIREFOX);
+    let phone = app.browser_with_agent(SAFARI_IPHONE);
     laptop.login_as(&alice).await;
     phone.login_as(&alice).await;
     phone.get("/").await;
@@ -299,7 +269,7 @@ async fn the_sessions_page_lists_live_sessions_with_browser_ip_and_times_and_mar
 #[tokio::test]
 async fn the_sessions_page_names_sessions_by_a_public_id_never_the_cookie_key_or_its_hash() {
     let app = spawn_app().await;
-    let (alice, browser) = signed_in(&app, "alice").await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
     browser.get("/").await;
 
     let body = browser.get("/account/sessions").await.text().await.unwrap();
@@ -323,14 +293,12 @@ async fn the_sessions_page_names_sessions_by_a_public_id_never_the_cookie_key_or
 #[tokio::test]
 async fn a_user_can_end_another_of_their_sessions_and_it_is_signed_out_at_once() {
     let app = spawn_app().await;
-    let (alice, laptop) = signed_in(&app, "alice").await;
+    let (alice, laptop) = signed_in(&app, "alice", "Engineer").await;
     let phone = app.another_browser();
     phone.login_as(&alice).await;
     let phone_session = own_session_id(&phone).await;
 
-    let response = laptop
-        .post_form(&format!("/account/sessions/{phone_session}/revoke"), &[])
-        .await;
+    let response = laptop.revoke_session(phone_session).await;
 
     assert_redirect_to(&response, "/account/sessions");
     assert_eq!(
@@ -339,7 +307,7 @@ async fn a_user_can_end_another_of_their_sessions_and_it_is_signed_out_at_once()
     );
     assert_redirect_to(&phone.get("/").await, "/login");
     assert_eq!(laptop.get("/").await.status(), StatusCode::OK);
-    assert_eq!(sessions_of(&app, &alice).await, 1);
+    assert_eq!(app.sessions_of(alice.id).await, 1);
     let row: (String, Option<String>, Option<String>, Option<String>) = sqlx::query_as(
         "SELECT action, actor_username, target_label, reason FROM audit_log ORDER BY id DESC LIMIT 1",
     )
@@ -360,31 +328,27 @@ async fn a_user_can_end_another_of_their_sessions_and_it_is_signed_out_at_once()
 #[tokio::test]
 async fn ending_this_session_signs_out_here() {
     let app = spawn_app().await;
-    let (alice, browser) = signed_in(&app, "alice").await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
     let own = own_session_id(&browser).await;
 
-    let response = browser
-        .post_form(&format!("/account/sessions/{own}/revoke"), &[])
-        .await;
+    let response = browser.revoke_session(own).await;
 
     assert_redirect_to(&response, "/login");
     assert_redirect_to(&browser.get("/").await, "/login");
-    assert_eq!(sessions_of(&app, &alice).await, 0);
+    assert_eq!(app.sessions_of(alice.id).await, 0);
 }
 
 #[tokio::test]
 async fn signing_out_all_other_sessions_keeps_only_this_one() {
     let app = spawn_app().await;
-    let (alice, laptop) = signed_in(&app, "alice").await;
+    let (alice, laptop) = signed_in(&app, "alice", "Engineer").await;
     let others: Vec<TestApp> = (0..3).map(|_| app.another_browser()).collect();
     for other in &others {
         other.login_as(&alice).await;
     }
-    assert_eq!(sessions_of(&app, &alice).await, 4);
+    assert_eq!(app.sessions_of(alice.id).await, 4);
 
-    let response = laptop
-        .post_form("/account/sessions/revoke-others", &[])
-        .await;
+    let response = laptop.revoke_other_sessions().await;
 
     assert_redirect_to(&response, "/account/sessions");
     let page = laptop.get_html("/account/sessions").await;
@@ -396,20 +360,18 @@ async fn signing_out_all_other_sessions_keeps_only_this_one() {
     for other in &others {
         assert_redirect_to(&other.get("/").await, "/login");
     }
-    assert_eq!(sessions_of(&app, &alice).await, 1);
+    assert_eq!(app.sessions_of(alice.id).await, 1);
 }
 
 #[tokio::test]
 async fn nobody_can_end_someone_elses_session_from_their_own_sessions_page() {
     let app = spawn_app().await;
-    let (_alice, mallory) = signed_in(&app, "alice").await;
-    let (bob, victim) = signed_in(&app, "bob").await;
+    let (_alice, mallory) = signed_in(&app, "alice", "Engineer").await;
+    let (bob, victim) = signed_in(&app, "bob", "Engineer").await;
     let bobs_session = own_session_id(&victim).await;
     let audit_before = app.count("audit_log").await;
 
-    let response = mallory
-        .post_form(&format!("/account/sessions/{bobs_session}/revoke"), &[])
-        .await;
+    let response = mallory.revoke_session(bobs_session).await;
 
     assert_redirect_to(&response, "/account/sessions");
     assert_eq!(
@@ -417,7 +379,7 @@ async fn nobody_can_end_someone_elses_session_from_their_own_sessions_page() {
         Some("That session had already ended.")
     );
     assert_eq!(victim.get("/").await.status(), StatusCode::OK);
-    assert_eq!(sessions_of(&app, &bob).await, 1);
+    assert_eq!(app.sessions_of(bob.id).await, 1);
     assert_eq!(app.count("audit_log").await, audit_before);
 }
 
@@ -433,9 +395,7 @@ async fn a_pending_user_can_see_and_end_their_sessions() {
     second.login_as(&pat).await;
 
     let page = first.get_html("/account/sessions").await;
-    let response = first
-        .post_form("/account/sessions/revoke-others", &[])
-        .await;
+    let response = first.revoke_other_sessions().await;
 
     assert_eq!(texts(&page, "table.sessions tbody tr").len(), 2);
     assert!(texts(&page, "nav a").contains(&"Sessions".to_owned()));
@@ -447,26 +407,23 @@ async fn a_pending_user_can_see_and_end_their_sessions() {
 #[tokio::test]
 async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     let app = spawn_app().await;
-    let (alice, laptop) = signed_in(&app, "alice").await;
+    let (alice, laptop) = signed_in(&app, "alice", "Engineer").await;
     let phone = app.another_browser();
     phone.login_as(&alice).await;
     let new_password = "violet-harbour-engine-42-quartz";
 
     let response = laptop
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-                ("new_password_confirm", new_password),
-            ],
-        )
+        .change_password_with(&[
+            ("current_password", PASSWORD),
+            ("new_password", new_password),
+            ("new_password_confirm", new_password),
+        ])
         .await;
 
     assert_redirect_to(&response, "/");
     assert_eq!(laptop.get("/").await.status(), StatusCode::OK);
     assert_redirect_to(&phone.get("/").await, "/login");
-    assert_eq!(sessions_of(&app, &alice).await, 1);
+    assert_eq!(app.sessions_of(alice.id).await, 1);
     let row: (String, Option<String>, Option<String>) = sqlx::query_as(
         "SELECT action, after_value, ip FROM audit_log WHERE action = 'user.password_changed'",
     )
@@ -489,20 +446,20 @@ async fn an_administrator_sees_a_users_sessions_and_ends_one_or_all_of_them() {
     let admin = app.admin().await;
     app.login_as(&admin).await;
     let vic = app.create_user("vic", "Engineer", UserStatus::Active).await;
-    let laptop = browser_with_agent(&app, FIREFOX);
-    let phone = browser_with_agent(&app, SAFARI_IPHONE);
+    let laptop = app.browser_with_agent(FIREFOX);
+    let phone = app.browser_with_agent(SAFARI_IPHONE);
     let tablet = app.another_browser();
     for browser in [&laptop, &phone, &tablet] {
         browser.login_as(&vic).await;
         browser.get("/").await;
     }
-    let page = app.get_html(&format!("/admin/users/{}", vic.id)).await;
+    let page = app.user_page(vic.id).await;
     let devices: Vec<String> = texts(&page, "#sessions td[data-label=Device]");
     let phone_id = own_session_id(&phone).await;
 
     let one = app
         .post_form(
-            &format!("/admin/users/{}/sessions/revoke", vic.id),
+            &paths::revoke_user_sessions(vic.id),
             &[("session", &phone_id)],
         )
         .await;
@@ -510,16 +467,14 @@ async fn an_administrator_sees_a_users_sessions_and_ends_one_or_all_of_them() {
     assert_eq!(devices.len(), 3, "{devices:?}");
     assert!(devices.contains(&"Firefox on Linux".to_owned()));
     assert!(devices.contains(&"Safari on iOS".to_owned()));
-    assert_redirect_to(&one, &format!("/admin/users/{}", vic.id));
+    assert_redirect_to(&one, &paths::user(vic.id));
     assert_redirect_to(&phone.get("/").await, "/login");
     assert_eq!(laptop.get("/").await.status(), StatusCode::OK);
 
-    let all = app
-        .post_form(&format!("/admin/users/{}/sessions/revoke", vic.id), &[])
-        .await;
+    let all = app.revoke_user_sessions(vic.id).await;
 
-    assert_redirect_to(&all, &format!("/admin/users/{}", vic.id));
-    let page = app.get_html(&format!("/admin/users/{}", vic.id)).await;
+    assert_redirect_to(&all, &paths::user(vic.id));
+    let page = app.user_page(vic.id).await;
     assert_eq!(flash(&page).as_deref(), Some("2 sessions ended."));
     assert_eq!(texts(&page, "#sessions p"), ["Not signed in anywhere."]);
     assert_redirect_to(&laptop.get("/").await, "/login");
@@ -552,15 +507,13 @@ async fn only_user_managers_get_the_end_session_buttons() {
     reader.login_as(&pm).await;
     app.login_as(&admin).await;
 
-    let as_reader = reader.get_html(&format!("/admin/users/{}", vic.id)).await;
-    let as_admin = app.get_html(&format!("/admin/users/{}", vic.id)).await;
-    let refused = reader
-        .post_form(&format!("/admin/users/{}/sessions/revoke", vic.id), &[])
-        .await;
+    let as_reader = reader.user_page(vic.id).await;
+    let as_admin = app.user_page(vic.id).await;
+    let refused = reader.revoke_user_sessions(vic.id).await;
 
     assert_eq!(texts(&as_reader, "#sessions tbody tr").len(), 1);
     assert!(texts(&as_reader, "#sessions button").is_empty());
     assert_eq!(texts(&as_admin, "#sessions button").len(), 2);
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(sessions_of(&app, &vic).await, 1);
+    assert_eq!(app.sessions_of(vic.id).await, 1);
 }

@@ -1,7 +1,9 @@
-//! Measurements, not assertions run by default: `cargo test --release --test
-//! api timing -- --ignored --nocapture` prints the median sign-in time for an
-//! unknown user and for a known user with a wrong password. The bar
-//! is a difference below 5 ms; the figures are recorded in SECURITY.md.
+//! Sign-ins under load, and measurements that are not run by default: `cargo
+//! test --release --test api timing -- --ignored --nocapture` prints the
+//! median sign-in time for an unknown user and for a known user with a wrong
+//! password (the bar is a difference below 5 ms), and the page latency
+//! during a flood of sign-ins; the figures are recorded in SECURITY.md.
+//! Speed targets are checked by benches/run, not here.
 
 use std::time::{Duration, Instant};
 
@@ -85,12 +87,20 @@ async fn page_latencies(app: &TestApp, n: usize) -> Vec<Duration> {
     samples
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement: run it in release with --ignored --nocapture"]
-async fn a_flood_of_sign_ins_barely_delays_other_pages() {
-    let app = spawn_app_with(|s| s.workers = Some(2)).await;
+/// What happened to `GET /healthz` while 64 sign-ins were sent at once.
+struct Flood {
+    quiet: Vec<Duration>,
+    during: Vec<Duration>,
+    /// Pages answered while some sign-in was still waiting for its answer.
+    answered_while_signing_in: usize,
+}
+
+/// Samples the page quietly, then for as long as a flood of 64 wrong-password
+/// sign-ins lasts; every sign-in must get the form back (200) and every page
+/// view 200.
+async fn flood(app: &TestApp) -> Flood {
     let token = app.csrf_token().await;
-    let quiet = p50_p95(page_latencies(&app, 200).await);
+    let quiet = page_latencies(app, 200).await;
 
     let flood: Vec<_> = (0..64)
         .map(|_| {
@@ -115,14 +125,52 @@ async fn a_flood_of_sign_ins_barely_delays_other_pages() {
         .collect();
     // Sample pages for as long as the flood lasts.
     let mut during = Vec::new();
+    let mut answered_while_signing_in = 0;
     while flood.iter().any(|t| !t.is_finished()) && during.len() < 20_000 {
-        during.extend(page_latencies(&app, 10).await);
+        during.extend(page_latencies(app, 1).await);
+        if flood.iter().any(|t| !t.is_finished()) {
+            answered_while_signing_in += 1;
+        }
     }
-    let samples = during.len();
-    let busy = p50_p95(during);
     for task in flood {
         assert_eq!(task.await.unwrap(), reqwest::StatusCode::OK);
     }
+    Flood {
+        quiet,
+        during,
+        answered_while_signing_in,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_sign_ins_leaves_other_pages_answering() {
+    let app = spawn_app_with(|s| s.workers = Some(2)).await;
+
+    let flood = flood(&app).await;
+
+    // Every page view and sign-in answered (checked in `flood`), and pages
+    // were served during the flood rather than queued until it ended. How
+    // fast is the measurement's business, and benches/run's.
+    assert!(
+        flood.answered_while_signing_in > 0,
+        "no page was answered while 64 sign-ins were being checked"
+    );
+    eprintln!(
+        "{} pages answered during the flood, {} before it",
+        flood.answered_while_signing_in,
+        flood.quiet.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run it in release with --ignored --nocapture"]
+async fn a_flood_of_sign_ins_measured_page_latency() {
+    let app = spawn_app_with(|s| s.workers = Some(2)).await;
+
+    let Flood { quiet, during, .. } = flood(&app).await;
+
+    let samples = during.len();
+    let (quiet, busy) = (p50_p95(quiet), p50_p95(during));
     println!(
         "GET /healthz p50/p95: quiet {:.2?}/{:.2?}, during 64 concurrent sign-ins ({samples} samples) {:.2?}/{:.2?}",
         quiet.0, quiet.1, busy.0, busy.1

@@ -1,7 +1,7 @@
 //! The app under test: built in-process on port 0 with a fresh database per
 //! scenario (a new SQLite file, or a new PostgreSQL database when
-//! GATEHOUSE_TEST_DATABASE_URL is set), like tests/api/helpers.rs, which a
-//! second test binary cannot import.
+//! GATEHOUSE_TEST_DATABASE_URL is set), like tests/common/app.rs, which the
+//! API and storage suites share; this suite needs no HTTP client of its own.
 
 #[path = "../common/database.rs"]
 mod database;

@@ -1,11 +1,14 @@
-//! Test harness: each test gets its own app on port 0 with a fresh database
-//! (a new SQLite file, or a new PostgreSQL database when
+//! The app under test, shared by the API and storage suites (each includes
+//! this file with `#[path]`): each test gets its own app on port 0 with a
+//! fresh database (a new SQLite file, or a new PostgreSQL database when
 //! GATEHOUSE_TEST_DATABASE_URL is set) and a cookie-keeping client that does
 //! not follow redirects.
 
-#[path = "../common/database.rs"]
+#[path = "database.rs"]
 mod database;
 pub use database::fresh_database;
+
+use super::{first_attr, location_of};
 
 use gatehouse::config::{DatabaseUrl, Settings};
 use gatehouse::db::{self, Db};
@@ -14,7 +17,7 @@ use gatehouse::services::accounts::{self, Registration};
 use gatehouse::services::auth_settings::AuthSettings;
 use gatehouse::startup::Application;
 use reqwest::StatusCode;
-use scraper::{Html, Selector};
+use scraper::Html;
 use secrecy::SecretString;
 
 /// A password that passes the policy for any test username.
@@ -129,44 +132,24 @@ impl TestApp {
             .expect("POST")
     }
 
-    pub async fn register(
-        &self,
-        username: &str,
-        email: &str,
-        full_name: &str,
-        password: &str,
-    ) -> reqwest::Response {
-        self.post_form(
-            "/register",
-            &[
-                ("username", username),
-                ("email", email),
-                ("full_name", full_name),
-                ("password", password),
-                ("password_confirm", password),
-            ],
-        )
-        .await
-    }
-
-    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
-        self.post_form("/login", &[("login", login), ("password", password)])
-            .await
-    }
-
-    pub async fn login_as(&self, user: &TestUser) -> reqwest::Response {
-        let response = self.login(&user.username, &user.password).await;
+    /// Expects `response` to redirect, and returns the page it leads to.
+    pub async fn follow(&self, response: reqwest::Response) -> Html {
         assert_eq!(
             response.status(),
             StatusCode::SEE_OTHER,
-            "login of {}",
-            user.username
+            "{} {}",
+            response.url(),
+            response.status()
         );
-        response
+        let location = location_of(&response).expect("a location");
+        self.get_html(&location).await
     }
 
-    pub async fn logout(&self) -> reqwest::Response {
-        self.post_form("/logout", &[]).await
+    /// POSTs a form, expects a redirect, and returns the page it leads to.
+    pub async fn act(&self, path: &str, fields: &[(&str, &str)]) -> Html {
+        let response = self.post_form(path, fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "POST {path}");
+        self.follow(response).await
     }
 
     /// Creates a user with `role` and `status` through the service layer.
@@ -230,6 +213,28 @@ impl TestApp {
         }
     }
 
+    /// A browser of its own that sends `user_agent`.
+    pub fn browser_with_agent(&self, user_agent: &str) -> TestApp {
+        TestApp {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_store(true)
+                .user_agent(user_agent)
+                .build()
+                .unwrap(),
+            ..self.another_browser()
+        }
+    }
+
+    /// How many sessions `id` has stored.
+    pub async fn sessions_of(&self, id: UserId) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+            .bind(id.0)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
     pub async fn user_status(&self, id: UserId) -> UserStatus {
         let mut conn = self.db.pool.acquire().await.unwrap();
         db::users::find(&mut conn, id)
@@ -290,49 +295,38 @@ impl TestApp {
             .expect("role exists")
             .0
     }
-}
 
-pub fn assert_redirect_to(response: &reqwest::Response, location: &str) {
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "expected a redirect to {location}"
-    );
-    assert_eq!(
+    // Signing in and out, which every suite needs.
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.login_with(&[("login", login), ("password", password)])
+            .await
+    }
+
+    /// POSTs the sign-in form with exactly `fields` (and a token).
+    pub async fn login_with(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form("/login", fields).await
+    }
+
+    pub async fn login_as(&self, user: &TestUser) -> reqwest::Response {
+        let response = self.login(&user.username, &user.password).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "login of {}",
+            user.username
+        );
         response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok()),
-        Some(location)
-    );
-}
+    }
 
-pub fn texts(page: &Html, selector: &str) -> Vec<String> {
-    let selector = Selector::parse(selector).expect("selector");
-    page.select(&selector)
-        .map(|e| {
-            e.text()
-                .collect::<String>()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
+    pub async fn logout(&self) -> reqwest::Response {
+        self.post_form("/logout", &[]).await
+    }
 
-pub fn first_attr(page: &Html, selector: &str, attr: &str) -> Option<String> {
-    let selector = Selector::parse(selector).expect("selector");
-    page.select(&selector)
-        .next()
-        .and_then(|e| e.value().attr(attr))
-        .map(str::to_owned)
-}
-
-/// The flash message on a page, if any.
-pub fn flash(page: &Html) -> Option<String> {
-    texts(page, ".flash").into_iter().next()
-}
-
-pub async fn html(response: reqwest::Response) -> Html {
-    Html::parse_document(&response.text().await.unwrap())
+    /// Creates the admin and signs them in on this app's own client.
+    pub async fn signed_in_admin(&self) -> TestUser {
+        let admin = self.admin().await;
+        self.login_as(&admin).await;
+        admin
+    }
 }

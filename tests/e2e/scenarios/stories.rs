@@ -1,56 +1,14 @@
-//! What people do in Gatehouse, clicked through in a real browser. Each
-//! scenario starts from a fresh database and saves its final page as
-//! target/e2e/<scenario name>.png; the browsers (one per person) are reused
-//! across scenarios because each costs a second or two to start.
+//! The scenarios' steps: each starts from a fresh database, is told the two
+//! browsers to use, and saves its final page as target/e2e/<its name>.png.
 
 use fantoccini::key::Key;
 use gatehouse::domain::UserStatus;
 
-use crate::browser::{Browser, DESKTOP, Driver, Result};
-use crate::harness::{PASSWORD, TestApp, spawn_app};
+use super::People;
+use crate::browser::{Browser, Result};
+use crate::harness::{PASSWORD, spawn_app};
 
-/// Two people: an administrator and the user the story is about.
-struct People {
-    admin: Browser,
-    user: Browser,
-}
-
-impl People {
-    async fn on(&mut self, app: &TestApp) -> Result {
-        self.admin.use_app(&app.address).await?;
-        self.user.use_app(&app.address).await
-    }
-}
-
-#[tokio::test]
-async fn people_use_gatehouse_in_a_real_browser() {
-    let driver = Driver::start();
-    let mut people = People {
-        admin: driver.browser(DESKTOP).await,
-        user: driver.browser(DESKTOP).await,
-    };
-    macro_rules! scenario {
-        ($name:ident) => {
-            eprintln!("scenario: {}", stringify!($name));
-            $name(&mut people)
-                .await
-                .unwrap_or_else(|e| panic!("{} failed: {e:#}", stringify!($name)));
-        };
-    }
-    scenario!(a_visitor_registers_and_lands_on_the_pending_page);
-    scenario!(an_admin_approves_an_account_from_the_queue_and_sees_the_flash);
-    scenario!(an_approved_user_signs_in_and_sees_role_and_status_at_home);
-    scenario!(a_role_request_approved_by_an_admin_shows_the_new_role);
-    scenario!(a_disabled_user_lands_on_the_login_page_at_the_next_click);
-    scenario!(an_admin_approves_three_pending_users_at_once_from_the_list);
-    scenario!(a_wrong_password_gets_a_message_tied_to_the_form);
-    scenario!(a_keyboard_user_signs_in_with_tab_and_enter_and_sees_the_focus);
-    scenario!(a_locked_account_is_refused_until_an_admin_clears_the_lockout);
-    people.admin.close().await.unwrap();
-    people.user.close().await.unwrap();
-}
-
-async fn a_visitor_registers_and_lands_on_the_pending_page(people: &mut People) -> Result {
+pub async fn a_visitor_registers_and_lands_on_the_pending_page(people: &mut People) -> Result {
     let app = spawn_app().await;
     people.on(&app).await?;
     let visitor = &people.user;
@@ -75,7 +33,7 @@ async fn a_visitor_registers_and_lands_on_the_pending_page(people: &mut People) 
         .await
 }
 
-async fn an_admin_approves_an_account_from_the_queue_and_sees_the_flash(
+pub async fn an_admin_approves_an_account_from_the_queue_and_sees_the_flash(
     people: &mut People,
 ) -> Result {
     let app = spawn_app().await;
@@ -121,7 +79,9 @@ async fn an_admin_approves_an_account_from_the_queue_and_sees_the_flash(
         .await
 }
 
-async fn an_approved_user_signs_in_and_sees_role_and_status_at_home(people: &mut People) -> Result {
+pub async fn an_approved_user_signs_in_and_sees_role_and_status_at_home(
+    people: &mut People,
+) -> Result {
     let app = spawn_app().await;
     people.on(&app).await?;
     let alice = app
@@ -147,7 +107,7 @@ async fn an_approved_user_signs_in_and_sees_role_and_status_at_home(people: &mut
         .await
 }
 
-async fn a_role_request_approved_by_an_admin_shows_the_new_role(people: &mut People) -> Result {
+pub async fn a_role_request_approved_by_an_admin_shows_the_new_role(people: &mut People) -> Result {
     let app = spawn_app().await;
     people.on(&app).await?;
     let admin_user = app.admin().await;
@@ -190,7 +150,9 @@ async fn a_role_request_approved_by_an_admin_shows_the_new_role(people: &mut Peo
         .await
 }
 
-async fn a_disabled_user_lands_on_the_login_page_at_the_next_click(people: &mut People) -> Result {
+pub async fn a_disabled_user_lands_on_the_login_page_at_the_next_click(
+    people: &mut People,
+) -> Result {
     let app = spawn_app().await;
     people.on(&app).await?;
     let admin_user = app.admin().await;
@@ -232,7 +194,7 @@ async fn a_disabled_user_lands_on_the_login_page_at_the_next_click(people: &mut 
         .await
 }
 
-async fn an_admin_approves_three_pending_users_at_once_from_the_list(
+pub async fn an_admin_approves_three_pending_users_at_once_from_the_list(
     people: &mut People,
 ) -> Result {
     let app = spawn_app().await;
@@ -283,7 +245,7 @@ async fn an_admin_approves_three_pending_users_at_once_from_the_list(
         .await
 }
 
-async fn a_wrong_password_gets_a_message_tied_to_the_form(people: &mut People) -> Result {
+pub async fn a_wrong_password_gets_a_message_tied_to_the_form(people: &mut People) -> Result {
     let app = spawn_app().await;
     people.on(&app).await?;
     app.create_user("alice", "Engineer", UserStatus::Active)
@@ -318,7 +280,7 @@ async fn a_wrong_password_gets_a_message_tied_to_the_form(people: &mut People) -
         .await
 }
 
-async fn a_keyboard_user_signs_in_with_tab_and_enter_and_sees_the_focus(
+pub async fn a_keyboard_user_signs_in_with_tab_and_enter_and_sees_the_focus(
     people: &mut People,
 ) -> Result {
     let app = spawn_app().await;
@@ -380,7 +342,7 @@ async fn focused_text(browser: &Browser) -> Result<String> {
 /// Five wrong passwords lock the account (defaults: 5 failures in 15
 /// minutes). While locked even the right password gets the same generic
 /// message, so the page does not tell an attacker the account exists.
-async fn a_locked_account_is_refused_until_an_admin_clears_the_lockout(
+pub async fn a_locked_account_is_refused_until_an_admin_clears_the_lockout(
     people: &mut People,
 ) -> Result {
     const GENERIC: &str = "The username, email or password is not correct.";

@@ -1,0 +1,233 @@
+//! CSRF: a wrong, missing or duplicated token on any POST route gets 403 and
+//! changes nothing, and a browser without the cookie cannot sign in.
+
+use super::*;
+
+/// A concrete path and fields that succeed for `pattern` with a valid token.
+fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) {
+    let id = |n: i64| pattern.replace("{id}", &n.to_string());
+    let fields: &[(&str, String)] = match pattern {
+        "/login" => &[
+            ("login", scene.admin.username.clone()),
+            ("password", PASSWORD.into()),
+        ],
+        "/logout" => &[],
+        "/register" => &[
+            ("username", "dave".into()),
+            ("email", "dave@example.com".into()),
+            ("full_name", "Dave Lister".into()),
+            ("password", PASSWORD.into()),
+            ("password_confirm", PASSWORD.into()),
+        ],
+        "/account/password" => &[
+            ("current_password", PASSWORD.into()),
+            ("new_password", "a-brand-new-passphrase-42".into()),
+            ("new_password_confirm", "a-brand-new-passphrase-42".into()),
+        ],
+        "/account/role-request" => &[
+            ("role_id", scene.pm.to_string()),
+            ("justification", "I write the automation scripts.".into()),
+        ],
+        "/admin/users/bulk" => &[
+            ("action", "approve".into()),
+            ("ids", scene.bob.id.to_string()),
+        ],
+        "/admin/users/{id}/reject" => &[("reason", "Not a member of staff".into())],
+        "/admin/users/{id}/disable" => &[("reason", "Left the company".into())],
+        "/admin/users/{id}/role" => &[("role_id", scene.pm.to_string())],
+        "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
+            &[("note", "Discussed with the team".into())]
+        }
+        "/admin/roles" => &[
+            ("name", "Help desk".into()),
+            ("permissions", "users.read".into()),
+        ],
+        "/admin/roles/{id}" => &[("permissions", "users.read".into())],
+        _ => &[],
+    };
+    let path = match pattern {
+        "/account/role-request/{id}/withdraw" => id(scene.alice_request),
+        "/admin/users/{id}/approve" | "/admin/users/{id}/reject" => id(scene.bob.id.0),
+        "/admin/users/{id}/disable" | "/admin/users/{id}/role" => id(scene.alice.id.0),
+        "/admin/users/{id}/enable" => id(scene.carol.id.0),
+        "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
+            id(scene.alice_request)
+        }
+        "/admin/roles/{id}" => id(scene.engineer),
+        "/admin/users/{id}/sessions/revoke" => id(scene.alice.id.0),
+        // Locked by the test first, so the valid POST has something to do.
+        "/admin/users/{id}/unlock" => id(scene.alice.id.0),
+        // Filled in by `with_session` once the admin's sessions exist.
+        "/account/sessions/{id}/revoke" => "/account/sessions/{session}/revoke".to_owned(),
+        "/account/sessions/revoke-others" => pattern.to_owned(),
+        "/login"
+        | "/logout"
+        | "/register"
+        | "/account/password"
+        | "/account/role-request"
+        | "/admin/users/bulk"
+        | "/admin/roles" => pattern.to_owned(),
+        other => panic!("no request for the POST route {other}: add it to this test"),
+    };
+    let fields = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    (path, fields)
+}
+
+/// Puts the public id of the admin's oldest session (the scene's own
+/// browser, not the one posting) where `path` says `{session}`.
+async fn with_session(scene: &Scene, path: &str) -> String {
+    if !path.contains("{session}") {
+        return path.to_owned();
+    }
+    let id: String = sqlx::query_scalar(
+        "SELECT public_id FROM sessions WHERE user_id = $1 ORDER BY created_at, public_id LIMIT 1",
+    )
+    .bind(scene.admin.id.0)
+    .fetch_one(&scene.app.db.pool)
+    .await
+    .unwrap();
+    path.replace("{session}", &id)
+}
+
+/// The browser that may use `pattern`: alice for her own request, else the admin.
+async fn browser_for(scene: &Scene, pattern: &str) -> TestApp {
+    if pattern.starts_with("/account/role-request") {
+        let browser = scene.alice_browser().await;
+        if pattern == "/account/role-request" {
+            let response = browser.withdraw_role_request(scene.alice_request).await;
+            assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        }
+        browser
+    } else {
+        {
+            let browser = scene.app.another_browser();
+            browser.login_as(&scene.admin).await;
+            browser
+        }
+    }
+}
+
+async fn assert_csrf_refused(
+    scene: &Scene,
+    browser: &TestApp,
+    path: &str,
+    fields: &[(String, String)],
+    variant: &str,
+    token: Option<Vec<&str>>,
+) {
+    let before = snapshot(&scene.app).await;
+    let mut body: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for t in token.unwrap_or_default() {
+        body.push(("csrf_token", t));
+    }
+
+    let (status, html) = answer(browser.post_raw(path, &body).await).await;
+
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "{variant} token on POST {path}"
+    );
+    let page = Html::parse_document(&html);
+    assert_eq!(
+        texts(&page, "main h1"),
+        ["Form expired"],
+        "{variant} token on POST {path}"
+    );
+    assert_eq!(
+        snapshot(&scene.app).await,
+        before,
+        "{variant} token on POST {path} changed something"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and_changes_nothing() {
+    for (method, pattern) in gatehouse::routes::ROUTES {
+        if *method != "post" {
+            continue;
+        }
+        let scene = Scene::new().await;
+        if *pattern == "/admin/users/{id}/unlock" {
+            sqlx::query(
+                "INSERT INTO login_throttle (user_id, failures, first_failure_at, \
+                 last_failure_at, locked_until, since_login) VALUES ($1, 5, 0, 0, $2, 5)",
+            )
+            .bind(scene.alice.id.0)
+            .bind(gatehouse::domain::Timestamp::now().0 + 3_600_000)
+            .execute(&scene.app.db.pool)
+            .await
+            .unwrap();
+        }
+        let browser = browser_for(&scene, pattern).await;
+        let (path, fields) = request_for(&scene, pattern);
+        let path = with_session(&scene, &path).await;
+        let own = browser.csrf_token().await;
+        let foreign = scene.app.another_browser().csrf_token().await;
+        let forged = "0".repeat(64);
+
+        for (variant, token) in [
+            ("a missing", None),
+            ("an empty", Some(vec![""])),
+            ("another browser's", Some(vec![foreign.as_str()])),
+            ("a forged", Some(vec![forged.as_str()])),
+            ("a truncated", Some(vec![&own[..63]])),
+            ("a duplicated", Some(vec![own.as_str(), own.as_str()])),
+            (
+                "a valid then a wrong",
+                Some(vec![own.as_str(), forged.as_str()]),
+            ),
+        ] {
+            assert_csrf_refused(&scene, &browser, &path, &fields, variant, token).await;
+        }
+
+        // The same request with the right token does go through (and is audited).
+        let audit_before = scene.app.count("audit_log").await;
+        let mut body: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        body.push(("csrf_token", &own));
+        let (status, html) = answer(browser.post_raw(&path, &body).await).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "valid POST {path}:\n{html}");
+        assert!(
+            scene.app.count("audit_log").await > audit_before,
+            "the valid POST {path} did nothing, so its refusals proved nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_browser_without_a_csrf_cookie_cannot_sign_in_or_register() {
+    let scene = Scene::new().await;
+    let before = snapshot(&scene.app).await;
+    let signed_in_token = scene.app.csrf_token().await;
+
+    for pattern in ["/login", "/register"] {
+        let (path, fields) = request_for(&scene, pattern);
+        let mut body: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        body.push(("csrf_token", &signed_in_token));
+        let fresh = new_client();
+
+        let response = fresh
+            .post(scene.app.url(&path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(&body))
+            .send()
+            .await
+            .unwrap();
+
+        let (status, _) = answer(response).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "POST {path}");
+        assert_eq!(snapshot(&scene.app).await, before);
+    }
+}

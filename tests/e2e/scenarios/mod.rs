@@ -1,0 +1,62 @@
+//! What people do in Gatehouse, clicked through in a real browser. Each
+//! scenario is its own test, so one that fails does not hide the others: it
+//! starts its own chromedriver and two browsers (an administrator's and the
+//! user's the story is about), and a fresh database.
+
+mod stories;
+
+use crate::browser::{Browser, DESKTOP, Driver, Result};
+use crate::harness::TestApp;
+
+/// Two people: an administrator and the user the story is about.
+pub struct People {
+    pub admin: Browser,
+    pub user: Browser,
+}
+
+impl People {
+    async fn start(driver: &Driver) -> People {
+        People {
+            admin: driver.browser(DESKTOP).await,
+            user: driver.browser(DESKTOP).await,
+        }
+    }
+
+    /// Points both browsers at `app`.
+    pub async fn on(&mut self, app: &TestApp) -> Result {
+        self.admin.use_app(&app.address).await?;
+        self.user.use_app(&app.address).await
+    }
+
+    async fn close(self) {
+        self.admin.close().await.unwrap();
+        self.user.close().await.unwrap();
+    }
+}
+
+/// A test per scenario, running the steps of the same name in `stories`.
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let driver = Driver::start();
+            let mut people = People::start(&driver).await;
+            stories::$name(&mut people)
+                .await
+                .unwrap_or_else(|e| panic!("{} failed: {e:#}", stringify!($name)));
+            people.close().await;
+        }
+    )*};
+}
+
+scenarios!(
+    a_visitor_registers_and_lands_on_the_pending_page,
+    an_admin_approves_an_account_from_the_queue_and_sees_the_flash,
+    an_approved_user_signs_in_and_sees_role_and_status_at_home,
+    a_role_request_approved_by_an_admin_shows_the_new_role,
+    a_disabled_user_lands_on_the_login_page_at_the_next_click,
+    an_admin_approves_three_pending_users_at_once_from_the_list,
+    a_wrong_password_gets_a_message_tied_to_the_form,
+    a_keyboard_user_signs_in_with_tab_and_enter_and_sees_the_focus,
+    a_locked_account_is_refused_until_an_admin_clears_the_lockout,
+);
