@@ -204,7 +204,8 @@ mod tests {
     }
 
     #[test]
-    fn settings_come_from_defaults_then_the_environment() {
+    fn with_nothing_set_the_defaults_hold() {
+        // Variables and the file winning over these: tests/api/config.rs.
         let settings = Settings::load(None).unwrap();
         assert_eq!(settings.default_role, "Engineer");
         assert!(settings.database_url.is_sqlite());
