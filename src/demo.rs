@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 
+use crate::db::Scope;
 use crate::db::audit::AuditTarget;
 use crate::db::seed::{self, SeedUser};
 use crate::db::{self, Db};
@@ -152,7 +153,7 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
     let hash = crate::auth::password::hash_blocking(DEMO_PASSWORD)?;
     let roles = {
         let mut conn = db.acquire().await?;
-        db::roles::list(&mut conn).await?
+        db::roles::list(Scope::instance().on(&mut conn)).await?
     };
     let role_ids: Vec<RoleId> = roles
         .iter()
@@ -167,8 +168,8 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
         user_agent: Some("gatehouse demo seed".into()),
         ..RequestMeta::default()
     };
-    let mut work = Work::begin(db, None, &meta).await?;
-    seed::prepare_bulk_load(work.tx()).await?;
+    let mut work = Work::in_scope(db, Scope::instance(), &meta).await?;
+    seed::prepare_bulk_load(work.transaction()).await?;
     let start = seed::max_user_id(work.tx()).await?;
     let now = Timestamp::now().0;
     // Rows per INSERT: 2,000 rows of 15 values stay under SQLite's 32,766

@@ -16,7 +16,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::session_store::{DbSessionStore, SESSION_COOKIE};
 use crate::config::Settings;
-use crate::db::{self, Db};
+use crate::db::{self, Db, Scope};
 use crate::domain::session::SessionLimits;
 use crate::services::accounts::{self, Registration};
 use crate::services::audit_chain::ChainMonitor;
@@ -69,7 +69,7 @@ impl Application {
 
 async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
-    db::roles::find_by_name(&mut conn, name)
+    db::roles::find_by_name(Scope::instance().on(&mut conn), name)
         .await?
         .with_context(|| {
             format!("the default role {name:?} (GATEHOUSE_DEFAULT_ROLE) does not exist")
@@ -81,7 +81,7 @@ async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
 /// operator how to.
 async fn bootstrap_admin(db: &Db, auth: &AuthSettings, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
-    if db::users::admin_exists(&mut conn).await? {
+    if db::users::admin_exists(Scope::instance().on(&mut conn)).await? {
         return Ok(());
     }
     drop(conn);

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::sessions::SessionWrite;
 use crate::db::users::AuthUser;
-use crate::db::{self, Db};
+use crate::db::{self, Db, Scope};
 use crate::domain::session::SessionLimits;
 use crate::domain::{PermissionSet, RoleId, Timestamp, UserId, UserStatus};
 
@@ -171,7 +171,7 @@ impl DbSessionStore {
     async fn load_once(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let mut conn = self.db.acquire_read().await.map_err(LoadError::Other)?;
         let id_hash = hash_key(session_key.as_ref());
-        let loaded = db::sessions::load(&mut conn, &id_hash)
+        let loaded = db::sessions::load(Scope::instance().on(&mut conn), &id_hash)
             .await
             .map_err(LoadError::Other)?;
         let Some(loaded) = loaded else {
@@ -180,7 +180,7 @@ impl DbSessionStore {
         };
         if !loaded.is_live(self.limits, Timestamp::now()) {
             // Expired: the row goes now rather than at the next purge.
-            db::sessions::delete(&mut conn, &id_hash)
+            db::sessions::delete(Scope::instance().on(&mut conn), &id_hash)
                 .await
                 .map_err(LoadError::Other)?;
             conn.done();
@@ -230,7 +230,7 @@ impl SessionStore for DbSessionStore {
             user_agent: meta.user_agent.as_deref(),
         };
         let mut conn = self.db.acquire().await.map_err(SaveError::Other)?;
-        db::sessions::insert(&mut conn, &random_hex(16), &row)
+        db::sessions::insert(Scope::instance().on(&mut conn), &random_hex(16), &row)
             .await
             .map_err(SaveError::Other)?;
         SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
@@ -263,7 +263,7 @@ impl SessionStore for DbSessionStore {
         let mut conn = self.db.acquire().await.map_err(UpdateError::Other)?;
         // A revoked session stays revoked: the update touches no row and the
         // next request arrives with a key that loads nothing.
-        db::sessions::update(&mut conn, &row, self.limits)
+        db::sessions::update(Scope::instance().on(&mut conn), &row, self.limits)
             .await
             .map_err(UpdateError::Other)?;
         Ok(session_key)
@@ -277,7 +277,11 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
         let mut conn = self.db.acquire().await?;
-        db::sessions::delete(&mut conn, &hash_key(session_key.as_ref())).await
+        db::sessions::delete(
+            Scope::instance().on(&mut conn),
+            &hash_key(session_key.as_ref()),
+        )
+        .await
     }
 }
 

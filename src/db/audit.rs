@@ -4,7 +4,7 @@
 use anyhow::Context;
 use sqlx::FromRow;
 
-use super::{Conn, Tx};
+use super::{Scoped, Tx};
 use crate::domain::audit_chain::{ChainContent, GENESIS};
 use crate::domain::{AuditAction, Timestamp, UserId, sanitize_for_log};
 
@@ -187,11 +187,12 @@ impl FilterBinds {
 
 /// One page of rows, newest first, and the number of matches.
 pub async fn list(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     filter: &AuditFilter,
     limit: u64,
     offset: u64,
 ) -> anyhow::Result<(Vec<AuditEntry>, u64)> {
+    let (conn, _scope) = scoped.parts();
     let f = FilterBinds::of(filter);
     let total: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM audit_log WHERE {FILTER_CONDITIONS}"
@@ -222,11 +223,12 @@ pub async fn list(
 /// Up to `limit` matching rows with ids below `before_id`, newest first: a
 /// keyset page, so an export of any size walks the table in steady steps.
 pub async fn page_before(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     filter: &AuditFilter,
     before_id: i64,
     limit: u64,
 ) -> anyhow::Result<Vec<AuditEntry>> {
+    let (conn, _scope) = scoped.parts();
     let f = FilterBinds::of(filter);
     sqlx::query_as(&format!(
         "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} AND id < $5 \

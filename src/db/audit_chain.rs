@@ -3,7 +3,7 @@
 use anyhow::Context;
 use sqlx::FromRow;
 
-use super::Conn;
+use super::Scoped;
 use crate::domain::audit_chain::ChainContent;
 
 /// An audit row with everything its hash covers.
@@ -53,10 +53,11 @@ impl ChainRow {
 
 /// Up to `limit` rows with ids above `after_id`, oldest first.
 pub async fn rows_after(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     after_id: i64,
     limit: u64,
 ) -> anyhow::Result<Vec<ChainRow>> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query_as(
         "SELECT id, at, actor_id, actor_username, actor_key, action, target_type, target_id, \
          target_label, target_key, target_user_id, before_value, after_value, reason, ip, \
@@ -70,7 +71,7 @@ pub async fn rows_after(
 }
 
 /// Row `id`, if it exists.
-pub async fn row(conn: &mut Conn, id: i64) -> anyhow::Result<Option<ChainRow>> {
-    let rows = rows_after(conn, id - 1, 1).await?;
+pub async fn row(scoped: Scoped<'_>, id: i64) -> anyhow::Result<Option<ChainRow>> {
+    let rows = rows_after(scoped, id - 1, 1).await?;
     Ok(rows.into_iter().next().filter(|r| r.id == id))
 }

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::Conn;
+use super::Scoped;
 use crate::domain::{ThrottleState, UserId};
 
 type Row = (i64, i64, i64, Option<i64>, i64);
@@ -18,7 +18,8 @@ fn to_state((failures, first, last, locked_until, since_login): Row) -> Throttle
 }
 
 /// The account's counters; the default (nothing failed) when it has no row.
-pub async fn get(conn: &mut Conn, user: UserId) -> anyhow::Result<ThrottleState> {
+pub async fn get(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<ThrottleState> {
+    let (conn, _scope) = scoped.parts();
     let row: Option<Row> = sqlx::query_as(
         "SELECT failures, first_failure_at, last_failure_at, locked_until, since_login \
          FROM login_throttle WHERE user_id = $1",
@@ -31,7 +32,8 @@ pub async fn get(conn: &mut Conn, user: UserId) -> anyhow::Result<ThrottleState>
 }
 
 /// Stores the account's counters (insert or replace).
-pub async fn put(conn: &mut Conn, user: UserId, state: &ThrottleState) -> anyhow::Result<()> {
+pub async fn put(scoped: Scoped<'_>, user: UserId, state: &ThrottleState) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query(
         "INSERT INTO login_throttle \
          (user_id, failures, first_failure_at, last_failure_at, locked_until, since_login) \
@@ -52,7 +54,8 @@ pub async fn put(conn: &mut Conn, user: UserId, state: &ThrottleState) -> anyhow
 }
 
 /// Forgets the account's counters (after a successful sign-in or an unlock).
-pub async fn clear(conn: &mut Conn, user: UserId) -> anyhow::Result<()> {
+pub async fn clear(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query("DELETE FROM login_throttle WHERE user_id = $1")
         .bind(user.0)
         .execute(conn)
@@ -62,7 +65,8 @@ pub async fn clear(conn: &mut Conn, user: UserId) -> anyhow::Result<()> {
 }
 
 /// Ends a lockout but keeps the count the user will be told about.
-pub async fn unlock(conn: &mut Conn, user: UserId) -> anyhow::Result<()> {
+pub async fn unlock(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query("UPDATE login_throttle SET failures = 0, locked_until = NULL WHERE user_id = $1")
         .bind(user.0)
         .execute(conn)

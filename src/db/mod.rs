@@ -10,6 +10,7 @@ pub mod outage;
 mod reads;
 pub mod role_requests;
 pub mod roles;
+pub mod scope;
 pub mod search_index;
 pub mod seed;
 pub mod sessions;
@@ -28,6 +29,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use crate::config::DatabaseUrl;
 pub use outage::{OutageClock, is_outage};
 pub use reads::ReadConn;
+pub use scope::{Scope, Scoped};
 
 /// Whether `conn` talks to SQLite, for the few statements whose dialects differ.
 pub fn is_sqlite(conn: &Conn) -> bool {

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use sqlx::FromRow;
 
-use super::Conn;
+use super::Scoped;
 use crate::domain::{RoleId, RoleRequestId, RoleRequestStatus, Timestamp, UserId};
 
 #[derive(Debug, Clone)]
@@ -77,13 +77,14 @@ fn convert(rows: Vec<Row>) -> anyhow::Result<Vec<RoleRequest>> {
 }
 
 pub async fn insert(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     user: UserId,
     from_role: RoleId,
     role: RoleId,
     justification: &str,
     now: Timestamp,
 ) -> Result<RoleRequestId, sqlx::Error> {
+    let (conn, _scope) = scoped.parts();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO role_requests (user_id, from_role_id, role_id, justification, status, created_at) \
          VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id",
@@ -98,7 +99,8 @@ pub async fn insert(
     Ok(RoleRequestId(id))
 }
 
-pub async fn find(conn: &mut Conn, id: RoleRequestId) -> anyhow::Result<Option<RoleRequest>> {
+pub async fn find(scoped: Scoped<'_>, id: RoleRequestId) -> anyhow::Result<Option<RoleRequest>> {
+    let (conn, _scope) = scoped.parts();
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE q.id = $1"))
         .bind(id.0)
         .fetch_optional(conn)
@@ -109,10 +111,11 @@ pub async fn find(conn: &mut Conn, id: RoleRequestId) -> anyhow::Result<Option<R
 
 /// A user's requests, newest first.
 pub async fn for_user(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     user: UserId,
     limit: u64,
 ) -> anyhow::Result<Vec<RoleRequest>> {
+    let (conn, _scope) = scoped.parts();
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE q.user_id = $1 ORDER BY q.created_at DESC, q.id DESC LIMIT $2"
     ))
@@ -126,11 +129,12 @@ pub async fn for_user(
 
 /// Requests in `status` (all when `None`), oldest first so the queue is fair.
 pub async fn list(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     status: Option<RoleRequestStatus>,
     limit: u64,
     offset: u64,
 ) -> anyhow::Result<(Vec<RoleRequest>, u64)> {
+    let (conn, _scope) = scoped.parts();
     let status = status.map(RoleRequestStatus::as_str).unwrap_or("");
     let total: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM role_requests q WHERE ($1 = '' OR q.status = $1)")
@@ -150,7 +154,8 @@ pub async fn list(
     Ok((convert(rows)?, total.max(0) as u64))
 }
 
-pub async fn count_open(conn: &mut Conn) -> anyhow::Result<u64> {
+pub async fn count_open(scoped: Scoped<'_>) -> anyhow::Result<u64> {
+    let (conn, _scope) = scoped.parts();
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM role_requests WHERE status = 'open'")
         .fetch_one(conn)
         .await
@@ -160,13 +165,14 @@ pub async fn count_open(conn: &mut Conn) -> anyhow::Result<u64> {
 
 /// Closes an open request. `decider` is `None` when the requester withdraws it.
 pub async fn close(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     id: RoleRequestId,
     status: RoleRequestStatus,
     decider: Option<(UserId, &str)>,
     note: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     let done = sqlx::query(
         "UPDATE role_requests SET status = $1, decided_at = $2, decided_by = $3, \
          decided_by_username = $4, note = $5 WHERE id = $6 AND status = 'open'",

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::{Conn, Db};
+use super::{Conn, Db, Scoped};
 use crate::domain::{DEFAULT_ROLES, PermissionSet, RoleId, Timestamp};
 
 #[derive(Debug, Clone)]
@@ -69,12 +69,14 @@ async fn load(conn: &mut Conn, only: Option<RoleId>) -> anyhow::Result<Vec<Role>
 }
 
 /// Every role with its permissions, by name.
-pub async fn list(conn: &mut Conn) -> anyhow::Result<Vec<Role>> {
+pub async fn list(scoped: Scoped<'_>) -> anyhow::Result<Vec<Role>> {
+    let (conn, _scope) = scoped.parts();
     load(conn, None).await
 }
 
 /// Every role with its permissions and number of users, by name.
-pub async fn usage(conn: &mut Conn) -> anyhow::Result<Vec<RoleUsage>> {
+pub async fn usage(scoped: Scoped<'_>) -> anyhow::Result<Vec<RoleUsage>> {
+    let (conn, _scope) = scoped.parts();
     let counts: Vec<(i64, i64)> =
         sqlx::query_as("SELECT role_id, COUNT(*) FROM users GROUP BY role_id")
             .fetch_all(&mut *conn)
@@ -97,7 +99,8 @@ pub async fn usage(conn: &mut Conn) -> anyhow::Result<Vec<RoleUsage>> {
 }
 
 /// Role ids and names only (no user counts), for pickers on busy pages.
-pub async fn names(conn: &mut Conn) -> anyhow::Result<Vec<(RoleId, String)>> {
+pub async fn names(scoped: Scoped<'_>) -> anyhow::Result<Vec<(RoleId, String)>> {
+    let (conn, _scope) = scoped.parts();
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM roles ORDER BY name_key")
         .fetch_all(conn)
         .await
@@ -108,11 +111,13 @@ pub async fn names(conn: &mut Conn) -> anyhow::Result<Vec<(RoleId, String)>> {
         .collect())
 }
 
-pub async fn find(conn: &mut Conn, id: RoleId) -> anyhow::Result<Option<Role>> {
+pub async fn find(scoped: Scoped<'_>, id: RoleId) -> anyhow::Result<Option<Role>> {
+    let (conn, _scope) = scoped.parts();
     Ok(load(conn, Some(id)).await?.into_iter().next())
 }
 
-pub async fn find_by_name(conn: &mut Conn, name: &str) -> anyhow::Result<Option<RoleId>> {
+pub async fn find_by_name(scoped: Scoped<'_>, name: &str) -> anyhow::Result<Option<RoleId>> {
+    let (conn, _scope) = scoped.parts();
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE name_key = $1")
         .bind(name.trim().to_lowercase())
         .fetch_optional(conn)
@@ -122,11 +127,12 @@ pub async fn find_by_name(conn: &mut Conn, name: &str) -> anyhow::Result<Option<
 }
 
 pub async fn insert(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     name: &str,
     description: &str,
     now: Timestamp,
 ) -> Result<RoleId, sqlx::Error> {
+    let (conn, _scope) = scoped.parts();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO roles (name, name_key, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -141,10 +147,11 @@ pub async fn insert(
 
 /// Replaces the permissions a role grants.
 pub async fn set_permissions(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     role: RoleId,
     permissions: &PermissionSet,
 ) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
         .bind(role.0)
         .execute(&mut *conn)
@@ -165,6 +172,7 @@ pub async fn set_permissions(
 /// instances at once: existing names are left alone.
 pub async fn seed_defaults(db: &Db) -> anyhow::Result<()> {
     let mut tx = db.begin_write().await?;
+    let scope = super::Scope::instance();
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
         .fetch_one(&mut *tx)
         .await
@@ -172,10 +180,11 @@ pub async fn seed_defaults(db: &Db) -> anyhow::Result<()> {
     if existing == 0 {
         let now = Timestamp::now();
         for (name, permissions) in DEFAULT_ROLES {
-            let id = insert(&mut tx, name, "", now)
+            let id = insert(scope.on(&mut tx), name, "", now)
                 .await
                 .context("could not insert a default role")?;
-            set_permissions(&mut tx, id, &permissions.iter().copied().collect()).await?;
+            let granted = permissions.iter().copied().collect();
+            set_permissions(scope.on(&mut tx), id, &granted).await?;
         }
     }
     tx.commit()

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use super::Conn;
+use super::{Conn, Scoped};
 use crate::domain::{RoleId, Timestamp, UserStatus};
 
 pub struct SeedUser {
@@ -32,10 +32,11 @@ pub async fn prepare_bulk_load(conn: &mut Conn) -> anyhow::Result<()> {
 
 /// Inserts `users` (at most a few thousand at a time) sharing one password hash.
 pub async fn insert_users(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     users: &[SeedUser],
     password_hash: &str,
 ) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     if users.is_empty() {
         return Ok(());
     }
@@ -124,19 +125,20 @@ pub async fn settle(db: &super::Db) -> anyhow::Result<()> {
 }
 
 /// Highest user id so far (0 for none), to name new demo users uniquely.
-pub async fn max_user_id(conn: &mut Conn) -> anyhow::Result<i64> {
-    Ok(super::users::id_range(conn)
+pub async fn max_user_id(scoped: Scoped<'_>) -> anyhow::Result<i64> {
+    Ok(super::users::id_range(scoped)
         .await?
         .map_or(0, |ids| ids.last))
 }
 
 /// Ids of users created at or after `since`, in `status`, up to `limit`.
 pub async fn user_ids(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     status: UserStatus,
     min_id: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<i64>> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query_scalar("SELECT id FROM users WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3")
         .bind(status.as_str())
         .bind(min_id)

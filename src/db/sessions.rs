@@ -5,7 +5,7 @@
 use anyhow::Context;
 use sqlx::FromRow;
 
-use super::Conn;
+use super::Scoped;
 use super::users::{AuthRow, AuthUser, auth_columns, auth_user};
 use crate::domain::session::SessionLimits;
 use crate::domain::{Timestamp, UserId};
@@ -76,7 +76,8 @@ pub struct SessionWrite<'a> {
 
 /// The session behind `id_hash`, if there is a row, and its user: one
 /// query for what every signed-in request needs.
-pub async fn load(conn: &mut Conn, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
+pub async fn load(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
+    let (conn, _scope) = scoped.parts();
     let sql = format!(
         "SELECT s.state, s.public_id, s.created_at, s.last_seen_at, s.expires_at, s.ip, \
          s.user_agent, {} FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
@@ -104,10 +105,11 @@ pub async fn load(conn: &mut Conn, id_hash: &str) -> anyhow::Result<Option<Loade
 }
 
 pub async fn insert(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     public_id: &str,
     row: &SessionWrite<'_>,
 ) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query(
         "INSERT INTO sessions (id_hash, public_id, user_id, state, created_at, updated_at, \
          last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
@@ -131,10 +133,11 @@ pub async fn insert(
 /// expired), in which case nothing is written and it stays gone. The expiry
 /// never moves past the lifetime the row was created with.
 pub async fn update(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     row: &SessionWrite<'_>,
     limits: SessionLimits,
 ) -> anyhow::Result<bool> {
+    let (conn, _scope) = scoped.parts();
     let done = sqlx::query(
         "UPDATE sessions SET user_id = $1, state = $2, updated_at = $3, last_seen_at = $4, \
          expires_at = CASE WHEN created_at + $5 < $6 THEN created_at + $5 ELSE $6 END, \
@@ -155,7 +158,8 @@ pub async fn update(
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn delete(conn: &mut Conn, id_hash: &str) -> anyhow::Result<()> {
+pub async fn delete(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(conn)
@@ -165,7 +169,8 @@ pub async fn delete(conn: &mut Conn, id_hash: &str) -> anyhow::Result<()> {
 }
 
 /// Ends every session of `user`; returns how many there were.
-pub async fn delete_for_user(conn: &mut Conn, user: UserId) -> anyhow::Result<u64> {
+pub async fn delete_for_user(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<u64> {
+    let (conn, _scope) = scoped.parts();
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user.0)
         .execute(conn)
@@ -176,10 +181,11 @@ pub async fn delete_for_user(conn: &mut Conn, user: UserId) -> anyhow::Result<u6
 
 /// Ends every session of `user` except the one named `keep`.
 pub async fn delete_others(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     user: UserId,
     keep: Option<&str>,
 ) -> anyhow::Result<u64> {
+    let (conn, _scope) = scoped.parts();
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id <> $2")
         .bind(user.0)
         .bind(keep.unwrap_or(""))
@@ -190,7 +196,8 @@ pub async fn delete_others(
 }
 
 /// Ends the session `public_id` if it belongs to `user`; returns whether it did.
-pub async fn delete_one(conn: &mut Conn, user: UserId, public_id: &str) -> anyhow::Result<bool> {
+pub async fn delete_one(scoped: Scoped<'_>, user: UserId, public_id: &str) -> anyhow::Result<bool> {
+    let (conn, _scope) = scoped.parts();
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id = $2")
         .bind(user.0)
         .bind(public_id)
@@ -202,11 +209,12 @@ pub async fn delete_one(conn: &mut Conn, user: UserId, public_id: &str) -> anyho
 
 /// The live sessions of `user`, most recently used first.
 pub async fn list_for_user(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     user: UserId,
     limits: SessionLimits,
     now: Timestamp,
 ) -> anyhow::Result<Vec<SessionRow>> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query_as(
         "SELECT public_id, created_at, last_seen_at, ip, user_agent FROM sessions \
          WHERE user_id = $1 AND expires_at > $2 AND created_at > $3 AND last_seen_at > $4 \
@@ -223,10 +231,11 @@ pub async fn list_for_user(
 
 /// Deletes sessions that are no longer live; returns how many.
 pub async fn purge_expired(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     limits: SessionLimits,
     now: Timestamp,
 ) -> anyhow::Result<u64> {
+    let (conn, _scope) = scoped.parts();
     let done = sqlx::query(
         "DELETE FROM sessions WHERE expires_at <= $1 OR created_at <= $2 OR last_seen_at <= $3",
     )

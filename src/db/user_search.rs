@@ -6,7 +6,7 @@ mod matching;
 
 pub use matching::{IdRange, id_range};
 
-use super::Conn;
+use super::{Conn, Scoped};
 use crate::domain::{RoleId, Timestamp, UserId, UserStatus};
 
 /// A user as one row of the admin list: only what the list shows (9
@@ -247,13 +247,14 @@ const COUNT_LIMIT: u64 = 1_000;
 ///   is a slice of them. By name, it sorts its matches by the name key kept
 ///   there (`matching::page_by_name`), and counts apart.
 pub async fn list(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     filter: &UserFilter,
     limit: u64,
     offset: u64,
     status_counts: &[(UserStatus, u64)],
     ids: Option<IdRange>,
 ) -> anyhow::Result<(Vec<ListedUser>, Matches)> {
+    let (conn, _scope) = scoped.parts();
     let sqlite = super::is_sqlite(conn);
     let query = query(sqlite, filter);
     let sort = filter.sort;

@@ -5,7 +5,7 @@ pub use super::user_search::{IdRange, ListedUser, Matches, UserFilter, UserSort,
 use anyhow::Context;
 use sqlx::FromRow;
 
-use super::Conn;
+use super::{Conn, Scoped};
 use crate::domain::{Permission, PermissionSet, RoleId, Timestamp, UserId, UserStatus};
 
 /// A user as the admin pages and services see them.
@@ -84,6 +84,14 @@ pub struct AuthUser {
     pub permissions: PermissionSet,
 }
 
+impl AuthUser {
+    /// The rows this user's requests may touch (with organisations: their
+    /// organisation's).
+    pub fn scope(&self) -> super::Scope {
+        super::Scope::instance()
+    }
+}
+
 /// The fields needed to check a password at login.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -115,7 +123,8 @@ pub fn search_key(username: &str, email: &str, full_name: &str) -> String {
     )
 }
 
-pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<UserId, sqlx::Error> {
+pub async fn insert(scoped: Scoped<'_>, user: &NewUser<'_>) -> Result<UserId, sqlx::Error> {
+    let (conn, _scope) = scoped.parts();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (username, username_key, email, email_key, full_name, full_name_key, \
          password_hash, status, role_id, created_at, updated_at, status_changed_at, login_count, \
@@ -138,7 +147,12 @@ pub async fn insert(conn: &mut Conn, user: &NewUser<'_>) -> Result<UserId, sqlx:
 }
 
 /// Which of username and email are already taken (compared case-insensitively).
-pub async fn taken(conn: &mut Conn, username: &str, email: &str) -> anyhow::Result<(bool, bool)> {
+pub async fn taken(
+    scoped: Scoped<'_>,
+    username: &str,
+    email: &str,
+) -> anyhow::Result<(bool, bool)> {
+    let (conn, _scope) = scoped.parts();
     let (user_hits, email_hits): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM users WHERE username_key = $1), \
                 (SELECT COUNT(*) FROM users WHERE email_key = $2)",
@@ -151,7 +165,8 @@ pub async fn taken(conn: &mut Conn, username: &str, email: &str) -> anyhow::Resu
     Ok((user_hits > 0, email_hits > 0))
 }
 
-pub async fn find(conn: &mut Conn, id: UserId) -> anyhow::Result<Option<User>> {
+pub async fn find(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<Option<User>> {
+    let (conn, _scope) = scoped.parts();
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1"
     );
@@ -164,7 +179,11 @@ pub async fn find(conn: &mut Conn, id: UserId) -> anyhow::Result<Option<User>> {
 }
 
 /// Looks a user up by username or email, case-insensitively.
-pub async fn find_credentials(conn: &mut Conn, login: &str) -> anyhow::Result<Option<Credentials>> {
+pub async fn find_credentials(
+    scoped: Scoped<'_>,
+    login: &str,
+) -> anyhow::Result<Option<Credentials>> {
+    let (conn, _scope) = scoped.parts();
     let key = login.trim().to_lowercase();
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
         "SELECT id, username, status, password_hash FROM users \
@@ -185,7 +204,8 @@ pub async fn find_credentials(conn: &mut Conn, login: &str) -> anyhow::Result<Op
     .transpose()
 }
 
-pub async fn password_hash(conn: &mut Conn, id: UserId) -> anyhow::Result<String> {
+pub async fn password_hash(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<String> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id.0)
         .fetch_one(conn)
@@ -251,7 +271,8 @@ pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
 }
 
 /// Status, role and permissions, read fresh for every request.
-pub async fn find_auth(conn: &mut Conn, id: UserId) -> anyhow::Result<Option<AuthUser>> {
+pub async fn find_auth(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<Option<AuthUser>> {
+    let (conn, _scope) = scoped.parts();
     let sql = format!(
         "SELECT {} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
         auth_columns(conn)
@@ -265,12 +286,13 @@ pub async fn find_auth(conn: &mut Conn, id: UserId) -> anyhow::Result<Option<Aut
 }
 
 pub async fn set_status(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     id: UserId,
     status: UserStatus,
     reason: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query(
         "UPDATE users SET status = $1, status_reason = $2, status_changed_at = $3, updated_at = $3 \
          WHERE id = $4",
@@ -286,11 +308,12 @@ pub async fn set_status(
 }
 
 pub async fn set_role(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     id: UserId,
     role: RoleId,
     now: Timestamp,
 ) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query("UPDATE users SET role_id = $1, updated_at = $2 WHERE id = $3")
         .bind(role.0)
         .bind(now.0)
@@ -302,11 +325,12 @@ pub async fn set_role(
 }
 
 pub async fn set_password_hash(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     id: UserId,
     hash: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now.0)
@@ -317,7 +341,8 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-pub async fn record_login(conn: &mut Conn, id: UserId, now: Timestamp) -> anyhow::Result<()> {
+pub async fn record_login(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query(
         "UPDATE users SET last_login_at = $1, last_active_at = $1, login_count = login_count + 1 \
          WHERE id = $2",
@@ -330,7 +355,8 @@ pub async fn record_login(conn: &mut Conn, id: UserId, now: Timestamp) -> anyhow
     Ok(())
 }
 
-pub async fn touch_active(conn: &mut Conn, id: UserId, now: Timestamp) -> anyhow::Result<()> {
+pub async fn touch_active(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> anyhow::Result<()> {
+    let (conn, _scope) = scoped.parts();
     sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
         .bind(now.0)
         .bind(id.0)
@@ -344,11 +370,12 @@ pub async fn touch_active(conn: &mut Conn, id: UserId, now: Timestamp) -> anyhow
 /// `excluding_role`, has `permission`. Stops at the first match, so it costs
 /// the same at a million users as at ten.
 pub async fn active_holder_exists(
-    conn: &mut Conn,
+    scoped: Scoped<'_>,
     permission: Permission,
     excluding: Option<UserId>,
     excluding_role: Option<RoleId>,
 ) -> anyhow::Result<bool> {
+    let (conn, _scope) = scoped.parts();
     let found: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT 1 FROM role_permissions rp \
          JOIN users u ON u.role_id = rp.role_id \
@@ -366,7 +393,8 @@ pub async fn active_holder_exists(
 
 /// Number of users in each status, for the admin list's tabs. Read from a
 /// counter table that triggers keep exact, so no page view counts every row.
-pub async fn count_by_status(conn: &mut Conn) -> anyhow::Result<Vec<(UserStatus, u64)>> {
+pub async fn count_by_status(scoped: Scoped<'_>) -> anyhow::Result<Vec<(UserStatus, u64)>> {
+    let (conn, _scope) = scoped.parts();
     let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, n FROM user_status_counts")
         .fetch_all(conn)
         .await
@@ -384,6 +412,6 @@ pub async fn count_by_status(conn: &mut Conn) -> anyhow::Result<Vec<(UserStatus,
 }
 
 /// Whether any active user can manage users (the first-admin hint at start).
-pub async fn admin_exists(conn: &mut Conn) -> anyhow::Result<bool> {
-    active_holder_exists(conn, Permission::UsersManage, None, None).await
+pub async fn admin_exists(scoped: Scoped<'_>) -> anyhow::Result<bool> {
+    active_holder_exists(scoped, Permission::UsersManage, None, None).await
 }

@@ -6,6 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::auth_settings::AuthSettings;
 use super::work::Work;
 use super::{FieldErrors, RequestMeta, ServiceError, user_target};
+use crate::db::Scope;
 use crate::db::{self, Db};
 use crate::domain::{
     AuditAction, Email, FieldError, FullName, PasswordPolicy, RoleId, Timestamp, UserId,
@@ -129,7 +130,7 @@ async fn insert_account(
     Ok(id)
 }
 
-async fn role_by_name(tx: &mut db::Conn, name: &str) -> Result<RoleId, ServiceError> {
+async fn role_by_name(tx: db::Scoped<'_>, name: &str) -> Result<RoleId, ServiceError> {
     db::roles::find_by_name(tx, name)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the role {name:?} does not exist").into())
@@ -138,6 +139,7 @@ async fn role_by_name(tx: &mut db::Conn, name: &str) -> Result<RoleId, ServiceEr
 /// Self-registration: the account starts Pending with the default role.
 pub async fn register(
     db: &Db,
+    scope: &Scope,
     auth: &AuthSettings,
     form: Registration,
     default_role: &str,
@@ -145,7 +147,7 @@ pub async fn register(
 ) -> Result<UserId, ServiceError> {
     let account = validate(&form, &auth.password_policy)?;
     let hash = auth.hasher.hash(form.password).await?;
-    let mut work = Work::begin(db, None, meta).await?;
+    let mut work = Work::in_scope(db, scope.clone(), meta).await?;
     let role = role_by_name(work.tx(), default_role).await?;
     let id = insert_account(
         &mut work,
@@ -174,7 +176,7 @@ pub async fn create_user(
         user_agent: Some("gatehouse command line".into()),
         ..RequestMeta::default()
     };
-    let mut work = Work::begin(db, None, &meta).await?;
+    let mut work = Work::in_scope(db, Scope::instance(), &meta).await?;
     let role = match db::roles::find_by_name(work.tx(), role_name).await? {
         Some(role) => role,
         None => {
@@ -200,11 +202,12 @@ pub async fn create_user(
 /// Records a sign-out (the session itself is purged by the caller).
 pub async fn record_logout(
     db: &Db,
+    scope: &Scope,
     user: UserId,
     username: &str,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
-    let mut work = Work::begin(db, None, meta).await?;
+    let mut work = Work::in_scope(db, scope.clone(), meta).await?;
     work.audit(AuditAction::Logout, Some(user_target(user, username)))
         .by(Some((user, username)));
     work.commit("the logout").await?;
@@ -220,6 +223,7 @@ pub struct PasswordChange {
 
 pub async fn change_password(
     db: &Db,
+    scope: &Scope,
     auth: &AuthSettings,
     user: UserId,
     form: PasswordChange,
@@ -227,10 +231,10 @@ pub async fn change_password(
 ) -> Result<(), ServiceError> {
     let (account, stored) = {
         let mut conn = db.acquire().await?;
-        let account = db::users::find(&mut conn, user)
+        let account = db::users::find(scope.on(&mut conn), user)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let stored = db::users::password_hash(&mut conn, user).await?;
+        let stored = db::users::password_hash(scope.on(&mut conn), user).await?;
         (account, stored)
     };
     let mut errors = FieldErrors::default();
@@ -257,7 +261,7 @@ pub async fn change_password(
     errors.into_result()?;
     let hash = auth.hasher.hash(form.new).await?;
     let now = Timestamp::now();
-    let mut work = Work::begin(db, None, meta).await?;
+    let mut work = Work::in_scope(db, scope.clone(), meta).await?;
     db::users::set_password_hash(work.tx(), user, &hash, now).await?;
     // Whoever else holds a session (perhaps the reason for the change) is out.
     let ended = db::sessions::delete_others(work.tx(), user, meta.session.as_deref()).await?;

@@ -6,7 +6,7 @@
 
 use tokio::sync::Mutex;
 
-use crate::db::{self, Db};
+use crate::db::{self, Db, Scope};
 use crate::domain::Timestamp;
 use crate::domain::audit_chain::{ChainBreak, ChainWalker};
 
@@ -54,7 +54,8 @@ pub async fn verify_from(db: &Db, mut checkpoint: Checkpoint) -> anyhow::Result<
     loop {
         let rows = {
             let mut conn = db.acquire().await?;
-            db::audit_chain::rows_after(&mut conn, checkpoint.last_id, BATCH).await?
+            db::audit_chain::rows_after(Scope::instance().on(&mut conn), checkpoint.last_id, BATCH)
+                .await?
         };
         if rows.is_empty() {
             return Ok(ChainReport {
@@ -180,7 +181,7 @@ async fn tip_changed(db: &Db, checkpoint: &Checkpoint) -> anyhow::Result<Option<
         return Ok(None);
     };
     let mut conn = db.acquire().await?;
-    let row = db::audit_chain::row(&mut conn, *id).await?;
+    let row = db::audit_chain::row(Scope::instance().on(&mut conn), *id).await?;
     let intact = row.is_some_and(|row| {
         row.hash.as_deref() == Some(hash.as_str())
             && row

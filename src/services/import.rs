@@ -15,7 +15,8 @@ use anyhow::Context;
 use super::work::Work;
 use super::{RequestMeta, ServiceError, user_target};
 use crate::auth::legacy_hash::StoredHash;
-use crate::db::{self, Conn, Db};
+use crate::db::Scope;
+use crate::db::{self, Db, Scoped};
 use crate::domain::{AuditAction, Email, FullName, RoleId, Timestamp, UserStatus, Username};
 
 /// The columns the file must name in its header row (any order).
@@ -80,7 +81,7 @@ pub async fn import_users(
     };
     // One unit for the whole file: every row is checked against the others
     // and the database as it stands, and all are imported or none.
-    let mut work = Work::begin(db, None, &meta).await?;
+    let mut work = Work::in_scope(db, Scope::instance(), &meta).await?;
     let mut report = ImportReport::default();
     let mut valid = Vec::new();
     let mut seen = Seen::default();
@@ -162,7 +163,7 @@ impl Row<'_> {
 }
 
 async fn check_row(
-    tx: &mut Conn,
+    mut tx: Scoped<'_>,
     row: Row<'_>,
     seen: &mut Seen,
 ) -> anyhow::Result<Result<ValidRow, Vec<String>>> {
@@ -187,7 +188,7 @@ async fn check_row(
             ),
         );
     }
-    let role = db::roles::find_by_name(tx, row.get("role")).await?;
+    let role = db::roles::find_by_name(tx.again(), row.get("role")).await?;
     if role.is_none() {
         note(
             "role",
@@ -202,7 +203,7 @@ async fn check_row(
             username.as_str().to_lowercase(),
             email.as_str().to_lowercase(),
         );
-        let (user_taken, email_taken) = db::users::taken(tx, &name_key, &email_key).await?;
+        let (user_taken, email_taken) = db::users::taken(tx.again(), &name_key, &email_key).await?;
         if user_taken || !seen.usernames.insert(name_key) {
             note(
                 "username",

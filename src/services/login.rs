@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use super::auth_settings::AuthSettings;
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
+use crate::db::Scope;
 use crate::db::audit::AuditTarget;
 use crate::db::users::Credentials;
 use crate::db::{self, Db};
@@ -30,6 +31,7 @@ pub enum LoginOutcome {
 
 pub async fn login(
     db: &Db,
+    scope: &Scope,
     auth: &AuthSettings,
     login: &str,
     password: SecretString,
@@ -37,7 +39,7 @@ pub async fn login(
 ) -> Result<LoginOutcome, ServiceError> {
     let credentials = {
         let mut conn = db.acquire().await?;
-        db::users::find_credentials(&mut conn, login).await?
+        db::users::find_credentials(scope.on(&mut conn), login).await?
     };
     // Always verified, even for unknown or locked accounts, so every answer
     // costs the same time.
@@ -47,7 +49,7 @@ pub async fn login(
         true => Some(auth.hasher.hash(password).await?),
         false => None,
     };
-    let mut work = Work::begin(db, None, meta).await?;
+    let mut work = Work::in_scope(db, scope.clone(), meta).await?;
     let outcome = match &credentials {
         None => {
             let target = AuditTarget {
@@ -168,11 +170,12 @@ pub struct LockoutStatus {
 
 pub async fn lockout_status(
     db: &Db,
+    scope: &Scope,
     auth: &AuthSettings,
     user: UserId,
 ) -> Result<LockoutStatus, ServiceError> {
     let mut conn = db.acquire().await?;
-    let state = db::login_throttle::get(&mut conn, user).await?;
+    let state = db::login_throttle::get(scope.on(&mut conn), user).await?;
     Ok(LockoutStatus {
         failures: state.failures,
         since_login: state.since_login,
@@ -192,7 +195,7 @@ pub async fn unlock(
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
     actor.require(Permission::UsersManage)?;
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let account = db::users::find(work.tx(), user)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -216,7 +219,7 @@ pub async fn unlock(
 /// Records that a client address went over the sign-in rate limit (once per
 /// address and window: the limiter says when).
 pub async fn record_throttled(db: &Db, path: &str, meta: &RequestMeta) -> Result<(), ServiceError> {
-    let mut work = Work::begin(db, None, meta).await?;
+    let mut work = Work::in_scope(db, Scope::instance(), meta).await?;
     let route = AuditTarget {
         kind: "route",
         id: 0,

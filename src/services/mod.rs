@@ -26,6 +26,8 @@ pub struct Actor {
     pub id: UserId,
     pub username: String,
     pub permissions: PermissionSet,
+    /// The rows the actor's work may touch.
+    pub scope: crate::db::Scope,
 }
 
 impl Actor {
@@ -48,6 +50,7 @@ impl From<&AuthUser> for Actor {
             id: user.id,
             username: user.username.clone(),
             permissions: user.permissions.clone(),
+            scope: user.scope(),
         }
     }
 }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::ServiceError;
 use crate::db::users::IdRange;
-use crate::db::{self, Db};
+use crate::db::{self, Db, Scope};
 use crate::domain::{RoleId, UserStatus};
 
 /// How long a copy is used when this instance has written nothing.
@@ -73,11 +73,13 @@ impl OverviewCache {
             return Ok(overview);
         }
         let mut conn = db.acquire().await?;
+        // One instance-wide copy: with organisations, one per organisation.
+        let scope = Scope::instance();
         let overview = Arc::new(Overview {
-            by_status: db::users::count_by_status(&mut conn).await?,
-            open_requests: db::role_requests::count_open(&mut conn).await?,
-            role_names: db::roles::names(&mut conn).await?,
-            user_ids: db::users::id_range(&mut conn).await?,
+            by_status: db::users::count_by_status(scope.on(&mut conn)).await?,
+            open_requests: db::role_requests::count_open(scope.on(&mut conn)).await?,
+            role_names: db::roles::names(scope.on(&mut conn)).await?,
+            user_ids: db::users::id_range(scope.on(&mut conn)).await?,
         });
         *self.copy.lock().unwrap_or_else(PoisonError::into_inner) = Some(Copy {
             commits,

@@ -6,15 +6,15 @@ use crate::db::audit::{AuditEntry, AuditFilter};
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::{Role, RoleUsage};
 use crate::db::users::{ListedUser, Matches, User, UserFilter};
-use crate::db::{self, Db};
+use crate::db::{self, Db, Scope};
 use crate::domain::{Page, RoleRequestStatus, UserId};
 
 /// Rows per page on every admin list.
 pub const PAGE_SIZE: u64 = 50;
 
-pub async fn user(db: &Db, id: UserId) -> Result<User, ServiceError> {
+pub async fn user(db: &Db, scope: &Scope, id: UserId) -> Result<User, ServiceError> {
     let mut conn = db.acquire().await?;
-    db::users::find(&mut conn, id)
+    db::users::find(scope.on(&mut conn), id)
         .await?
         .ok_or(ServiceError::NotFound)
 }
@@ -22,22 +22,23 @@ pub async fn user(db: &Db, id: UserId) -> Result<User, ServiceError> {
 /// A user's recent role requests, newest first.
 pub async fn requests_of(
     db: &Db,
+    scope: &Scope,
     id: UserId,
     limit: u64,
 ) -> Result<Vec<RoleRequest>, ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::role_requests::for_user(&mut conn, id, limit).await?)
+    Ok(db::role_requests::for_user(scope.on(&mut conn), id, limit).await?)
 }
 
 /// Every role with how many users hold it (the roles page).
-pub async fn role_usage(db: &Db) -> Result<Vec<RoleUsage>, ServiceError> {
+pub async fn role_usage(db: &Db, scope: &Scope) -> Result<Vec<RoleUsage>, ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::roles::usage(&mut conn).await?)
+    Ok(db::roles::usage(scope.on(&mut conn)).await?)
 }
 
-pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {
+pub async fn roles(db: &Db, scope: &Scope) -> Result<Vec<Role>, ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::roles::list(&mut conn).await?)
+    Ok(db::roles::list(scope.on(&mut conn)).await?)
 }
 
 /// One page of the admin user list and the number of matches. The
@@ -45,6 +46,7 @@ pub async fn roles(db: &Db) -> Result<Vec<Role>, ServiceError> {
 /// and tells a search on PostgreSQL where to start.
 pub async fn list_users(
     db: &Db,
+    scope: &Scope,
     filter: &UserFilter,
     page: Page,
     overview: &Overview,
@@ -52,7 +54,7 @@ pub async fn list_users(
     let mut conn = db.acquire_read().await?;
     let (size, offset) = (page.size, page.offset());
     let (counts, ids) = (&overview.by_status, overview.user_ids);
-    let listed = db::users::list(&mut conn, filter, size, offset, counts, ids).await?;
+    let listed = db::users::list(scope.on(&mut conn), filter, size, offset, counts, ids).await?;
     conn.done();
     Ok(listed)
 }
@@ -64,18 +66,18 @@ pub struct UserDetail {
     pub roles: Vec<Role>,
 }
 
-pub async fn user_detail(db: &Db, id: UserId) -> Result<UserDetail, ServiceError> {
+pub async fn user_detail(db: &Db, scope: &Scope, id: UserId) -> Result<UserDetail, ServiceError> {
     let mut conn = db.acquire().await?;
-    let user = db::users::find(&mut conn, id)
+    let user = db::users::find(scope.on(&mut conn), id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let requests = db::role_requests::for_user(&mut conn, id, 20).await?;
+    let requests = db::role_requests::for_user(scope.on(&mut conn), id, 20).await?;
     let filter = AuditFilter {
         involving: Some(id),
         ..AuditFilter::default()
     };
-    let (history, _) = db::audit::list(&mut conn, &filter, PAGE_SIZE, 0).await?;
-    let roles = db::roles::list(&mut conn).await?;
+    let (history, _) = db::audit::list(scope.on(&mut conn), &filter, PAGE_SIZE, 0).await?;
+    let roles = db::roles::list(scope.on(&mut conn)).await?;
     Ok(UserDetail {
         user,
         requests,
@@ -86,30 +88,33 @@ pub async fn user_detail(db: &Db, id: UserId) -> Result<UserDetail, ServiceError
 
 pub async fn role_requests(
     db: &Db,
+    scope: &Scope,
     status: Option<RoleRequestStatus>,
     page: Page,
 ) -> Result<(Vec<RoleRequest>, u64), ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::role_requests::list(&mut conn, status, page.size, page.offset()).await?)
+    Ok(db::role_requests::list(scope.on(&mut conn), status, page.size, page.offset()).await?)
 }
 
 pub async fn audit(
     db: &Db,
+    scope: &Scope,
     filter: &AuditFilter,
     page: Page,
 ) -> Result<(Vec<AuditEntry>, u64), ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::audit::list(&mut conn, filter, page.size, page.offset()).await?)
+    Ok(db::audit::list(scope.on(&mut conn), filter, page.size, page.offset()).await?)
 }
 
 /// Up to `limit` matching audit rows with ids below `before_id`, newest
 /// first (the CSV export's pages).
 pub async fn audit_page_before(
     db: &Db,
+    scope: &Scope,
     filter: &AuditFilter,
     before_id: i64,
     limit: u64,
 ) -> Result<Vec<AuditEntry>, ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::audit::page_before(&mut conn, filter, before_id, limit).await?)
+    Ok(db::audit::page_before(scope.on(&mut conn), filter, before_id, limit).await?)
 }

@@ -4,7 +4,7 @@ use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_admin::set_role_in};
 use crate::db::audit::AuditTarget;
 use crate::db::role_requests::RoleRequest;
-use crate::db::{self, Conn, Db};
+use crate::db::{self, Db, Scoped};
 use crate::domain::{
     AuditAction, FieldError, Justification, Note, Permission, RoleId, RoleRequestDecision,
     RoleRequestId, RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,
@@ -19,7 +19,7 @@ fn request_target(request: &RoleRequest) -> AuditTarget {
     }
 }
 
-async fn load(tx: &mut Conn, id: RoleRequestId) -> Result<RoleRequest, ServiceError> {
+async fn load(tx: Scoped<'_>, id: RoleRequestId) -> Result<RoleRequest, ServiceError> {
     db::role_requests::find(tx, id)
         .await?
         .ok_or(ServiceError::NotFound)
@@ -35,7 +35,7 @@ pub async fn submit(
 ) -> Result<RoleRequestId, ServiceError> {
     let justification =
         Justification::parse(justification).map_err(|e| ServiceError::field("justification", e));
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let requested = match role {
         Some(role) => db::roles::find(work.tx(), role).await?,
         None => None,
@@ -92,7 +92,7 @@ pub async fn withdraw(
     id: RoleRequestId,
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let request = load(work.tx(), id).await?;
     if request.user_id != actor.id {
         return Err(ServiceError::NotFound);
@@ -123,7 +123,7 @@ pub async fn decide(
         _ => Note::parse_optional(note),
     }
     .map_err(|e| ServiceError::field("note", e))?;
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let request = load(work.tx(), id).await?;
     ensure_not_self(actor.id, request.user_id)?;
     let status = decision.apply(request.status)?;

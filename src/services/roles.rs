@@ -44,7 +44,7 @@ pub async fn create(
             crate::domain::FieldError("Description must be at most 200 characters.".into()),
         ));
     }
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let id = match db::roles::insert(work.tx(), name.as_str(), description, Timestamp::now()).await
     {
         Ok(id) => id,
@@ -79,7 +79,7 @@ pub async fn set_permissions(
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
     actor.require(Permission::RolesManage)?;
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let current = db::roles::find(work.tx(), role)
         .await?
         .ok_or(ServiceError::NotFound)?;

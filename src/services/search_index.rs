@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::RequestMeta;
 use super::work::Work;
 
+use crate::db::Scope;
 use crate::db::{self, Backend, Db};
 
 /// A safety stop far beyond need: a million users' index merges in 23 steps.
@@ -24,7 +25,7 @@ pub async fn compact(db: &Db, pause: Duration) -> anyhow::Result<u32> {
     let mut merged = 0;
     while merged < MAX_STEPS {
         let upkeep = RequestMeta::default();
-        let mut work = Work::begin(db, None, &upkeep).await?;
+        let mut work = Work::in_scope(db, Scope::instance(), &upkeep).await?;
         let merged_some = db::search_index::merge_step(work.transaction()).await?;
         work.commit("a merge of the search index").await?;
         if !merged_some {

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use super::work::Work;
 use super::{RequestMeta, ServiceError};
+use crate::db::Scope;
 use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
 use crate::domain::{AuditAction, Timestamp, UserId};
@@ -144,7 +145,7 @@ pub async fn record_refusal(
         label: refusal.route.to_owned(),
         user_id: None,
     };
-    let mut work = Work::begin(db, None, meta).await?;
+    let mut work = Work::in_scope(db, Scope::instance(), meta).await?;
     let actor = match refusal.actor {
         Some(id) => db::users::find(work.tx(), id)
             .await?

@@ -4,7 +4,7 @@
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::db::sessions::SessionRow;
-use crate::db::{self, Db};
+use crate::db::{self, Db, Scope};
 use crate::domain::session::{SessionLimits, describe_user_agent};
 use crate::domain::{AuditAction, Permission, Timestamp, UserId};
 
@@ -46,13 +46,14 @@ fn view(row: SessionRow, request: &RequestMeta, now: Timestamp) -> SessionView {
 /// the one making this request.
 pub async fn list(
     db: &Db,
+    scope: &Scope,
     user: UserId,
     limits: SessionLimits,
     request: &RequestMeta,
 ) -> Result<Vec<SessionView>, ServiceError> {
     let mut conn = db.acquire().await?;
     let now = Timestamp::now();
-    let rows = db::sessions::list_for_user(&mut conn, user, limits, now).await?;
+    let rows = db::sessions::list_for_user(scope.on(&mut conn), user, limits, now).await?;
     Ok(rows.into_iter().map(|r| view(r, request, now)).collect())
 }
 
@@ -80,7 +81,7 @@ pub async fn revoke(
     if owner != actor.id {
         actor.require(Permission::UsersManage)?;
     }
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let account = db::users::find(work.tx(), owner)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -113,5 +114,5 @@ pub async fn revoke(
 /// Deletes sessions past their idle timeout or lifetime; returns how many.
 pub async fn purge_expired(db: &Db, limits: SessionLimits) -> anyhow::Result<u64> {
     let mut conn = db.acquire().await?;
-    db::sessions::purge_expired(&mut conn, limits, Timestamp::now()).await
+    db::sessions::purge_expired(Scope::instance().on(&mut conn), limits, Timestamp::now()).await
 }

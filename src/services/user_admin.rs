@@ -2,7 +2,7 @@
 
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
-use crate::db::{self, Conn, Db, users::User};
+use crate::db::{self, Db, Scoped, users::User};
 use crate::domain::{
     ADMIN_PERMISSIONS, AuditAction, Note, Permission, PermissionSet, RoleId, StatusAction,
     Timestamp, UserId, UserStatus, ensure_administrators_remain, ensure_not_self,
@@ -19,7 +19,7 @@ pub fn permission_for(action: StatusAction) -> Permission {
 /// Refuses when losing `lost` would leave no active holder of an admin
 /// permission. `excluding_*` name the user or role whose grant is going away.
 pub(crate) async fn guard_administrators(
-    tx: &mut Conn,
+    mut tx: Scoped<'_>,
     lost: &PermissionSet,
     excluding_user: Option<UserId>,
     excluding_role: Option<RoleId>,
@@ -28,9 +28,13 @@ pub(crate) async fn guard_administrators(
     for permission in ADMIN_PERMISSIONS {
         if lost.contains(permission) {
             // The rule only needs to know whether anyone else remains.
-            let remains =
-                db::users::active_holder_exists(tx, permission, excluding_user, excluding_role)
-                    .await?;
+            let remains = db::users::active_holder_exists(
+                tx.again(),
+                permission,
+                excluding_user,
+                excluding_role,
+            )
+            .await?;
             counts.push((permission, u64::from(remains)));
         }
     }
@@ -43,7 +47,7 @@ pub(crate) async fn guard_administrators(
     Ok(())
 }
 
-async fn role_permissions(tx: &mut Conn, role: RoleId) -> Result<PermissionSet, ServiceError> {
+async fn role_permissions(tx: Scoped<'_>, role: RoleId) -> Result<PermissionSet, ServiceError> {
     Ok(db::roles::find(tx, role)
         .await?
         .ok_or(ServiceError::NotFound)?
@@ -124,7 +128,7 @@ pub async fn change_status(
 ) -> Result<User, ServiceError> {
     actor.require(permission_for(change.action))?;
     let reason = parse_reason(&change)?;
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let user = apply_in(&mut work, actor, target, &change, reason.as_ref()).await?;
     work.commit("the status change").await?;
     Ok(user)
@@ -144,7 +148,7 @@ pub async fn change_status_bulk(
         return Err(ServiceError::Conflict("Select at least one user.".into()));
     }
     let reason = parse_reason(&change)?;
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let mut done = Vec::with_capacity(targets.len());
     for target in targets {
         match apply_in(&mut work, actor, *target, &change, reason.as_ref()).await {
@@ -206,7 +210,7 @@ pub async fn change_role(
 ) -> Result<(User, String), ServiceError> {
     actor.require(Permission::UsersManage)?;
     ensure_not_self(actor.id, target)?;
-    let mut work = Work::begin(db, Some(actor), meta).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
     let user = db::users::find(work.tx(), target)
         .await?
         .ok_or(ServiceError::NotFound)?;

@@ -16,13 +16,14 @@ use anyhow::Context;
 
 use super::{Actor, RequestMeta, ServiceError};
 use crate::db::audit::{AuditTarget, NewAuditEntry};
-use crate::db::{self, Conn, Db, Tx};
+use crate::db::{self, Db, Scope, Scoped, Tx};
 use crate::domain::{AuditAction, Timestamp, UserId};
 
 /// One write in progress.
 pub struct Work<'a> {
     db: &'a Db,
     tx: Tx,
+    scope: Scope,
     meta: &'a RequestMeta,
     actor: Option<(UserId, String)>,
     rows: Vec<AuditRow>,
@@ -80,26 +81,40 @@ impl AuditRow {
 }
 
 impl<'a> Work<'a> {
-    /// Begins a write done by `actor` (`None`: the system, or someone not
-    /// signed in) for a request from `meta`.
+    /// Begins a write done by `actor`, in the actor's scope, for a request
+    /// from `meta`.
     pub async fn begin(
         db: &'a Db,
-        actor: Option<&Actor>,
+        actor: &Actor,
+        meta: &'a RequestMeta,
+    ) -> Result<Work<'a>, ServiceError> {
+        let mut work = Work::in_scope(db, actor.scope.clone(), meta).await?;
+        work.actor = Some((actor.id, actor.username.clone()));
+        Ok(work)
+    }
+
+    /// Begins a write nobody signed in does (a sign-in, a registration, the
+    /// command line, upkeep), in `scope`; its audit rows name no actor
+    /// unless a row says `by`.
+    pub async fn in_scope(
+        db: &'a Db,
+        scope: Scope,
         meta: &'a RequestMeta,
     ) -> Result<Work<'a>, ServiceError> {
         let tx = db.begin_write().await?;
         Ok(Work {
             db,
             tx,
+            scope,
             meta,
-            actor: actor.map(|a| (a.id, a.username.clone())),
+            actor: None,
             rows: Vec::new(),
         })
     }
 
-    /// The transaction, for the `db` functions.
-    pub fn tx(&mut self) -> &mut Conn {
-        &mut self.tx
+    /// The transaction in the work's scope, for the `db` functions.
+    pub fn tx(&mut self) -> Scoped<'_> {
+        self.scope.on(&mut self.tx)
     }
 
     /// The transaction itself, for helpers that take one.

@@ -37,8 +37,8 @@ pub async fn home(
     db: web::Data<Db>,
     user: ActiveUser,
 ) -> Result<HttpResponse, AppError> {
-    let account = queries::user(&db, user.id).await?;
-    let latest = queries::requests_of(&db, user.id, 1)
+    let account = queries::user(&db, &user.scope(), user.id).await?;
+    let latest = queries::requests_of(&db, &user.scope(), user.id, 1)
         .await?
         .into_iter()
         .next();
@@ -97,7 +97,16 @@ pub async fn change_password(
         new: SecretString::from(form.new_password),
         confirm: SecretString::from(form.new_password_confirm),
     };
-    match accounts::change_password(&db, &auth, user.id, change, &request_meta(&req)).await {
+    match accounts::change_password(
+        &db,
+        &user.scope(),
+        &auth,
+        user.id,
+        change,
+        &request_meta(&req),
+    )
+    .await
+    {
         Ok(()) => {
             let home = if user.status == crate::domain::UserStatus::Active {
                 "/"
@@ -140,12 +149,12 @@ async fn role_request_page(
     justification: String,
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
-    let history = queries::requests_of(db, user.id, 20).await?;
+    let history = queries::requests_of(db, &user.scope(), user.id, 20).await?;
     let open = history
         .iter()
         .find(|r| r.status == RoleRequestStatus::Open)
         .cloned();
-    let roles = queries::roles(db).await?;
+    let roles = queries::roles(db, &user.scope()).await?;
     Ok(render(RoleRequestPage {
         layout: Layout::for_user(req, user).await?,
         current_role: user.role_id,

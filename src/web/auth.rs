@@ -22,7 +22,7 @@ use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extensions::RotateCsrf;
 use crate::web::extractors::CurrentUser;
-use crate::web::request::request_meta;
+use crate::web::request::{anonymous_scope, request_meta};
 use crate::web::state::AppConfig;
 
 #[derive(Template, WebTemplate)]
@@ -100,6 +100,7 @@ pub async fn login(
     let meta = request_meta(&req);
     match login_service::login(
         &db,
+        &anonymous_scope(&req),
         &auth,
         &form.login,
         SecretString::from(form.password.clone()),
@@ -156,7 +157,14 @@ pub async fn logout(
     identity: Identity,
     _form: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    accounts::record_logout(&db, user.id, &user.username, &request_meta(&req)).await?;
+    accounts::record_logout(
+        &db,
+        &user.scope(),
+        user.id,
+        &user.username,
+        &request_meta(&req),
+    )
+    .await?;
     identity.logout();
     Ok(redirect_with(
         "/login",
@@ -241,7 +249,16 @@ pub async fn register(
         password_confirm: SecretString::from(form.password_confirm),
     };
     let meta = request_meta(&req);
-    match accounts::register(&db, &auth, registration, &config.default_role, &meta).await {
+    match accounts::register(
+        &db,
+        &anonymous_scope(&req),
+        &auth,
+        registration,
+        &config.default_role,
+        &meta,
+    )
+    .await
+    {
         Ok(id) => {
             Identity::login(&req.extensions(), id.0.to_string())
                 .map_err(|e| anyhow::anyhow!("could not start the session: {e}"))?;
@@ -278,7 +295,7 @@ pub async fn pending(
     if user.status == UserStatus::Active {
         return Ok(redirect("/"));
     }
-    let account = crate::services::queries::user(&db, user.id).await?;
+    let account = crate::services::queries::user(&db, &user.scope(), user.id).await?;
     Ok(render(PendingPage {
         layout: Layout::for_user(&req, &user).await?,
         since: account.created_at,

@@ -14,7 +14,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::session_store::{self, META_KEY, SESSION_COOKIE, SessionMeta};
-use crate::db::{self, Db, users::AuthUser};
+use crate::db::{self, Db, Scope, users::AuthUser};
 use crate::domain::{Permission, Timestamp, UserId, UserStatus, sanitize_for_log};
 use crate::web::error::AppError;
 use crate::web::extensions::SignedIn;
@@ -74,7 +74,7 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
         Some(user) => Some(user),
         None => {
             let mut conn = db.acquire().await?;
-            db::users::find_auth(&mut conn, UserId(id)).await?
+            db::users::find_auth(Scope::instance().on(&mut conn), UserId(id)).await?
         }
     };
     let Some(user) = user else {
@@ -122,7 +122,7 @@ async fn record_activity(req: &HttpRequest, db: &Db, id: UserId) -> Result<(), A
     if due || moved(&meta.ip, &ip) || moved(&meta.user_agent, &user_agent) {
         if due || first {
             let mut conn = db.acquire().await?;
-            db::users::touch_active(&mut conn, id, now).await?;
+            db::users::touch_active(Scope::instance().on(&mut conn), id, now).await?;
         }
         let _ = session.insert(
             META_KEY,

@@ -38,7 +38,14 @@ pub async fn list(
     config: web::Data<AppConfig>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let sessions = sessions::list(&db, user.id, config.session_limits, &request_meta(&req)).await?;
+    let sessions = sessions::list(
+        &db,
+        &user.scope(),
+        user.id,
+        config.session_limits,
+        &request_meta(&req),
+    )
+    .await?;
     Ok(render(SessionsPage {
         layout: Layout::for_user(&req, &user).await?,
         others: sessions.iter().filter(|s| !s.current).count(),

@@ -253,12 +253,22 @@ async fn fixture() -> Fixture {
     let app = spawn_app().await;
     let (nobody, role) = {
         let mut conn = app.db.pool.acquire().await.unwrap();
-        let nobody = db::roles::insert(&mut conn, NO_PERMISSIONS_ROLE, "", Timestamp::now())
-            .await
-            .unwrap();
-        let target_role = db::roles::insert(&mut conn, "Matrix target", "", Timestamp::now())
-            .await
-            .unwrap();
+        let nobody = db::roles::insert(
+            gatehouse::db::Scope::instance().on(&mut conn),
+            NO_PERMISSIONS_ROLE,
+            "",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+        let target_role = db::roles::insert(
+            gatehouse::db::Scope::instance().on(&mut conn),
+            "Matrix target",
+            "",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
         (nobody, target_role.0)
     };
     assert!(nobody.0 > 0);
@@ -423,9 +433,15 @@ impl Fixture {
 
     async fn set_status(&self, id: UserId, status: UserStatus) {
         let mut conn = self.app.db.pool.acquire().await.unwrap();
-        db::users::set_status(&mut conn, id, status, None, Timestamp::now())
-            .await
-            .unwrap();
+        db::users::set_status(
+            gatehouse::db::Scope::instance().on(&mut conn),
+            id,
+            status,
+            None,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
     }
 
     /// A browser signed in as `who` (none for anonymous). Rejected and

@@ -167,7 +167,7 @@ impl TestApp {
         if status != UserStatus::Active {
             let mut conn = self.db.pool.acquire().await.unwrap();
             db::users::set_status(
-                &mut conn,
+                gatehouse::db::Scope::instance().on(&mut conn),
                 id,
                 status,
                 None,
@@ -237,7 +237,7 @@ impl TestApp {
 
     pub async fn user_status(&self, id: UserId) -> UserStatus {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find(&mut conn, id)
+        db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
             .await
             .unwrap()
             .expect("user exists")
@@ -246,7 +246,7 @@ impl TestApp {
 
     pub async fn user_role(&self, id: UserId) -> String {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find(&mut conn, id)
+        db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
             .await
             .unwrap()
             .expect("user exists")
@@ -255,7 +255,7 @@ impl TestApp {
 
     pub async fn user_id(&self, username: &str) -> UserId {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find_credentials(&mut conn, username)
+        db::users::find_credentials(gatehouse::db::Scope::instance().on(&mut conn), username)
             .await
             .unwrap()
             .expect("user exists")
@@ -289,7 +289,7 @@ impl TestApp {
 
     pub async fn role_id(&self, name: &str) -> i64 {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::roles::find_by_name(&mut conn, name)
+        db::roles::find_by_name(gatehouse::db::Scope::instance().on(&mut conn), name)
             .await
             .unwrap()
             .expect("role exists")

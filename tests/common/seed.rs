@@ -45,7 +45,11 @@ pub fn numbered_users(
 
 pub async fn seed(app: &TestApp, users: &[SeedUser]) {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    insert_users(&mut conn, users, "not-a-password-hash")
-        .await
-        .unwrap();
+    insert_users(
+        gatehouse::db::Scope::instance().on(&mut conn),
+        users,
+        "not-a-password-hash",
+    )
+    .await
+    .unwrap();
 }

@@ -68,9 +68,15 @@ impl TestApp {
             .expect("user created");
         if status != UserStatus::Active {
             let mut conn = self.db.pool.acquire().await.unwrap();
-            db::users::set_status(&mut conn, id, status, None, Timestamp::now())
-                .await
-                .unwrap();
+            db::users::set_status(
+                gatehouse::db::Scope::instance().on(&mut conn),
+                id,
+                status,
+                None,
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
         }
         TestUser {
             id,
@@ -86,7 +92,7 @@ impl TestApp {
 
     pub async fn user_status(&self, id: UserId) -> UserStatus {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find(&mut conn, id)
+        db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
             .await
             .unwrap()
             .expect("user exists")

@@ -195,13 +195,20 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
             sqlx::query(&sql).execute(&mut *conn).await.unwrap();
         }
         let users = numbered_users("late", 4, range, engineer);
-        insert_users(&mut conn, &users, "not-a-password-hash")
-            .await
-            .unwrap();
+        insert_users(
+            gatehouse::db::Scope::instance().on(&mut conn),
+            &users,
+            "not-a-password-hash",
+        )
+        .await
+        .unwrap();
     }
     // The range an instance read before the last hundred registered, and
     // the one before there were users at all.
-    let now = users::id_range(&mut conn).await.unwrap().unwrap();
+    let now = users::id_range(gatehouse::db::Scope::instance().on(&mut conn))
+        .await
+        .unwrap()
+        .unwrap();
     let before = IdRange {
         first: now.first,
         last: now.last - 100,
@@ -218,9 +225,16 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
             ..UserFilter::default()
         };
         for ids in [Some(before), None] {
-            let (page, matches) = users::list(&mut conn, &filter, 50, offset, &[], ids)
-                .await
-                .unwrap();
+            let (page, matches) = users::list(
+                gatehouse::db::Scope::instance().on(&mut conn),
+                &filter,
+                50,
+                offset,
+                &[],
+                ids,
+            )
+            .await
+            .unwrap();
             let names: Vec<&str> = page.iter().map(|u| u.username.as_str()).collect();
             let case = format!("{sort:?} from {offset} on {ids:?}");
             assert_eq!(names.len(), 50, "{case}");

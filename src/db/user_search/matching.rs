@@ -5,7 +5,7 @@
 use anyhow::Context;
 
 use super::{Bind, ListedUser, Query, UserSort, listed, listed_columns, one_text};
-use crate::db::Conn;
+use crate::db::{Conn, Scoped};
 
 /// The width of `user_search`'s windows: its partitions, each `WINDOW`
 /// consecutive ids with a trigram index of their own (migration 0008).
@@ -26,7 +26,8 @@ pub struct IdRange {
 const ID_RANGE: &str = "SELECT (SELECT MIN(id) FROM users), (SELECT MAX(id) FROM users)";
 
 /// The range of user ids now, or `None` without users.
-pub async fn id_range(conn: &mut Conn) -> anyhow::Result<Option<IdRange>> {
+pub async fn id_range(scoped: Scoped<'_>) -> anyhow::Result<Option<IdRange>> {
+    let (conn, _scope) = scoped.parts();
     let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(ID_RANGE)
         .fetch_one(conn)
         .await
@@ -265,7 +266,12 @@ mod tests {
             steps.iter().filter(|step| **step == "SEARCH users").count(),
             2
         );
-        assert_eq!(super::id_range(&mut conn).await.unwrap(), None);
+        assert_eq!(
+            super::id_range(crate::db::Scope::instance().on(&mut conn))
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let parsed = parse_filter(&query);
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let (entries, total) = queries::audit(&db, &parsed.filter, page).await?;
+    let (entries, total) = queries::audit(&db, &user.scope(), &parsed.filter, page).await?;
     let chain = monitor.status(&db).await?;
     Ok(render(AuditPage {
         layout: Layout::for_user(&req, &user).await?,

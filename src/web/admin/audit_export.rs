@@ -9,8 +9,8 @@ use actix_web::web::{self, Bytes};
 use futures_util::stream;
 
 use super::audit::{AuditQuery, parse_filter};
-use crate::db::Db;
 use crate::db::audit::{AuditEntry, AuditFilter};
+use crate::db::{Db, Scope};
 use crate::domain::Timestamp;
 use crate::services::queries;
 use crate::web::extractors::{Require, perm};
@@ -53,6 +53,7 @@ fn line(e: &AuditEntry) -> String {
 
 struct Export {
     db: Arc<Db>,
+    scope: Scope,
     filter: AuditFilter,
     /// Rows with ids below this come next.
     before: i64,
@@ -69,7 +70,15 @@ async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>
         export.header_sent = true;
         return Some((Ok(Bytes::from_static(HEADER.as_bytes())), export));
     }
-    match queries::audit_page_before(&export.db, &export.filter, export.before, BATCH).await {
+    match queries::audit_page_before(
+        &export.db,
+        &export.scope,
+        &export.filter,
+        export.before,
+        BATCH,
+    )
+    .await
+    {
         Ok(rows) => {
             let last = rows.last()?.id;
             export.done = (rows.len() as u64) < BATCH;
@@ -92,7 +101,7 @@ async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>
 
 pub async fn export(
     db: web::Data<Db>,
-    _user: Require<perm::AuditRead>,
+    user: Require<perm::AuditRead>,
     query: web::Query<AuditQuery>,
 ) -> HttpResponse {
     let filter = parse_filter(&query).filter;
@@ -102,6 +111,7 @@ pub async fn export(
     );
     let state = Export {
         db: db.into_inner(),
+        scope: user.scope(),
         filter,
         before: i64::MAX,
         header_sent: false,

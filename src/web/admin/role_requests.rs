@@ -50,7 +50,7 @@ pub async fn list(
         }
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let (requests, total) = queries::role_requests(&db, status, page).await?;
+    let (requests, total) = queries::role_requests(&db, &user.scope(), status, page).await?;
     let pager = Pager::new(
         &url_with("/admin/role-requests", &[("status", label)]),
         page.number,

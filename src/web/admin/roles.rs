@@ -29,7 +29,7 @@ pub async fn list(
     db: web::Data<Db>,
     user: Require<perm::RolesManage>,
 ) -> Result<HttpResponse, AppError> {
-    let roles = queries::role_usage(&db).await?;
+    let roles = queries::role_usage(&db, &user.scope()).await?;
     Ok(render(RolesPage {
         layout: Layout::for_user(&req, &user).await?,
         roles,

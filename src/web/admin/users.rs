@@ -81,7 +81,8 @@ pub async fn list(
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
     let overview = overview(&req).await?;
-    let (users, matches) = queries::list_users(&db, &filter, page, &overview).await?;
+    let (users, matches) =
+        queries::list_users(&db, &user.scope(), &filter, page, &overview).await?;
     let status_str = status.map_or("", UserStatus::as_str);
     let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
     let sort_str = if sort == UserSort::Newest {
@@ -143,10 +144,11 @@ pub async fn detail(
     config: web::Data<crate::web::state::AppConfig>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let detail = queries::user_detail(&db, UserId(path.into_inner())).await?;
-    let lockout = login::lockout_status(&db, &auth, detail.user.id).await?;
+    let detail = queries::user_detail(&db, &user.scope(), UserId(path.into_inner())).await?;
+    let lockout = login::lockout_status(&db, &user.scope(), &auth, detail.user.id).await?;
     let sessions = crate::services::sessions::list(
         &db,
+        &user.scope(),
         detail.user.id,
         config.session_limits,
         &request_meta(&req),

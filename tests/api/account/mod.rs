@@ -56,7 +56,7 @@ async fn get_with_session_cookie(app: &TestApp, path: &str, cookie: &str) -> req
 
 async fn find_user(app: &TestApp, id: UserId) -> db::users::User {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    db::users::find(&mut conn, id)
+    db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
         .await
         .unwrap()
         .expect("user exists")

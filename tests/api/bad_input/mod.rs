@@ -194,20 +194,26 @@ async fn snapshot(app: &TestApp) -> Snapshot {
 
 async fn user(app: &TestApp, id: UserId) -> db::users::User {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    db::users::find(&mut conn, id).await.unwrap().expect("user")
+    db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
+        .await
+        .unwrap()
+        .expect("user")
 }
 
 async fn role_request(app: &TestApp, id: i64) -> db::role_requests::RoleRequest {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    db::role_requests::find(&mut conn, RoleRequestId(id))
-        .await
-        .unwrap()
-        .expect("role request")
+    db::role_requests::find(
+        gatehouse::db::Scope::instance().on(&mut conn),
+        RoleRequestId(id),
+    )
+    .await
+    .unwrap()
+    .expect("role request")
 }
 
 async fn role(app: &TestApp, id: i64) -> db::roles::Role {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    db::roles::find(&mut conn, RoleId(id))
+    db::roles::find(gatehouse::db::Scope::instance().on(&mut conn), RoleId(id))
         .await
         .unwrap()
         .expect("role")
