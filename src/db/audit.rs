@@ -2,10 +2,11 @@
 //! the database refuses them too (triggers in the migrations).
 
 use anyhow::Context;
-use sqlx::FromRow;
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::{Scoped, Tx};
-use crate::domain::audit_chain::{ChainContent, GENESIS};
+use crate::domain::audit_chain::{AuditRecord, ChainContent, GENESIS};
 use crate::domain::{AuditAction, Timestamp, UserId, sanitize_for_log};
 
 /// What an audit row is about.
@@ -35,6 +36,44 @@ pub struct NewAuditEntry<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// The columns of a row's content, in `ChainContent`'s order: written once,
+/// for the insert and for every read.
+macro_rules! content_columns {
+    () => {
+        "at, actor_id, actor_username, actor_key, action, target_type, target_id, target_label, \
+         target_key, target_user_id, before_value, after_value, reason, ip, user_agent"
+    };
+}
+
+/// Every column of a stored row, for the reads.
+const RECORD_COLUMNS: &str = concat!("id, ", content_columns!(), ", prev_hash, hash");
+
+/// A stored row, decoded by column name.
+fn record(row: &AnyRow) -> Result<AuditRecord, sqlx::Error> {
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        content: ChainContent {
+            at: row.try_get("at")?,
+            actor_id: row.try_get("actor_id")?,
+            actor_username: row.try_get("actor_username")?,
+            actor_key: row.try_get("actor_key")?,
+            action: row.try_get("action")?,
+            target_type: row.try_get("target_type")?,
+            target_id: row.try_get("target_id")?,
+            target_label: row.try_get("target_label")?,
+            target_key: row.try_get("target_key")?,
+            target_user_id: row.try_get("target_user_id")?,
+            before_value: row.try_get("before_value")?,
+            after_value: row.try_get("after_value")?,
+            reason: row.try_get("reason")?,
+            ip: row.try_get("ip")?,
+            user_agent: row.try_get("user_agent")?,
+        },
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
 /// Appends `entry` to the hash chain, inside a transaction from
 /// `Db::begin_write`: writers are serialised there, so the row read as the
 /// chain's end is still the end when this row commits. (Should a transaction
@@ -50,12 +89,12 @@ pub async fn append(tx: &mut Tx, entry: &NewAuditEntry<'_>) -> anyhow::Result<()
     .context("could not read the end of the audit chain")?;
     let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
     let hash = content.hash(&prev);
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_id, actor_username, actor_key, action, target_type, \
-         target_id, target_label, target_key, target_user_id, before_value, after_value, reason, \
-         ip, user_agent, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
+    sqlx::query(concat!(
+        "INSERT INTO audit_log (",
+        content_columns!(),
+        ", prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    ))
     .bind(content.at)
     .bind(content.actor_id)
     .bind(content.actor_username)
@@ -112,39 +151,6 @@ fn chain_content(entry: &NewAuditEntry<'_>) -> ChainContent {
     }
 }
 
-/// A stored audit row.
-#[derive(Debug, Clone, FromRow)]
-pub struct AuditEntry {
-    pub id: i64,
-    pub at: i64,
-    pub actor_id: Option<i64>,
-    pub actor_username: Option<String>,
-    pub action: String,
-    pub target_type: Option<String>,
-    pub target_id: Option<i64>,
-    pub target_label: Option<String>,
-    pub target_user_id: Option<i64>,
-    pub before_value: Option<String>,
-    pub after_value: Option<String>,
-    pub reason: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl AuditEntry {
-    pub fn at(&self) -> Timestamp {
-        Timestamp(self.at)
-    }
-
-    /// The readable name of the action ("User approved").
-    pub fn action_label(&self) -> &str {
-        match AuditAction::parse(&self.action) {
-            Some(action) => action.label(),
-            None => &self.action,
-        }
-    }
-}
-
 /// Narrows the audit list. Text filters match whole usernames or labels,
 /// case-insensitively.
 #[derive(Debug, Clone, Default)]
@@ -169,10 +175,6 @@ const FILTER_CONDITIONS: &str = "($1 = '' OR actor_key = $1) AND ($2 = '' OR act
                                  AND ($3 = '' OR target_key = $3) \
                                  AND ($4 = -1 OR target_user_id = $4 OR actor_id = $4)";
 
-const ENTRY_COLUMNS: &str = "id, at, actor_id, actor_username, action, target_type, target_id, \
-                             target_label, target_user_id, before_value, after_value, reason, ip, \
-                             user_agent";
-
 impl FilterBinds {
     fn of(filter: &AuditFilter) -> FilterBinds {
         let key = |s: &Option<String>| s.as_deref().map(str::to_lowercase).unwrap_or_default();
@@ -191,7 +193,7 @@ pub async fn list(
     filter: &AuditFilter,
     limit: u64,
     offset: u64,
-) -> anyhow::Result<(Vec<AuditEntry>, u64)> {
+) -> anyhow::Result<(Vec<AuditRecord>, u64)> {
     let (conn, _scope) = scoped.parts();
     let f = FilterBinds::of(filter);
     let total: i64 = sqlx::query_scalar(&format!(
@@ -204,8 +206,8 @@ pub async fn list(
     .fetch_one(&mut *conn)
     .await
     .context("could not count audit rows")?;
-    let rows: Vec<AuditEntry> = sqlx::query_as(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} \
+    let rows = sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} \
          ORDER BY id DESC LIMIT $5 OFFSET $6"
     ))
     .bind(&f.actor)
@@ -214,6 +216,7 @@ pub async fn list(
     .bind(f.involving)
     .bind(limit as i64)
     .bind(offset as i64)
+    .try_map(|row: AnyRow| record(&row))
     .fetch_all(conn)
     .await
     .context("could not list audit rows")?;
@@ -227,11 +230,11 @@ pub async fn page_before(
     filter: &AuditFilter,
     before_id: i64,
     limit: u64,
-) -> anyhow::Result<Vec<AuditEntry>> {
+) -> anyhow::Result<Vec<AuditRecord>> {
     let (conn, _scope) = scoped.parts();
     let f = FilterBinds::of(filter);
-    sqlx::query_as(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} AND id < $5 \
+    sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} AND id < $5 \
          ORDER BY id DESC LIMIT $6"
     ))
     .bind(&f.actor)
@@ -240,7 +243,33 @@ pub async fn page_before(
     .bind(f.involving)
     .bind(before_id)
     .bind(limit as i64)
+    .try_map(|row: AnyRow| record(&row))
     .fetch_all(conn)
     .await
     .context("could not read audit rows for the export")
+}
+
+/// Up to `limit` rows with ids above `after_id`, oldest first (the chain
+/// walk).
+pub async fn rows_after(
+    scoped: Scoped<'_>,
+    after_id: i64,
+    limit: u64,
+) -> anyhow::Result<Vec<AuditRecord>> {
+    let (conn, _scope) = scoped.parts();
+    sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(after_id)
+    .bind(limit as i64)
+    .try_map(|row: AnyRow| record(&row))
+    .fetch_all(conn)
+    .await
+    .context("could not read the audit chain")
+}
+
+/// Row `id`, if it exists.
+pub async fn row(scoped: Scoped<'_>, id: i64) -> anyhow::Result<Option<AuditRecord>> {
+    let rows = rows_after(scoped, id - 1, 1).await?;
+    Ok(rows.into_iter().next().filter(|r| r.id == id))
 }

@@ -4,7 +4,6 @@
 //! services own transactions.
 
 pub mod audit;
-pub mod audit_chain;
 pub mod login_throttle;
 pub mod outage;
 mod reads;

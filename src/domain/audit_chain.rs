@@ -68,6 +68,39 @@ impl ChainContent {
     }
 }
 
+/// One stored audit row: its id, its content (exactly what its hash
+/// covers, readable through `Deref`) and its links in the chain. The one
+/// model of the row: pages, the CSV export and the chain walk all read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub content: ChainContent,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+impl AuditRecord {
+    pub fn at(&self) -> crate::domain::Timestamp {
+        crate::domain::Timestamp(self.content.at)
+    }
+
+    /// The readable name of the action ("User approved").
+    pub fn action_label(&self) -> &str {
+        match crate::domain::AuditAction::parse(&self.content.action) {
+            Some(action) => action.label(),
+            None => &self.content.action,
+        }
+    }
+}
+
+impl std::ops::Deref for AuditRecord {
+    type Target = ChainContent;
+
+    fn deref(&self) -> &ChainContent {
+        &self.content
+    }
+}
+
 /// Why a row breaks the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {

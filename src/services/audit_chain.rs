@@ -54,7 +54,7 @@ pub async fn verify_from(db: &Db, mut checkpoint: Checkpoint) -> anyhow::Result<
     loop {
         let rows = {
             let mut conn = db.acquire().await?;
-            db::audit_chain::rows_after(Scope::instance().on(&mut conn), checkpoint.last_id, BATCH)
+            db::audit::rows_after(Scope::instance().on(&mut conn), checkpoint.last_id, BATCH)
                 .await?
         };
         if rows.is_empty() {
@@ -64,11 +64,7 @@ pub async fn verify_from(db: &Db, mut checkpoint: Checkpoint) -> anyhow::Result<
             });
         }
         for row in rows {
-            match walker.step(
-                &row.content(),
-                row.prev_hash.as_deref(),
-                row.hash.as_deref(),
-            ) {
+            match walker.step(&row.content, row.prev_hash.as_deref(), row.hash.as_deref()) {
                 Ok(true) => {
                     checkpoint.chained += 1;
                     checkpoint.last_chained = row.hash.clone().map(|h| (row.id, h));
@@ -181,13 +177,13 @@ async fn tip_changed(db: &Db, checkpoint: &Checkpoint) -> anyhow::Result<Option<
         return Ok(None);
     };
     let mut conn = db.acquire().await?;
-    let row = db::audit_chain::row(Scope::instance().on(&mut conn), *id).await?;
+    let row = db::audit::row(Scope::instance().on(&mut conn), *id).await?;
     let intact = row.is_some_and(|row| {
         row.hash.as_deref() == Some(hash.as_str())
             && row
                 .prev_hash
                 .as_deref()
-                .is_some_and(|prev| row.content().hash(prev) == *hash)
+                .is_some_and(|prev| row.content.hash(prev) == *hash)
     });
     Ok((!intact).then_some(BrokenLink {
         id: *id,

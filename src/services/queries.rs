@@ -2,11 +2,12 @@
 
 use super::ServiceError;
 use super::overview::Overview;
-use crate::db::audit::{AuditEntry, AuditFilter};
+use crate::db::audit::AuditFilter;
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::{Role, RoleUsage};
 use crate::db::users::{ListedUser, Matches, User, UserFilter};
 use crate::db::{self, Db, Scope};
+use crate::domain::audit_chain::AuditRecord;
 use crate::domain::{Page, RoleRequestStatus, UserId};
 
 /// Rows per page on every admin list.
@@ -62,7 +63,7 @@ pub async fn list_users(
 pub struct UserDetail {
     pub user: User,
     pub requests: Vec<RoleRequest>,
-    pub history: Vec<AuditEntry>,
+    pub history: Vec<AuditRecord>,
     pub roles: Vec<Role>,
 }
 
@@ -101,7 +102,7 @@ pub async fn audit(
     scope: &Scope,
     filter: &AuditFilter,
     page: Page,
-) -> Result<(Vec<AuditEntry>, u64), ServiceError> {
+) -> Result<(Vec<AuditRecord>, u64), ServiceError> {
     let mut conn = db.acquire().await?;
     Ok(db::audit::list(scope.on(&mut conn), filter, page.size, page.offset()).await?)
 }
@@ -114,7 +115,7 @@ pub async fn audit_page_before(
     filter: &AuditFilter,
     before_id: i64,
     limit: u64,
-) -> Result<Vec<AuditEntry>, ServiceError> {
+) -> Result<Vec<AuditRecord>, ServiceError> {
     let mut conn = db.acquire().await?;
     Ok(db::audit::page_before(scope.on(&mut conn), filter, before_id, limit).await?)
 }

@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use super::{Pager, url_with};
 use crate::db::Db;
-use crate::db::audit::{AuditEntry, AuditFilter};
+use crate::db::audit::AuditFilter;
+use crate::domain::audit_chain::AuditRecord;
 use crate::domain::{AuditAction, Page};
 use crate::services::audit_chain::{ChainMonitor, ChainStatus};
 use crate::services::queries::{self, PAGE_SIZE};
@@ -70,7 +71,7 @@ impl ParsedFilter {
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     layout: Layout,
-    history: Vec<AuditEntry>,
+    history: Vec<AuditRecord>,
     actor: String,
     action: String,
     target: String,

@@ -9,9 +9,10 @@ use actix_web::web::{self, Bytes};
 use futures_util::stream;
 
 use super::audit::{AuditQuery, parse_filter};
-use crate::db::audit::{AuditEntry, AuditFilter};
+use crate::db::audit::AuditFilter;
 use crate::db::{Db, Scope};
 use crate::domain::Timestamp;
+use crate::domain::audit_chain::AuditRecord;
 use crate::services::queries;
 use crate::web::extractors::{Require, perm};
 
@@ -30,7 +31,7 @@ fn cell(value: &str) -> String {
     format!("\"{}\"", guarded.replace('"', "\"\""))
 }
 
-fn line(e: &AuditEntry) -> String {
+fn line(e: &AuditRecord) -> String {
     let text = |v: &Option<String>| cell(v.as_deref().unwrap_or_default());
     let fields = [
         e.id.to_string(),

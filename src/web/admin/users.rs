@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
 use crate::db::Db;
-use crate::db::audit::AuditEntry;
 use crate::db::role_requests::RoleRequest;
 use crate::db::roles::Role;
 use crate::db::users::{ListedUser, User, UserFilter, UserSort};
+use crate::domain::audit_chain::AuditRecord;
 use crate::domain::{Page, RoleId, StatusAction, UserId, UserStatus};
 use crate::services::Actor;
 use crate::services::auth_settings::AuthSettings;
@@ -127,7 +127,7 @@ struct UserPage {
     layout: Layout,
     account: User,
     requests: Vec<RoleRequest>,
-    history: Vec<AuditEntry>,
+    history: Vec<AuditRecord>,
     roles: Vec<Role>,
     is_self: bool,
     can_approve: bool,
