@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::db::sessions::SessionWrite;
-use crate::db::users::AuthUser;
 use crate::db::{self, Db, Scope};
+use crate::domain::AuthUser;
 use crate::domain::session::SessionLimits;
 use crate::domain::{PermissionSet, RoleId, Timestamp, UserId, UserStatus};
 

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::{Scoped, Tx};
 use crate::domain::audit_chain::{AuditRecord, ChainContent, GENESIS};
-use crate::domain::{AuditAction, Timestamp, UserId, sanitize_for_log};
+use crate::domain::{AuditAction, Timestamp, UserId, case_key, sanitize_for_log};
 
 /// What an audit row is about.
 #[derive(Debug, Clone)]
@@ -135,12 +135,12 @@ fn chain_content(entry: &NewAuditEntry<'_>) -> ChainContent {
     ChainContent {
         at: entry.at.0,
         actor_id: entry.actor.map(|(id, _)| id.0),
-        actor_key: actor_name.as_ref().map(|n| n.to_lowercase()),
+        actor_key: actor_name.as_deref().map(case_key),
         actor_username: actor_name,
         action: entry.action.as_str().to_owned(),
         target_type: entry.target.as_ref().map(|t| t.kind.to_owned()),
         target_id: entry.target.as_ref().map(|t| t.id),
-        target_key: target_label.as_ref().map(|l| l.to_lowercase()),
+        target_key: target_label.as_deref().map(case_key),
         target_label,
         target_user_id: entry.target.as_ref().and_then(|t| t.user_id).map(|id| id.0),
         before_value: clean(entry.before.as_deref(), 500),
@@ -177,7 +177,7 @@ const FILTER_CONDITIONS: &str = "($1 = '' OR actor_key = $1) AND ($2 = '' OR act
 
 impl FilterBinds {
     fn of(filter: &AuditFilter) -> FilterBinds {
-        let key = |s: &Option<String>| s.as_deref().map(str::to_lowercase).unwrap_or_default();
+        let key = |s: &Option<String>| s.as_deref().map(case_key).unwrap_or_default();
         FilterBinds {
             actor: key(&filter.actor),
             action: filter.action.map(AuditAction::as_str).unwrap_or(""),

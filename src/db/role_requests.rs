@@ -4,25 +4,7 @@ use anyhow::Context;
 use sqlx::FromRow;
 
 use super::Scoped;
-use crate::domain::{RoleId, RoleRequestId, RoleRequestStatus, Timestamp, UserId};
-
-#[derive(Debug, Clone)]
-pub struct RoleRequest {
-    pub id: RoleRequestId,
-    pub user_id: UserId,
-    pub username: String,
-    pub full_name: String,
-    pub from_role_id: RoleId,
-    pub from_role_name: String,
-    pub role_id: RoleId,
-    pub role_name: String,
-    pub justification: String,
-    pub status: RoleRequestStatus,
-    pub created_at: Timestamp,
-    pub decided_at: Option<Timestamp>,
-    pub decided_by_username: Option<String>,
-    pub note: Option<String>,
-}
+use crate::domain::{RoleId, RoleRequest, RoleRequestId, RoleRequestStatus, Timestamp, UserId};
 
 #[derive(FromRow)]
 struct Row {

@@ -3,37 +3,7 @@
 use anyhow::Context;
 
 use super::{Conn, Db, Scoped};
-use crate::domain::{DEFAULT_ROLES, PermissionSet, RoleId, Timestamp};
-
-#[derive(Debug, Clone)]
-pub struct Role {
-    pub id: RoleId,
-    pub name: String,
-    pub description: String,
-    pub permissions: PermissionSet,
-}
-
-impl Role {
-    /// Whether this role grants `permission` (for templates, which hold references).
-    pub fn grants(&self, permission: &crate::domain::Permission) -> bool {
-        self.permissions.contains(*permission)
-    }
-}
-
-/// A role with how many users hold it, for the roles page only: counting
-/// is a scan of that role's users, too costly for pickers and rule checks.
-#[derive(Debug, Clone)]
-pub struct RoleUsage {
-    pub role: Role,
-    pub user_count: u64,
-}
-
-impl std::ops::Deref for RoleUsage {
-    type Target = Role;
-    fn deref(&self) -> &Role {
-        &self.role
-    }
-}
+use crate::domain::{DEFAULT_ROLES, PermissionSet, Role, RoleId, RoleUsage, Timestamp, case_key};
 
 /// Roles (one when `only` is given) with their permissions, by name.
 async fn load(conn: &mut Conn, only: Option<RoleId>) -> anyhow::Result<Vec<Role>> {
@@ -119,7 +89,7 @@ pub async fn find(scoped: Scoped<'_>, id: RoleId) -> anyhow::Result<Option<Role>
 pub async fn find_by_name(scoped: Scoped<'_>, name: &str) -> anyhow::Result<Option<RoleId>> {
     let (conn, _scope) = scoped.parts();
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE name_key = $1")
-        .bind(name.trim().to_lowercase())
+        .bind(case_key(name.trim()))
         .fetch_optional(conn)
         .await
         .context("could not look up a role by name")?;
@@ -137,7 +107,7 @@ pub async fn insert(
         "INSERT INTO roles (name, name_key, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(name)
-    .bind(name.to_lowercase())
+    .bind(case_key(name))
     .bind(description)
     .bind(now.0)
     .fetch_one(conn)

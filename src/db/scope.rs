@@ -11,30 +11,10 @@
 //! `grep -rn '_scope' src/db` lists each place that still has to.
 
 use super::Conn;
+pub use crate::domain::Scope;
 
-/// The rows a query may see and change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
-    include_deleted: bool,
-}
-
+// Defined here rather than in `domain`, which knows no connections.
 impl Scope {
-    /// Every organisation's rows, without soft-deleted ones: for what runs
-    /// before anyone is known (loading a session by its secret key, a
-    /// sign-in by name) and for the instance's own jobs (purging expired
-    /// sessions, walking the audit chain, the demo seed and imports). A
-    /// signed-in user's queries use `AuthUser::scope` instead.
-    pub const fn instance() -> Scope {
-        Scope {
-            include_deleted: false,
-        }
-    }
-
-    /// Whether soft-deleted rows are included.
-    pub fn includes_deleted(&self) -> bool {
-        self.include_deleted
-    }
-
     /// `conn` in this scope, for the `db` functions.
     pub fn on<'c>(&'c self, conn: &'c mut Conn) -> Scoped<'c> {
         Scoped { conn, scope: self }

@@ -3,7 +3,7 @@
 use anyhow::Context;
 
 use super::{Conn, Scoped};
-use crate::domain::{RoleId, Timestamp, UserStatus};
+use crate::domain::{RoleId, Timestamp, UserStatus, case_key};
 
 pub struct SeedUser {
     pub username: String,
@@ -68,11 +68,11 @@ pub async fn insert_users(
     for user in users {
         query = query
             .bind(user.username.clone())
-            .bind(user.username.to_lowercase())
+            .bind(case_key(&user.username))
             .bind(user.email.clone())
-            .bind(user.email.to_lowercase())
+            .bind(case_key(&user.email))
             .bind(user.full_name.clone())
-            .bind(user.full_name.to_lowercase())
+            .bind(case_key(&user.full_name))
             .bind(password_hash.to_owned())
             .bind(user.status.as_str())
             .bind(user.role.0)
@@ -81,7 +81,7 @@ pub async fn insert_users(
             .bind(user.created_at.0)
             .bind(user.last_login_at.map(|t| t.0))
             .bind(user.login_count)
-            .bind(super::users::search_key(
+            .bind(crate::domain::search_key(
                 &user.username,
                 &user.email,
                 &user.full_name,

@@ -6,9 +6,9 @@ use anyhow::Context;
 use sqlx::FromRow;
 
 use super::Scoped;
-use super::users::{AuthRow, AuthUser, auth_columns, auth_user};
+use super::users::{AuthRow, auth_columns, auth_user};
 use crate::domain::session::SessionLimits;
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{AuthUser, Timestamp, UserId};
 
 /// A session row as the store loads it (live or not: the store decides),
 /// with its user's live status and permissions.

@@ -6,26 +6,10 @@ use anyhow::Context;
 use sqlx::FromRow;
 
 use super::{Conn, Scoped};
-use crate::domain::{Permission, PermissionSet, RoleId, Timestamp, UserId, UserStatus};
-
-/// A user as the admin pages and services see them.
-#[derive(Debug, Clone)]
-pub struct User {
-    pub id: UserId,
-    pub username: String,
-    pub email: String,
-    pub full_name: String,
-    pub status: UserStatus,
-    pub status_reason: Option<String>,
-    pub role_id: RoleId,
-    pub role_name: String,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub status_changed_at: Timestamp,
-    pub last_login_at: Option<Timestamp>,
-    pub login_count: i64,
-    pub last_active_at: Option<Timestamp>,
-}
+use crate::domain::{
+    AuthUser, Credentials, Email, FullName, Permission, PermissionSet, RoleId, Timestamp, User,
+    UserId, UserStatus, Username, case_key, login_key, search_key,
+};
 
 #[derive(FromRow)]
 struct UserRow {
@@ -72,55 +56,15 @@ const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
      u.last_login_at, u.login_count, u.last_active_at";
 
-/// What the session extractors need on every request: live status and permissions.
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    pub id: UserId,
-    pub username: String,
-    pub full_name: String,
-    pub status: UserStatus,
-    pub role_id: RoleId,
-    pub role_name: String,
-    pub permissions: PermissionSet,
-}
-
-impl AuthUser {
-    /// The rows this user's requests may touch (with organisations: their
-    /// organisation's).
-    pub fn scope(&self) -> super::Scope {
-        super::Scope::instance()
-    }
-}
-
-/// The fields needed to check a password at login.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub id: UserId,
-    pub username: String,
-    pub status: UserStatus,
-    pub password_hash: String,
-}
-
 /// A validated account ready to be inserted.
 pub struct NewUser<'a> {
-    pub username: &'a str,
-    pub email: &'a str,
-    pub full_name: &'a str,
+    pub username: &'a Username,
+    pub email: &'a Email,
+    pub full_name: &'a FullName,
     pub password_hash: &'a str,
     pub status: UserStatus,
     pub role_id: RoleId,
     pub now: Timestamp,
-}
-
-/// What the admin search looks in: username, email and full name, lower-cased,
-/// one per line so a search never matches across two of them.
-pub fn search_key(username: &str, email: &str, full_name: &str) -> String {
-    format!(
-        "{}\n{}\n{}",
-        username.to_lowercase(),
-        email.to_lowercase(),
-        full_name.to_lowercase()
-    )
 }
 
 pub async fn insert(scoped: Scoped<'_>, user: &NewUser<'_>) -> Result<UserId, sqlx::Error> {
@@ -130,17 +74,21 @@ pub async fn insert(scoped: Scoped<'_>, user: &NewUser<'_>) -> Result<UserId, sq
          password_hash, status, role_id, created_at, updated_at, status_changed_at, login_count, \
          search_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10, 0, $11) RETURNING id",
     )
-    .bind(user.username)
-    .bind(user.username.to_lowercase())
-    .bind(user.email)
-    .bind(user.email.to_lowercase())
-    .bind(user.full_name)
-    .bind(user.full_name.to_lowercase())
+    .bind(user.username.as_str())
+    .bind(user.username.key())
+    .bind(user.email.as_str())
+    .bind(user.email.key())
+    .bind(user.full_name.as_str())
+    .bind(case_key(user.full_name.as_str()))
     .bind(user.password_hash)
     .bind(user.status.as_str())
     .bind(user.role_id.0)
     .bind(user.now.0)
-    .bind(search_key(user.username, user.email, user.full_name))
+    .bind(search_key(
+        user.username.as_str(),
+        user.email.as_str(),
+        user.full_name.as_str(),
+    ))
     .fetch_one(conn)
     .await?;
     Ok(UserId(id))
@@ -149,16 +97,16 @@ pub async fn insert(scoped: Scoped<'_>, user: &NewUser<'_>) -> Result<UserId, sq
 /// Which of username and email are already taken (compared case-insensitively).
 pub async fn taken(
     scoped: Scoped<'_>,
-    username: &str,
-    email: &str,
+    username: &Username,
+    email: &Email,
 ) -> anyhow::Result<(bool, bool)> {
     let (conn, _scope) = scoped.parts();
     let (user_hits, email_hits): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM users WHERE username_key = $1), \
                 (SELECT COUNT(*) FROM users WHERE email_key = $2)",
     )
-    .bind(username.to_lowercase())
-    .bind(email.to_lowercase())
+    .bind(username.key())
+    .bind(email.key())
     .fetch_one(conn)
     .await
     .context("could not check whether the username or email is taken")?;
@@ -184,7 +132,7 @@ pub async fn find_credentials(
     login: &str,
 ) -> anyhow::Result<Option<Credentials>> {
     let (conn, _scope) = scoped.parts();
-    let key = login.trim().to_lowercase();
+    let key = login_key(login);
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
         "SELECT id, username, status, password_hash FROM users \
          WHERE username_key = $1 OR email_key = $1",

@@ -56,7 +56,7 @@ impl Email {
 
     /// The lowercased form, used for case-insensitive uniqueness.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        super::case_key(&self.0)
     }
 
     /// The part before the `@`.

@@ -9,6 +9,7 @@ pub mod email;
 pub mod error;
 pub mod full_name;
 pub mod ids;
+pub mod keys;
 pub mod lockout;
 pub mod note;
 pub mod pagination;
@@ -16,9 +17,11 @@ pub mod password;
 pub mod permission;
 pub mod role;
 pub mod role_request;
+pub mod scope;
 pub mod session;
 pub mod status;
 pub mod timestamp;
+pub mod user;
 pub mod username;
 
 pub use audit::{AuditAction, sanitize_for_log};
@@ -26,6 +29,7 @@ pub use email::Email;
 pub use error::{FieldError, RuleError};
 pub use full_name::FullName;
 pub use ids::{RoleId, RoleRequestId, UserId};
+pub use keys::{case_key, login_key, search_key};
 pub use lockout::{LockoutPolicy, ThrottleState};
 pub use note::Note;
 pub use pagination::{Page, page_count};
@@ -33,10 +37,12 @@ pub use password::{PasswordPolicy, PasswordRejection, PasswordRule, passwords_ma
 pub use permission::{
     ADMIN_PERMISSIONS, Permission, PermissionSet, ensure_administrators_remain, ensure_not_self,
 };
-pub use role::{DEFAULT_ROLES, RoleName};
+pub use role::{DEFAULT_ROLES, Role, RoleName, RoleUsage};
 pub use role_request::{
-    Justification, RoleRequestDecision, RoleRequestStatus, ensure_different_role,
+    Justification, RoleRequest, RoleRequestDecision, RoleRequestStatus, ensure_different_role,
 };
+pub use scope::Scope;
 pub use status::{StatusAction, UserStatus};
 pub use timestamp::Timestamp;
+pub use user::{AuthUser, Credentials, User};
 pub use username::Username;

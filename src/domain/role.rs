@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::error::FieldError;
-use super::permission::Permission;
+use super::ids::RoleId;
+use super::permission::{Permission, PermissionSet};
 
 /// A validated role name: 2 to 40 letters, digits, spaces, `-` or `_`,
 /// trimmed, with runs of inner spaces collapsed to one.
@@ -46,7 +47,7 @@ impl RoleName {
 
     /// The lowercased form, used for case-insensitive uniqueness.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        super::case_key(&self.0)
     }
 }
 
@@ -63,6 +64,37 @@ pub const DEFAULT_ROLES: [(&str, &[Permission]); 4] = [
     ("Automation Manager", &[]),
     ("PM", &[Permission::UsersRead]),
 ];
+
+/// A role: a name and the permissions it grants.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub description: String,
+    pub permissions: PermissionSet,
+}
+
+impl Role {
+    /// Whether this role grants `permission` (for templates, which hold references).
+    pub fn grants(&self, permission: &super::Permission) -> bool {
+        self.permissions.contains(*permission)
+    }
+}
+
+/// A role with how many users hold it, for the roles page only: counting
+/// is a scan of that role's users, too costly for pickers and rule checks.
+#[derive(Debug, Clone)]
+pub struct RoleUsage {
+    pub role: Role,
+    pub user_count: u64,
+}
+
+impl std::ops::Deref for RoleUsage {
+    type Target = Role;
+    fn deref(&self) -> &Role {
+        &self.role
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
 //! Requests by a user to be given a different role.
 
 use super::error::{FieldError, RuleError};
-use super::ids::RoleId;
+use super::ids::{RoleId, RoleRequestId, UserId};
+use super::timestamp::Timestamp;
 
 /// Where a role request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,6 +117,25 @@ pub fn ensure_different_role(current: RoleId, requested: RoleId) -> Result<(), R
     } else {
         Ok(())
     }
+}
+
+/// A request for another role, with the names it shows.
+#[derive(Debug, Clone)]
+pub struct RoleRequest {
+    pub id: RoleRequestId,
+    pub user_id: UserId,
+    pub username: String,
+    pub full_name: String,
+    pub from_role_id: RoleId,
+    pub from_role_name: String,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub justification: String,
+    pub status: RoleRequestStatus,
+    pub created_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    pub decided_by_username: Option<String>,
+    pub note: Option<String>,
 }
 
 #[cfg(test)]

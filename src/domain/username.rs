@@ -46,9 +46,9 @@ impl Username {
         &self.0
     }
 
-    /// The ASCII-lowercased form, used for case-insensitive uniqueness.
+    /// The case-folded form, used for case-insensitive uniqueness.
     pub fn key(&self) -> String {
-        self.0.to_ascii_lowercase()
+        super::case_key(&self.0)
     }
 
     /// Consumes the username, returning the inner string.

@@ -88,7 +88,7 @@ async fn insert_account(
     action: AuditAction,
 ) -> Result<UserId, ServiceError> {
     let (user_taken, email_taken) =
-        db::users::taken(work.tx(), account.username.as_str(), account.email.as_str()).await?;
+        db::users::taken(work.tx(), &account.username, &account.email).await?;
     let mut errors = FieldErrors::default();
     if user_taken {
         errors.add("username", "This username is already taken.");
@@ -102,9 +102,9 @@ async fn insert_account(
     errors.into_result()?;
     let now = Timestamp::now();
     let new_user = db::users::NewUser {
-        username: account.username.as_str(),
-        email: account.email.as_str(),
-        full_name: account.full_name.as_str(),
+        username: &account.username,
+        email: &account.email,
+        full_name: &account.full_name,
         password_hash: hash,
         status,
         role_id: role,

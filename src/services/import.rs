@@ -199,11 +199,8 @@ async fn check_row(
         .map_err(|e| note("password_hash", e))
         .ok();
     if let (Some(username), Some(email)) = (&username, &email) {
-        let (name_key, email_key) = (
-            username.as_str().to_lowercase(),
-            email.as_str().to_lowercase(),
-        );
-        let (user_taken, email_taken) = db::users::taken(tx.again(), &name_key, &email_key).await?;
+        let (name_key, email_key) = (username.key(), email.key());
+        let (user_taken, email_taken) = db::users::taken(tx.again(), username, email).await?;
         if user_taken || !seen.usernames.insert(name_key) {
             note(
                 "username",
@@ -248,9 +245,9 @@ fn count_formats(rows: &[ValidRow]) -> Vec<(&'static str, usize)> {
 
 async fn insert(work: &mut Work<'_>, row: &ValidRow) -> Result<(), ServiceError> {
     let new_user = db::users::NewUser {
-        username: row.username.as_str(),
-        email: row.email.as_str(),
-        full_name: row.full_name.as_str(),
+        username: &row.username,
+        email: &row.email,
+        full_name: &row.full_name,
         password_hash: &row.hash,
         status: row.status,
         role_id: row.role,

@@ -9,8 +9,8 @@ use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::db::Scope;
 use crate::db::audit::AuditTarget;
-use crate::db::users::Credentials;
 use crate::db::{self, Db};
+use crate::domain::Credentials;
 use crate::domain::{AuditAction, Permission, Timestamp, UserId, UserStatus};
 
 /// The result of a sign-in attempt.

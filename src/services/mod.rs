@@ -17,7 +17,7 @@ pub mod sessions;
 pub mod user_admin;
 pub mod work;
 
-use crate::db::users::AuthUser;
+use crate::domain::AuthUser;
 use crate::domain::{FieldError, Permission, PermissionSet, RuleError, UserId};
 
 /// Who is acting, with the permissions read for this request.

@@ -3,12 +3,13 @@
 use super::ServiceError;
 use super::overview::Overview;
 use crate::db::audit::AuditFilter;
-use crate::db::role_requests::RoleRequest;
-use crate::db::roles::{Role, RoleUsage};
-use crate::db::users::{ListedUser, Matches, User, UserFilter};
+use crate::db::users::{ListedUser, Matches, UserFilter};
 use crate::db::{self, Db, Scope};
+use crate::domain::RoleRequest;
+use crate::domain::User;
 use crate::domain::audit_chain::AuditRecord;
 use crate::domain::{Page, RoleRequestStatus, UserId};
+use crate::domain::{Role, RoleUsage};
 
 /// Rows per page on every admin list.
 pub const PAGE_SIZE: u64 = 50;

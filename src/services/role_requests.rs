@@ -3,8 +3,8 @@
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_admin::set_role_in};
 use crate::db::audit::AuditTarget;
-use crate::db::role_requests::RoleRequest;
 use crate::db::{self, Db, Scoped};
+use crate::domain::RoleRequest;
 use crate::domain::{
     AuditAction, FieldError, Justification, Note, Permission, RoleId, RoleRequestDecision,
     RoleRequestId, RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,

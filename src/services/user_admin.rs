@@ -2,10 +2,10 @@
 
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
-use crate::db::{self, Db, Scoped, users::User};
+use crate::db::{self, Db, Scoped};
 use crate::domain::{
     ADMIN_PERMISSIONS, AuditAction, Note, Permission, PermissionSet, RoleId, StatusAction,
-    Timestamp, UserId, UserStatus, ensure_administrators_remain, ensure_not_self,
+    Timestamp, User, UserId, UserStatus, ensure_administrators_remain, ensure_not_self,
 };
 
 /// The permission an action needs.

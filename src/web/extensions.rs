@@ -11,7 +11,7 @@
 //! | `Flash` | response | `flash::redirect_with`, `AppError::Redirect` | `browser_cookies` (signs it into the flash cookie) |
 //! | `Refusal` | response | `AppError` (403 and CSRF pages) | `security::refusals` (audits it) |
 
-use crate::db::users::AuthUser;
+use crate::domain::AuthUser;
 pub use crate::web::flash::Flash;
 
 /// The token for this browser, to embed in forms.

@@ -14,7 +14,8 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::session_store::{self, META_KEY, SESSION_COOKIE, SessionMeta};
-use crate::db::{self, Db, Scope, users::AuthUser};
+use crate::db::{self, Db, Scope};
+use crate::domain::AuthUser;
 use crate::domain::{Permission, Timestamp, UserId, UserStatus, sanitize_for_log};
 use crate::web::error::AppError;
 use crate::web::extensions::SignedIn;

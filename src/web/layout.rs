@@ -8,7 +8,7 @@ use actix_web::{HttpMessage, HttpRequest, web};
 use super::extensions::IncomingFlash;
 use super::flash::Flash;
 use crate::db::Db;
-use crate::db::users::AuthUser;
+use crate::domain::AuthUser;
 use crate::domain::{Permission, UserStatus};
 use crate::services::overview::{Overview, OverviewCache};
 use crate::web::error::AppError;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
 use crate::db::Db;
-use crate::db::role_requests::RoleRequest;
+use crate::domain::RoleRequest;
 use crate::domain::{Page, RoleRequestDecision, RoleRequestId, RoleRequestStatus};
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::{Actor, role_requests};

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::outcome;
 use crate::db::Db;
-use crate::db::roles::RoleUsage;
+use crate::domain::RoleUsage;
 use crate::domain::{Permission, PermissionSet, RoleId};
 use crate::services::{Actor, queries, roles};
 use crate::web::csrf::CsrfForm;

@@ -6,9 +6,10 @@ use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
 use crate::db::Db;
-use crate::db::role_requests::RoleRequest;
-use crate::db::roles::Role;
-use crate::db::users::{ListedUser, User, UserFilter, UserSort};
+use crate::db::users::{ListedUser, UserFilter, UserSort};
+use crate::domain::Role;
+use crate::domain::RoleRequest;
+use crate::domain::User;
 use crate::domain::audit_chain::AuditRecord;
 use crate::domain::{Page, RoleId, StatusAction, UserId, UserStatus};
 use crate::services::Actor;
@@ -74,7 +75,7 @@ pub async fn list(
     let role = parse_id(&query.role).map(RoleId);
     let sort = UserSort::parse(&query.sort).unwrap_or_default();
     let filter = UserFilter {
-        search: Some(q.to_lowercase()),
+        search: Some(crate::domain::case_key(&q)),
         status,
         role,
         sort,

@@ -54,7 +54,7 @@ async fn get_with_session_cookie(app: &TestApp, path: &str, cookie: &str) -> req
         .expect("GET")
 }
 
-async fn find_user(app: &TestApp, id: UserId) -> db::users::User {
+async fn find_user(app: &TestApp, id: UserId) -> gatehouse::domain::User {
     let mut conn = app.db.pool.acquire().await.unwrap();
     db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
         .await

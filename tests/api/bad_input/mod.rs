@@ -192,7 +192,7 @@ async fn snapshot(app: &TestApp) -> Snapshot {
     }
 }
 
-async fn user(app: &TestApp, id: UserId) -> db::users::User {
+async fn user(app: &TestApp, id: UserId) -> gatehouse::domain::User {
     let mut conn = app.db.pool.acquire().await.unwrap();
     db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
         .await
@@ -200,7 +200,7 @@ async fn user(app: &TestApp, id: UserId) -> db::users::User {
         .expect("user")
 }
 
-async fn role_request(app: &TestApp, id: i64) -> db::role_requests::RoleRequest {
+async fn role_request(app: &TestApp, id: i64) -> gatehouse::domain::RoleRequest {
     let mut conn = app.db.pool.acquire().await.unwrap();
     db::role_requests::find(
         gatehouse::db::Scope::instance().on(&mut conn),
@@ -211,7 +211,7 @@ async fn role_request(app: &TestApp, id: i64) -> db::role_requests::RoleRequest 
     .expect("role request")
 }
 
-async fn role(app: &TestApp, id: i64) -> db::roles::Role {
+async fn role(app: &TestApp, id: i64) -> gatehouse::domain::Role {
     let mut conn = app.db.pool.acquire().await.unwrap();
     db::roles::find(gatehouse::db::Scope::instance().on(&mut conn), RoleId(id))
         .await

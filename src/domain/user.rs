@@ -1,0 +1,52 @@
+//! Users as the rest of the code sees them: the account, what a request
+//! needs to decide access, and what a sign-in checks.
+
+use super::{PermissionSet, RoleId, Scope, Timestamp, UserId, UserStatus};
+
+/// A user as the admin pages and services see them.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    pub status: UserStatus,
+    pub status_reason: Option<String>,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub status_changed_at: Timestamp,
+    pub last_login_at: Option<Timestamp>,
+    pub login_count: i64,
+    pub last_active_at: Option<Timestamp>,
+}
+
+/// What the session extractors need on every request: live status and permissions.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub username: String,
+    pub full_name: String,
+    pub status: UserStatus,
+    pub role_id: RoleId,
+    pub role_name: String,
+    pub permissions: PermissionSet,
+}
+
+impl AuthUser {
+    /// The rows this user's requests may touch (with organisations: their
+    /// organisation's).
+    pub fn scope(&self) -> Scope {
+        Scope::instance()
+    }
+}
+
+/// The fields needed to check a password at login.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub id: UserId,
+    pub username: String,
+    pub status: UserStatus,
+    pub password_hash: String,
+}
