@@ -155,6 +155,35 @@ pub fn ensure_not_self(actor: UserId, target: UserId) -> Result<(), RuleError> {
     }
 }
 
+/// A type that names one permission, for `web::extractors::Require<P>` and
+/// `services::Authorized<P>`.
+pub trait PermissionMarker: 'static {
+    const PERMISSION: Permission;
+}
+
+/// Marker types, one per permission.
+pub mod perm {
+    use super::{Permission, PermissionMarker};
+
+    macro_rules! markers {
+        ($($name:ident),*) => {$(
+            #[derive(Debug)]
+            pub struct $name;
+            impl PermissionMarker for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+    markers!(
+        UsersRead,
+        UsersApprove,
+        UsersManage,
+        RoleRequestsReview,
+        RolesManage,
+        AuditRead
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,14 +4,16 @@
 
 use secrecy::SecretString;
 
+use super::Authorized;
 use super::auth_settings::AuthSettings;
 use super::work::Work;
-use super::{Actor, RequestMeta, ServiceError, user_target};
+use super::{RequestMeta, ServiceError, user_target};
 use crate::db::Scope;
 use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
 use crate::domain::Credentials;
-use crate::domain::{AuditAction, Permission, Timestamp, UserId, UserStatus};
+use crate::domain::permission::perm;
+use crate::domain::{AuditAction, Timestamp, UserId, UserStatus};
 
 /// The result of a sign-in attempt.
 #[derive(Debug)]
@@ -190,11 +192,10 @@ pub async fn lockout_status(
 pub async fn unlock(
     db: &Db,
     auth: &AuthSettings,
-    actor: &Actor,
+    actor: &Authorized<perm::UsersManage>,
     user: UserId,
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
-    actor.require(Permission::UsersManage)?;
     let mut work = Work::begin(db, actor, meta).await?;
     let account = db::users::find(work.tx(), user)
         .await?

@@ -18,7 +18,10 @@ pub mod user_admin;
 pub mod work;
 
 use crate::domain::AuthUser;
-use crate::domain::{FieldError, Permission, PermissionSet, RuleError, UserId};
+use std::marker::PhantomData;
+
+use crate::domain::permission::PermissionMarker;
+use crate::domain::{FieldError, Permission, PermissionSet, RuleError, UserId, UserStatus};
 
 /// Who is acting, with the permissions read for this request.
 #[derive(Debug, Clone)]
@@ -52,6 +55,35 @@ impl From<&AuthUser> for Actor {
             permissions: user.permissions.clone(),
             scope: user.scope(),
         }
+    }
+}
+
+/// Proof that the acting user is Active and that their role, read live for
+/// this request, grants `P`. Only `check` makes one; the permission
+/// extractor (`web::extractors::Require<P>`) calls it. A use case that needs
+/// `P` takes `&Authorized<P>`, so it cannot be called for anybody else.
+#[derive(Debug, Clone)]
+pub struct Authorized<P: PermissionMarker> {
+    actor: Actor,
+    _permission: PhantomData<P>,
+}
+
+impl<P: PermissionMarker> Authorized<P> {
+    /// The proof for `user`, when they are Active and hold `P`.
+    pub fn check(user: &AuthUser) -> Option<Authorized<P>> {
+        let allowed = user.status == UserStatus::Active && user.permissions.contains(P::PERMISSION);
+        allowed.then(|| Authorized {
+            actor: Actor::from(user),
+            _permission: PhantomData,
+        })
+    }
+}
+
+impl<P: PermissionMarker> std::ops::Deref for Authorized<P> {
+    type Target = Actor;
+
+    fn deref(&self) -> &Actor {
+        &self.actor
     }
 }
 
@@ -131,5 +163,39 @@ pub(crate) fn user_target(id: UserId, username: &str) -> crate::db::audit::Audit
         id: id.0,
         label: username.to_owned(),
         user_id: Some(id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::permission::perm;
+    use crate::domain::{RoleId, Scope};
+
+    fn user(status: UserStatus, permissions: &[Permission]) -> AuthUser {
+        AuthUser {
+            id: UserId(7),
+            username: "ada".into(),
+            full_name: "Ada".into(),
+            status,
+            role_id: RoleId(1),
+            role_name: "Reviewer".into(),
+            permissions: permissions.iter().copied().collect(),
+        }
+    }
+
+    #[test]
+    fn only_an_active_user_holding_the_permission_gets_the_proof() {
+        let reviewer = user(UserStatus::Active, &[Permission::RoleRequestsReview]);
+        let proof = Authorized::<perm::RoleRequestsReview>::check(&reviewer).expect("allowed");
+        assert_eq!(
+            (proof.id, proof.scope.clone()),
+            (UserId(7), Scope::instance())
+        );
+        assert!(Authorized::<perm::RolesManage>::check(&reviewer).is_none());
+        let pending = user(UserStatus::Pending, &[Permission::RoleRequestsReview]);
+        assert!(Authorized::<perm::RoleRequestsReview>::check(&pending).is_none());
+        let disabled = user(UserStatus::Disabled, &[Permission::RoleRequestsReview]);
+        assert!(Authorized::<perm::RoleRequestsReview>::check(&disabled).is_none());
     }
 }

@@ -1,13 +1,15 @@
 //! Role requests: a user asks for a role with a justification; a reviewer decides.
 
+use super::Authorized;
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_admin::set_role_in};
 use crate::db::audit::AuditTarget;
 use crate::db::{self, Db, Scoped};
 use crate::domain::RoleRequest;
+use crate::domain::permission::perm;
 use crate::domain::{
-    AuditAction, FieldError, Justification, Note, Permission, RoleId, RoleRequestDecision,
-    RoleRequestId, RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,
+    AuditAction, FieldError, Justification, Note, RoleId, RoleRequestDecision, RoleRequestId,
+    RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,
 };
 
 fn request_target(request: &RoleRequest) -> AuditTarget {
@@ -111,13 +113,12 @@ pub async fn withdraw(
 /// A reviewer approves (the role changes at once) or denies a request.
 pub async fn decide(
     db: &Db,
-    actor: &Actor,
+    actor: &Authorized<perm::RoleRequestsReview>,
     id: RoleRequestId,
     decision: RoleRequestDecision,
     note: &str,
     meta: &RequestMeta,
 ) -> Result<RoleRequest, ServiceError> {
-    actor.require(Permission::RoleRequestsReview)?;
     let note = match decision {
         RoleRequestDecision::Deny => Note::parse_required(note).map(Some),
         _ => Note::parse_optional(note),

@@ -1,9 +1,11 @@
 //! Role administration: create roles and choose what they grant.
 
+use super::Authorized;
 use super::work::Work;
-use super::{Actor, RequestMeta, ServiceError, user_admin::guard_administrators};
+use super::{RequestMeta, ServiceError, user_admin::guard_administrators};
 use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
+use crate::domain::permission::perm;
 use crate::domain::{AuditAction, Permission, PermissionSet, RoleId, RoleName, Timestamp};
 
 fn role_target(id: RoleId, name: &str) -> AuditTarget {
@@ -29,13 +31,12 @@ const ROLE_DESCRIPTION_MAX_CHARS: usize = 200;
 
 pub async fn create(
     db: &Db,
-    actor: &Actor,
+    actor: &Authorized<perm::RolesManage>,
     name: &str,
     description: &str,
     permissions: PermissionSet,
     meta: &RequestMeta,
 ) -> Result<RoleId, ServiceError> {
-    actor.require(Permission::RolesManage)?;
     let name = RoleName::parse(name).map_err(|e| ServiceError::field("name", e))?;
     let description = description.trim();
     if description.chars().count() > ROLE_DESCRIPTION_MAX_CHARS {
@@ -73,12 +74,11 @@ pub async fn create(
 /// Replaces what `role` grants; refuses to leave no active administrator.
 pub async fn set_permissions(
     db: &Db,
-    actor: &Actor,
+    actor: &Authorized<perm::RolesManage>,
     role: RoleId,
     permissions: PermissionSet,
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
-    actor.require(Permission::RolesManage)?;
     let mut work = Work::begin(db, actor, meta).await?;
     let current = db::roles::find(work.tx(), role)
         .await?

@@ -1,8 +1,10 @@
 //! What admins do to other users: lifecycle transitions (one or in bulk) and role changes.
 
+use super::Authorized;
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::db::{self, Db, Scoped};
+use crate::domain::permission::perm;
 use crate::domain::{
     ADMIN_PERMISSIONS, AuditAction, Note, Permission, PermissionSet, RoleId, StatusAction,
     Timestamp, User, UserId, UserStatus, ensure_administrators_remain, ensure_not_self,
@@ -203,12 +205,11 @@ pub(crate) async fn set_role_in(
 /// Gives `target` another role; returns the user and the new role's name.
 pub async fn change_role(
     db: &Db,
-    actor: &Actor,
+    actor: &Authorized<perm::UsersManage>,
     target: UserId,
     role: RoleId,
     meta: &RequestMeta,
 ) -> Result<(User, String), ServiceError> {
-    actor.require(Permission::UsersManage)?;
     ensure_not_self(actor.id, target)?;
     let mut work = Work::begin(db, actor, meta).await?;
     let user = db::users::find(work.tx(), target)

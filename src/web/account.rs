@@ -1,28 +1,24 @@
 //! The signed-in user's own pages: home, password, role request.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 use validator::Validate;
 
 use super::auth::Empty;
+use super::context::Ctx;
 use super::flash::{Flash, redirect_with};
 use super::forms::{FormErrors, parse_id};
 use super::layout::Layout;
 use super::render;
-use crate::db::Db;
-use crate::domain::Role;
-use crate::domain::RoleRequest;
-use crate::domain::User;
-use crate::domain::{RoleId, RoleRequestId, RoleRequestStatus};
+use crate::domain::{Role, RoleId, RoleRequest, RoleRequestId, RoleRequestStatus, User};
 use crate::services::accounts::{self, PasswordChange};
 use crate::services::auth_settings::AuthSettings;
-use crate::services::{Actor, queries, role_requests};
+use crate::services::{queries, role_requests};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extractors::{ActiveUser, CurrentUser};
-use crate::web::request::request_meta;
 
 #[derive(Template)]
 #[template(path = "account/home.html")]
@@ -32,18 +28,15 @@ struct HomePage {
     latest: Option<RoleRequest>,
 }
 
-pub async fn home(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: ActiveUser,
-) -> Result<HttpResponse, AppError> {
-    let account = queries::user(&db, &user.scope(), user.id).await?;
-    let latest = queries::requests_of(&db, &user.scope(), user.id, 1)
+pub async fn home(ctx: Ctx<ActiveUser>) -> Result<HttpResponse, AppError> {
+    let (id, scope) = (ctx.user().id, ctx.scope());
+    let account = queries::user(&ctx.db, &scope, id).await?;
+    let latest = queries::requests_of(&ctx.db, &scope, id, 1)
         .await?
         .into_iter()
         .next();
     Ok(render(HomePage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         account,
         latest,
     }))
@@ -57,9 +50,9 @@ struct PasswordPage {
 }
 
 /// Pending users may change their password too.
-pub async fn password_form(req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn password_form(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
     Ok(render(PasswordPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         errors: FormErrors::default(),
     }))
 }
@@ -78,17 +71,15 @@ pub struct PasswordForm {
 }
 
 pub async fn change_password(
-    req: HttpRequest,
-    db: web::Data<Db>,
+    ctx: Ctx<CurrentUser>,
     auth: web::Data<AuthSettings>,
-    user: CurrentUser,
     form: CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let errors = FormErrors::of_shape(&form);
     if !errors.is_empty() {
         return Ok(render(PasswordPage {
-            layout: Layout::for_user(&req, &user).await?,
+            layout: ctx.layout().await?,
             errors,
         }));
     }
@@ -97,15 +88,8 @@ pub async fn change_password(
         new: SecretString::from(form.new_password),
         confirm: SecretString::from(form.new_password_confirm),
     };
-    match accounts::change_password(
-        &db,
-        &user.scope(),
-        &auth,
-        user.id,
-        change,
-        &request_meta(&req),
-    )
-    .await
+    let user = ctx.user();
+    match accounts::change_password(&ctx.db, &ctx.scope(), &auth, user.id, change, &ctx.meta).await
     {
         Ok(()) => {
             let home = if user.status == crate::domain::UserStatus::Active {
@@ -121,7 +105,7 @@ pub async fn change_password(
         Err(err) => {
             let errors = FormErrors::from_service(err, "current_password")?;
             Ok(render(PasswordPage {
-                layout: Layout::for_user(&req, &user).await?,
+                layout: ctx.layout().await?,
                 errors,
             }))
         }
@@ -142,21 +126,20 @@ struct RoleRequestPage {
 }
 
 async fn role_request_page(
-    req: &HttpRequest,
-    db: &Db,
-    user: &ActiveUser,
+    ctx: &Ctx<ActiveUser>,
     selected: i64,
     justification: String,
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
-    let history = queries::requests_of(db, &user.scope(), user.id, 20).await?;
+    let (user, scope) = (ctx.user(), ctx.scope());
+    let history = queries::requests_of(&ctx.db, &scope, user.id, 20).await?;
     let open = history
         .iter()
         .find(|r| r.status == RoleRequestStatus::Open)
         .cloned();
-    let roles = queries::roles(db, &user.scope()).await?;
+    let roles = queries::roles(&ctx.db, &scope).await?;
     Ok(render(RoleRequestPage {
-        layout: Layout::for_user(req, user).await?,
+        layout: ctx.layout().await?,
         current_role: user.role_id,
         roles,
         open,
@@ -167,12 +150,8 @@ async fn role_request_page(
     }))
 }
 
-pub async fn role_request_form(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: ActiveUser,
-) -> Result<HttpResponse, AppError> {
-    role_request_page(&req, &db, &user, 0, String::new(), FormErrors::default()).await
+pub async fn role_request_form(ctx: Ctx<ActiveUser>) -> Result<HttpResponse, AppError> {
+    role_request_page(&ctx, 0, String::new(), FormErrors::default()).await
 }
 
 #[derive(Deserialize, Validate)]
@@ -188,56 +167,38 @@ pub struct RoleRequestForm {
 }
 
 pub async fn submit_role_request(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: ActiveUser,
+    ctx: Ctx<ActiveUser>,
     form: CsrfForm<RoleRequestForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let role = parse_id(&form.role_id).map(RoleId);
+    let selected = role.map_or(0, |r| r.0);
     let errors = FormErrors::of_shape(&form);
     if !errors.is_empty() {
         let justification = form.justification.chars().take(2000).collect();
-        return role_request_page(
-            &req,
-            &db,
-            &user,
-            role.map_or(0, |r| r.0),
-            justification,
-            errors,
-        )
-        .await;
+        return role_request_page(&ctx, selected, justification, errors).await;
     }
-    match role_requests::submit(
-        &db,
-        &Actor::from(&*user),
-        role,
-        &form.justification,
-        &request_meta(&req),
-    )
-    .await
-    {
+    let submitted =
+        role_requests::submit(&ctx.db, &ctx.actor(), role, &form.justification, &ctx.meta).await;
+    match submitted {
         Ok(_) => Ok(redirect_with(
             "/",
             Flash::success("Your role request has been sent to the reviewers."),
         )),
         Err(err) => {
             let errors = FormErrors::from_service(err, "role_id")?;
-            let selected = role.map_or(0, |r| r.0);
-            role_request_page(&req, &db, &user, selected, form.justification, errors).await
+            role_request_page(&ctx, selected, form.justification, errors).await
         }
     }
 }
 
 pub async fn withdraw_role_request(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: ActiveUser,
+    ctx: Ctx<ActiveUser>,
     path: web::Path<i64>,
     _form: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let id = RoleRequestId(path.into_inner());
-    match role_requests::withdraw(&db, &Actor::from(&*user), id, &request_meta(&req)).await {
+    match role_requests::withdraw(&ctx.db, &ctx.actor(), id, &ctx.meta).await {
         Ok(()) => Ok(redirect_with(
             "/account/role-request",
             Flash::info("Your role request has been withdrawn."),

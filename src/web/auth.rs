@@ -18,6 +18,7 @@ use crate::domain::{Timestamp, UserStatus};
 use crate::services::accounts::{self, Registration};
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self as login_service, LoginOutcome};
+use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extensions::RotateCsrf;
@@ -151,20 +152,12 @@ pub async fn login(
 }
 
 pub async fn logout(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: CurrentUser,
+    ctx: Ctx<CurrentUser>,
     identity: Identity,
     _form: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    accounts::record_logout(
-        &db,
-        &user.scope(),
-        user.id,
-        &user.username,
-        &request_meta(&req),
-    )
-    .await?;
+    let user = ctx.user();
+    accounts::record_logout(&ctx.db, &ctx.scope(), user.id, &user.username, &ctx.meta).await?;
     identity.logout();
     Ok(redirect_with(
         "/login",
@@ -287,17 +280,13 @@ pub struct PendingPage {
     since: Timestamp,
 }
 
-pub async fn pending(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    if user.status == UserStatus::Active {
+pub async fn pending(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
+    if ctx.user().status == UserStatus::Active {
         return Ok(redirect("/"));
     }
-    let account = crate::services::queries::user(&db, &user.scope(), user.id).await?;
+    let account = crate::services::queries::user(&ctx.db, &ctx.scope(), ctx.user().id).await?;
     Ok(render(PendingPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         since: account.created_at,
     }))
 }

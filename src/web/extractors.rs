@@ -3,7 +3,6 @@
 //! without that permission. Status and permissions are read from the database
 //! on every request, so a change takes effect on the very next click.
 
-use std::marker::PhantomData;
 use std::ops::Deref;
 
 use actix_identity::Identity;
@@ -16,7 +15,8 @@ use futures_util::future::LocalBoxFuture;
 use crate::auth::session_store::{self, META_KEY, SESSION_COOKIE, SessionMeta};
 use crate::db::{self, Db, Scope};
 use crate::domain::AuthUser;
-use crate::domain::{Permission, Timestamp, UserId, UserStatus, sanitize_for_log};
+use crate::domain::{Timestamp, UserId, UserStatus, sanitize_for_log};
+use crate::services::Authorized;
 use crate::web::error::AppError;
 use crate::web::extensions::SignedIn;
 use crate::web::flash::Flash;
@@ -174,39 +174,14 @@ impl FromRequest for ActiveUser {
     }
 }
 
-/// A type that names one permission, for `Require<P>`.
-pub trait PermissionMarker: 'static {
-    const PERMISSION: Permission;
-}
+pub use crate::domain::permission::{PermissionMarker, perm};
 
-/// Marker types, one per permission.
-pub mod perm {
-    use super::{Permission, PermissionMarker};
-
-    macro_rules! markers {
-        ($($name:ident),*) => {$(
-            #[derive(Debug)]
-            pub struct $name;
-            impl PermissionMarker for $name {
-                const PERMISSION: Permission = Permission::$name;
-            }
-        )*};
-    }
-    markers!(
-        UsersRead,
-        UsersApprove,
-        UsersManage,
-        RoleRequestsReview,
-        RolesManage,
-        AuditRead
-    );
-}
-
-/// An Active user whose role grants `P`; everyone else gets 403.
+/// An Active user whose role grants `P`; everyone else gets 403. Carries
+/// the proof (`Authorized<P>`) that the services which need `P` ask for.
 #[derive(Debug, Clone)]
 pub struct Require<P: PermissionMarker> {
     pub user: AuthUser,
-    _permission: PhantomData<P>,
+    pub authorized: Authorized<P>,
 }
 
 impl<P: PermissionMarker> Deref for Require<P> {
@@ -224,13 +199,8 @@ impl<P: PermissionMarker> FromRequest for Require<P> {
         let active = ActiveUser::from_request(req, payload);
         Box::pin(async move {
             let ActiveUser(user) = active.await?;
-            if !user.permissions.contains(P::PERMISSION) {
-                return Err(AppError::Forbidden);
-            }
-            Ok(Require {
-                user,
-                _permission: PhantomData,
-            })
+            let authorized = Authorized::check(&user).ok_or(AppError::Forbidden)?;
+            Ok(Require { user, authorized })
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod browser_cookies;
 pub mod client_ip;
+pub mod context;
 pub mod csrf;
 pub mod error;
 pub mod extensions;

@@ -2,23 +2,21 @@
 //! the administrator's button that ends someone's sessions.
 
 use actix_identity::Identity;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::admin::outcome;
 use super::auth::Empty;
+use super::context::Ctx;
 use super::flash::{Flash, redirect_with};
 use super::layout::Layout;
 use super::render;
-use crate::db::Db;
 use crate::domain::UserId;
-use crate::services::Actor;
 use crate::services::sessions::{self, Revoke, SessionView};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extractors::{CurrentUser, Require, perm};
-use crate::web::request::request_meta;
 use crate::web::state::AppConfig;
 
 #[derive(Template)]
@@ -33,21 +31,13 @@ struct SessionsPage {
 
 /// Pending users may see and end their sessions too.
 pub async fn list(
-    req: HttpRequest,
-    db: web::Data<Db>,
+    ctx: Ctx<CurrentUser>,
     config: web::Data<AppConfig>,
-    user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let sessions = sessions::list(
-        &db,
-        &user.scope(),
-        user.id,
-        config.session_limits,
-        &request_meta(&req),
-    )
-    .await?;
+    let limits = config.session_limits;
+    let sessions = sessions::list(&ctx.db, &ctx.scope(), ctx.user().id, limits, &ctx.meta).await?;
     Ok(render(SessionsPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         others: sessions.iter().filter(|s| !s.current).count(),
         sessions,
         idle_minutes: config.session_limits.idle_ms / 60_000,
@@ -56,17 +46,14 @@ pub async fn list(
 }
 
 pub async fn revoke_one(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: CurrentUser,
+    ctx: Ctx<CurrentUser>,
     identity: Identity,
     path: web::Path<String>,
     _form: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let meta = request_meta(&req);
-    let ended =
-        sessions::revoke(&db, &Actor::from(&*user), user.id, Revoke::One(&id), &meta).await?;
+    let (meta, own) = (&ctx.meta, ctx.user().id);
+    let ended = sessions::revoke(&ctx.db, &ctx.actor(), own, Revoke::One(&id), meta).await?;
     if ended > 0 && meta.session.as_deref() == Some(id.as_str()) {
         identity.logout();
         return Ok(redirect_with(
@@ -83,21 +70,12 @@ pub async fn revoke_one(
 }
 
 pub async fn revoke_others(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: CurrentUser,
+    ctx: Ctx<CurrentUser>,
     _form: CsrfForm<Empty>,
 ) -> Result<HttpResponse, AppError> {
-    let meta = request_meta(&req);
-    let keep = meta.session.as_deref();
-    let ended = sessions::revoke(
-        &db,
-        &Actor::from(&*user),
-        user.id,
-        Revoke::AllBut(keep),
-        &meta,
-    )
-    .await?;
+    let (meta, own) = (&ctx.meta, ctx.user().id);
+    let keep = Revoke::AllBut(meta.session.as_deref());
+    let ended = sessions::revoke(&ctx.db, &ctx.actor(), own, keep, meta).await?;
     let text = match ended {
         0 => "You had no other sessions.".to_owned(),
         1 => "Signed out of 1 other session.".to_owned(),
@@ -114,9 +92,7 @@ pub struct AdminRevokeForm {
 }
 
 pub async fn admin_revoke(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::UsersManage>,
+    ctx: Ctx<Require<perm::UsersManage>>,
     path: web::Path<i64>,
     form: CsrfForm<AdminRevokeForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -126,14 +102,7 @@ pub async fn admin_revoke(
         "" => Revoke::All,
         one => Revoke::One(one),
     };
-    let result = sessions::revoke(
-        &db,
-        &Actor::from(&*user),
-        UserId(id),
-        which,
-        &request_meta(&req),
-    )
-    .await;
+    let result = sessions::revoke(&ctx.db, &ctx.actor(), UserId(id), which, &ctx.meta).await;
     outcome(&format!("/admin/users/{id}"), result, |ended| match ended {
         0 => "No session was ended: it had already ended.".to_owned(),
         1 => "1 session ended.".to_owned(),

@@ -1,17 +1,17 @@
 //! Admin: the audit log, newest first, with the hash chain's state and a
 //! CSV export of the same filtered view.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, url_with};
-use crate::db::Db;
 use crate::db::audit::AuditFilter;
 use crate::domain::audit_chain::AuditRecord;
 use crate::domain::{AuditAction, Page};
 use crate::services::audit_chain::{ChainMonitor, ChainStatus};
 use crate::services::queries::{self, PAGE_SIZE};
+use crate::web::context::Ctx;
 use crate::web::error::AppError;
 use crate::web::extractors::{Require, perm};
 use crate::web::layout::Layout;
@@ -82,18 +82,16 @@ struct AuditPage {
 }
 
 pub async fn list(
-    req: HttpRequest,
-    db: web::Data<Db>,
+    ctx: Ctx<Require<perm::AuditRead>>,
     monitor: web::Data<ChainMonitor>,
-    user: Require<perm::AuditRead>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let parsed = parse_filter(&query);
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let (entries, total) = queries::audit(&db, &user.scope(), &parsed.filter, page).await?;
-    let chain = monitor.status(&db).await?;
+    let (entries, total) = queries::audit(&ctx.db, &ctx.scope(), &parsed.filter, page).await?;
+    let chain = monitor.status(&ctx.db).await?;
     Ok(render(AuditPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         history: entries,
         pager: Pager::new(&parsed.url("/admin/audit"), page.number, total, PAGE_SIZE),
         csv: parsed.url("/admin/audit.csv"),

@@ -1,21 +1,20 @@
 //! Admin: the queue of role requests and the decisions on them.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
-use crate::db::Db;
 use crate::domain::RoleRequest;
 use crate::domain::{Page, RoleRequestDecision, RoleRequestId, RoleRequestStatus};
 use crate::services::queries::{self, PAGE_SIZE};
-use crate::services::{Actor, role_requests};
+use crate::services::role_requests;
+use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extractors::{Require, perm};
 use crate::web::layout::Layout;
 use crate::web::render;
-use crate::web::request::request_meta;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -37,9 +36,7 @@ struct RoleRequestsPage {
 }
 
 pub async fn list(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::RoleRequestsReview>,
+    ctx: Ctx<Require<perm::RoleRequestsReview>>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (status, label) = match query.status.as_str() {
@@ -50,7 +47,7 @@ pub async fn list(
         }
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let (requests, total) = queries::role_requests(&db, &user.scope(), status, page).await?;
+    let (requests, total) = queries::role_requests(&ctx.db, &ctx.scope(), status, page).await?;
     let pager = Pager::new(
         &url_with("/admin/role-requests", &[("status", label)]),
         page.number,
@@ -58,11 +55,11 @@ pub async fn list(
         PAGE_SIZE,
     );
     Ok(render(RoleRequestsPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         requests,
         status: label.to_owned(),
         pager,
-        viewer: user.id.0,
+        viewer: ctx.user().id.0,
     }))
 }
 
@@ -73,20 +70,18 @@ pub struct DecisionForm {
 }
 
 async fn decide(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::RoleRequestsReview>,
+    ctx: Ctx<Require<perm::RoleRequestsReview>>,
     id: i64,
     note: String,
     decision: RoleRequestDecision,
 ) -> Result<HttpResponse, AppError> {
     let result = role_requests::decide(
-        &db,
-        &Actor::from(&*user),
+        &ctx.db,
+        ctx.authorized(),
         RoleRequestId(id),
         decision,
         &note,
-        &request_meta(&req),
+        &ctx.meta,
     )
     .await;
     outcome("/admin/role-requests", result, |request| {
@@ -105,21 +100,11 @@ async fn decide(
 macro_rules! decision_handler {
     ($name:ident, $decision:expr) => {
         pub async fn $name(
-            req: HttpRequest,
-            db: web::Data<Db>,
-            user: Require<perm::RoleRequestsReview>,
+            ctx: Ctx<Require<perm::RoleRequestsReview>>,
             path: web::Path<i64>,
             form: CsrfForm<DecisionForm>,
         ) -> Result<HttpResponse, AppError> {
-            decide(
-                req,
-                db,
-                user,
-                path.into_inner(),
-                form.into_inner().note,
-                $decision,
-            )
-            .await
+            decide(ctx, path.into_inner(), form.into_inner().note, $decision).await
         }
     };
 }

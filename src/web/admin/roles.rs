@@ -1,20 +1,19 @@
 //! Admin: roles and the permissions they grant.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::outcome;
-use crate::db::Db;
 use crate::domain::RoleUsage;
 use crate::domain::{Permission, PermissionSet, RoleId};
-use crate::services::{Actor, queries, roles};
+use crate::services::{queries, roles};
+use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extractors::{Require, perm};
 use crate::web::layout::Layout;
 use crate::web::render;
-use crate::web::request::request_meta;
 
 #[derive(Template)]
 #[template(path = "admin/roles.html")]
@@ -24,14 +23,10 @@ struct RolesPage {
     permissions: [Permission; 6],
 }
 
-pub async fn list(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::RolesManage>,
-) -> Result<HttpResponse, AppError> {
-    let roles = queries::role_usage(&db, &user.scope()).await?;
+pub async fn list(ctx: Ctx<Require<perm::RolesManage>>) -> Result<HttpResponse, AppError> {
+    let roles = queries::role_usage(&ctx.db, &ctx.scope()).await?;
     Ok(render(RolesPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         roles,
         permissions: Permission::ALL,
     }))
@@ -52,19 +47,17 @@ fn permission_set(raw: &[String]) -> PermissionSet {
 }
 
 pub async fn create(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::RolesManage>,
+    ctx: Ctx<Require<perm::RolesManage>>,
     form: CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let result = roles::create(
-        &db,
-        &Actor::from(&*user),
+        &ctx.db,
+        ctx.authorized(),
         &form.name,
         &form.description,
         permission_set(&form.permissions),
-        &request_meta(&req),
+        &ctx.meta,
     )
     .await;
     outcome("/admin/roles", result, |_| {
@@ -73,19 +66,17 @@ pub async fn create(
 }
 
 pub async fn update(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::RolesManage>,
+    ctx: Ctx<Require<perm::RolesManage>>,
     path: web::Path<i64>,
     form: CsrfForm<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let result = roles::set_permissions(
-        &db,
-        &Actor::from(&*user),
+        &ctx.db,
+        ctx.authorized(),
         RoleId(path.into_inner()),
         permission_set(&form.permissions),
-        &request_meta(&req),
+        &ctx.meta,
     )
     .await;
     outcome("/admin/roles", result, |name| {

@@ -1,30 +1,27 @@
 //! Admin: the user list, one user's page, and lifecycle actions.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
-use crate::db::Db;
 use crate::db::users::{ListedUser, UserFilter, UserSort};
-use crate::domain::Role;
-use crate::domain::RoleRequest;
-use crate::domain::User;
 use crate::domain::audit_chain::AuditRecord;
-use crate::domain::{Page, RoleId, StatusAction, UserId, UserStatus};
-use crate::services::Actor;
+use crate::domain::{
+    Page, Permission, Role, RoleId, RoleRequest, StatusAction, User, UserId, UserStatus,
+};
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self, LockoutStatus};
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::user_admin::{self, StatusChange};
 use crate::web::auth::safe_next;
+use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
-use crate::web::extractors::{Require, perm};
+use crate::web::extractors::{PermissionMarker, Require, perm};
 use crate::web::forms::parse_id;
 use crate::web::layout::{Layout, overview};
 use crate::web::render;
-use crate::web::request::request_meta;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -58,9 +55,7 @@ struct UsersPage {
 }
 
 pub async fn list(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::UsersRead>,
+    ctx: Ctx<Require<perm::UsersRead>>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     // Control characters could only match across the lines of search_key.
@@ -81,9 +76,9 @@ pub async fn list(
         sort,
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let overview = overview(&req).await?;
+    let overview = overview(ctx.request()).await?;
     let (users, matches) =
-        queries::list_users(&db, &user.scope(), &filter, page, &overview).await?;
+        queries::list_users(&ctx.db, &ctx.scope(), &filter, page, &overview).await?;
     let status_str = status.map_or("", UserStatus::as_str);
     let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
     let sort_str = if sort == UserSort::Newest {
@@ -103,13 +98,9 @@ pub async fn list(
     let pager = Pager::open_ended(&base, page.number, matches.counted, matches.more, PAGE_SIZE);
     let back = url_with(&base, &[("page", &page.number.to_string())]);
     Ok(render(UsersPage {
-        layout: Layout::with_overview(&req, &user, &overview),
-        can_approve: user
-            .permissions
-            .contains(crate::domain::Permission::UsersApprove),
-        can_manage: user
-            .permissions
-            .contains(crate::domain::Permission::UsersManage),
+        layout: ctx.layout_with(&overview),
+        can_approve: ctx.user().permissions.contains(Permission::UsersApprove),
+        can_manage: ctx.user().permissions.contains(Permission::UsersManage),
         users,
         counts: overview.by_status.clone(),
         roles: overview.role_names.clone(),
@@ -138,32 +129,28 @@ struct UserPage {
 }
 
 pub async fn detail(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::UsersRead>,
+    ctx: Ctx<Require<perm::UsersRead>>,
     auth: web::Data<AuthSettings>,
     config: web::Data<crate::web::state::AppConfig>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let detail = queries::user_detail(&db, &user.scope(), UserId(path.into_inner())).await?;
-    let lockout = login::lockout_status(&db, &user.scope(), &auth, detail.user.id).await?;
+    let (db, scope) = (&ctx.db, ctx.scope());
+    let detail = queries::user_detail(db, &scope, UserId(path.into_inner())).await?;
+    let lockout = login::lockout_status(db, &scope, &auth, detail.user.id).await?;
     let sessions = crate::services::sessions::list(
-        &db,
-        &user.scope(),
+        db,
+        &scope,
         detail.user.id,
         config.session_limits,
-        &request_meta(&req),
+        &ctx.meta,
     )
     .await?;
+    let user = ctx.user();
     Ok(render(UserPage {
-        layout: Layout::for_user(&req, &user).await?,
+        layout: ctx.layout().await?,
         is_self: detail.user.id == user.id,
-        can_approve: user
-            .permissions
-            .contains(crate::domain::Permission::UsersApprove),
-        can_manage: user
-            .permissions
-            .contains(crate::domain::Permission::UsersManage),
+        can_approve: user.permissions.contains(Permission::UsersApprove),
+        can_manage: user.permissions.contains(Permission::UsersManage),
         account: detail.user,
         requests: detail.requests,
         history: detail.history,
@@ -190,10 +177,8 @@ fn back_to(form_back: &str, id: i64) -> String {
     }
 }
 
-async fn status_action(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    actor: Actor,
+async fn status_action<P: PermissionMarker>(
+    ctx: Ctx<Require<P>>,
     id: i64,
     form: ActionForm,
     action: StatusAction,
@@ -204,7 +189,7 @@ async fn status_action(
         role: parse_id(&form.role_id).map(RoleId),
     };
     let result =
-        user_admin::change_status(&db, &actor, UserId(id), change, &request_meta(&req)).await;
+        user_admin::change_status(&ctx.db, &ctx.actor(), UserId(id), change, &ctx.meta).await;
     outcome(&back_to(&form.back, id), result, |user| {
         format!("{} has been {}.", user.username, action.past_tense())
     })
@@ -213,21 +198,11 @@ async fn status_action(
 macro_rules! status_handler {
     ($name:ident, $perm:ty, $action:expr) => {
         pub async fn $name(
-            req: HttpRequest,
-            db: web::Data<Db>,
-            user: Require<$perm>,
+            ctx: Ctx<Require<$perm>>,
             path: web::Path<i64>,
             form: CsrfForm<ActionForm>,
         ) -> Result<HttpResponse, AppError> {
-            status_action(
-                req,
-                db,
-                Actor::from(&*user),
-                path.into_inner(),
-                form.into_inner(),
-                $action,
-            )
-            .await
+            status_action(ctx, path.into_inner(), form.into_inner(), $action).await
         }
     };
 }
@@ -238,9 +213,7 @@ status_handler!(disable, perm::UsersManage, StatusAction::Disable);
 status_handler!(enable, perm::UsersManage, StatusAction::Enable);
 
 pub async fn change_role(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::UsersManage>,
+    ctx: Ctx<Require<perm::UsersManage>>,
     path: web::Path<i64>,
     form: CsrfForm<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -256,14 +229,8 @@ pub async fn change_role(
             |_| String::new(),
         );
     };
-    let result = user_admin::change_role(
-        &db,
-        &Actor::from(&*user),
-        UserId(id),
-        role,
-        &request_meta(&req),
-    )
-    .await;
+    let result =
+        user_admin::change_role(&ctx.db, ctx.authorized(), UserId(id), role, &ctx.meta).await;
     outcome(&back, result, |(user, role)| {
         format!("{} now has the role {role}.", user.username)
     })
@@ -282,9 +249,7 @@ pub struct BulkForm {
 }
 
 pub async fn bulk(
-    req: HttpRequest,
-    db: web::Data<Db>,
-    user: Require<perm::UsersApprove>,
+    ctx: Ctx<Require<perm::UsersApprove>>,
     form: CsrfForm<BulkForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -313,14 +278,8 @@ pub async fn bulk(
         reason: Some(form.reason),
         role: None,
     };
-    let result = user_admin::change_status_bulk(
-        &db,
-        &Actor::from(&*user),
-        &ids,
-        change,
-        &request_meta(&req),
-    )
-    .await;
+    let result =
+        user_admin::change_status_bulk(&ctx.db, &ctx.actor(), &ids, change, &ctx.meta).await;
     outcome(&back, result, |users| {
         let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
         let noun = if users.len() == 1 { "user" } else { "users" };
