@@ -289,14 +289,12 @@ pub fn like_contains(needle: &str) -> String {
     out
 }
 
-/// True when `err` is a unique-constraint violation on either backend.
+/// True when `err` is a unique-constraint violation on either backend: both
+/// drivers classify their own codes (PostgreSQL 23505, SQLite 2067 and 1555),
+/// which `sqlx::Any` passes through, so no message text is matched.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::Database(db) => {
-            db.is_unique_violation()
-                || db.code().as_deref() == Some("23505")
-                || db.message().contains("UNIQUE constraint failed")
-        }
+        sqlx::Error::Database(db) => db.is_unique_violation(),
         _ => false,
     }
 }
