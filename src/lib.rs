@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod jobs;
 pub mod routes;
 pub mod secret_key;
 pub mod services;

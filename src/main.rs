@@ -103,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(settings).await?;
+            app.start_jobs();
             tracing::info!(port = app.port(), "Gatehouse is listening");
             app.run_until_stopped().await?;
         }

@@ -1,7 +1,9 @@
 //! Builds the application: database, migrations, first admin, middleware and
-//! routes. `main` and the tests both go through `Application::build`.
+//! routes. `main` and the tests both go through `Application::build`; the
+//! background jobs start separately (`Application::start_jobs`, `jobs`).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_identity::IdentityMiddleware;
 use actix_session::SessionMiddleware;
@@ -35,6 +37,8 @@ pub struct Application {
     port: u16,
     server: Server,
     db: Db,
+    monitor: Arc<ChainMonitor>,
+    limits: SessionLimits,
 }
 
 impl Application {
@@ -48,10 +52,22 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("could not listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let monitor = web::Data::new(ChainMonitor::default());
-        spawn_maintenance(db.clone(), session_limits(&settings), monitor.clone());
-        let server = serve(listener, db.clone(), key, monitor, auth, &settings)?;
-        Ok(Application { port, server, db })
+        let monitor = Arc::new(ChainMonitor::default());
+        let data = web::Data::from(Arc::clone(&monitor));
+        let server = serve(listener, db.clone(), key, data, auth, &settings)?;
+        Ok(Application {
+            port,
+            server,
+            db,
+            monitor,
+            limits: session_limits(&settings),
+        })
+    }
+
+    /// Starts the background jobs (`jobs`): `gatehouse serve` does, right
+    /// after building; tests and commands do not.
+    pub fn start_jobs(&self) {
+        crate::jobs::start(self.db.clone(), self.limits, Arc::clone(&self.monitor));
     }
 
     pub fn port(&self) -> u16 {
@@ -121,61 +137,6 @@ fn session_limits(settings: &Settings) -> SessionLimits {
         settings.session_idle_minutes,
         settings.session_lifetime_minutes,
     )
-}
-
-/// How often expired sessions are deleted.
-const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
-/// How often the whole audit chain is walked again in the background.
-const FULL_CHAIN_CHECK_EVERY: u32 = 12;
-/// How often SQLite's search index is merged into one b-tree: daily, first
-/// five minutes after start. Each merge rewrites the whole index (137 MB
-/// at a million users, 2.5 s of work); bulk loads merge it themselves.
-const SEARCH_INDEX_MERGE_EVERY: u32 = 12 * 24;
-/// Between two merge steps (each holds the write lock for 0.1-0.2 s at a
-/// million users), sign-ins and approvals waiting for the lock go first.
-const SEARCH_INDEX_MERGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// Background upkeep: verify the audit chain at start (so the audit page
-/// only ever checks new rows), purge expired sessions every five minutes and
-/// from then on make windows for PostgreSQL's search index too, walk the
-/// whole chain again every hour, and merge SQLite's search index daily.
-fn spawn_maintenance(db: Db, limits: SessionLimits, monitor: web::Data<ChainMonitor>) {
-    tokio::spawn(async move {
-        let mut ticker = actix_web::rt::time::interval(PURGE_EVERY);
-        for round in 0u32.. {
-            ticker.tick().await;
-            if round % FULL_CHAIN_CHECK_EVERY == 0 {
-                match monitor.full_check(&db).await {
-                    Ok(status) => tracing::info!(?status, "audit chain checked"),
-                    Err(err) => tracing::error!(error = ?err, "could not check the audit chain"),
-                }
-            }
-            if round % SEARCH_INDEX_MERGE_EVERY == 1 {
-                let pause = SEARCH_INDEX_MERGE_PAUSE;
-                match crate::services::search_index::compact(&db, pause).await {
-                    Ok(0) => {}
-                    Ok(steps) => tracing::info!(steps, "merged the search index"),
-                    Err(err) => tracing::error!(error = ?err, "could not merge the search index"),
-                }
-            }
-            // Not at start: the migrations and bulk loads make the windows
-            // they need, and tests and benchmarks never meet this.
-            if round > 0 {
-                match crate::services::search_index::make_windows(&db, 0).await {
-                    Ok(0) => {}
-                    Ok(windows) => tracing::info!(windows, "made windows for the search index"),
-                    Err(err) => {
-                        tracing::warn!(error = ?err, "could not make windows for the search index")
-                    }
-                }
-            }
-            match crate::services::sessions::purge_expired(&db, limits).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
-                Err(err) => tracing::error!(error = ?err, "could not purge expired sessions"),
-            }
-        }
-    });
 }
 
 fn serve(

@@ -219,8 +219,10 @@ async fn expired_sessions_are_purged_when_an_instance_starts() {
     age_sessions(&app, &alice, 40, 40).await;
 
     let restarted = app.another_instance().await;
-    // The purge runs in the background right after start; a request that
-    // needs the database gives it the moment it takes.
+    // As `gatehouse serve` does: the jobs start with the instance, the
+    // purge in their first round. A request that needs the database gives
+    // it the moment it takes.
+    restarted.start_jobs();
     for _ in 0..50 {
         if restarted.sessions_of(alice.id).await == 0 {
             break;

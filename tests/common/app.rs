@@ -213,6 +213,19 @@ impl TestApp {
         }
     }
 
+    /// Starts this instance's background jobs, as `gatehouse serve` does
+    /// after building (`Application::start_jobs`).
+    pub fn start_jobs(&self) {
+        let settings = test_settings(self.database_url.clone());
+        let limits = gatehouse::domain::session::SessionLimits::from_minutes(
+            settings.session_idle_minutes,
+            settings.session_lifetime_minutes,
+        );
+        let monitor =
+            std::sync::Arc::new(gatehouse::services::audit_chain::ChainMonitor::default());
+        gatehouse::jobs::start(self.db.clone(), limits, monitor);
+    }
+
     /// A browser of its own that sends `user_agent`.
     pub fn browser_with_agent(&self, user_agent: &str) -> TestApp {
         TestApp {

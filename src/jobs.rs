@@ -1,0 +1,136 @@
+//! Background jobs: what an instance does besides answering requests, each
+//! with its timing in one table. `gatehouse serve` starts them after
+//! building the application (`start`); tests and commands that build an
+//! application do not, and run a job themselves when they need it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::db::Db;
+use crate::domain::session::SessionLimits;
+use crate::services::audit_chain::ChainMonitor;
+use crate::services::{search_index, sessions};
+
+/// One round of the loop; every interval below is a number of rounds.
+pub const ROUND: Duration = Duration::from_secs(5 * 60);
+
+/// Between two merge steps of SQLite's search index (each holds the write
+/// lock briefly), sign-ins and approvals waiting for the lock go first.
+const SEARCH_INDEX_MERGE_PAUSE: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Walk the whole audit chain again: at start (so the audit page only
+    /// ever checks new rows), then hourly.
+    AuditChainCheck,
+    /// Merge SQLite's search index into one b-tree: daily, the first time
+    /// one round after start. Each merge rewrites the whole index; bulk
+    /// loads merge it themselves.
+    SearchIndexMerge,
+    /// Make windows for PostgreSQL's search index as users arrive. Not at
+    /// start: the migrations and bulk loads make the windows they need.
+    SearchIndexWindows,
+    /// Delete sessions past their idle timeout or lifetime.
+    SessionPurge,
+}
+
+/// When a job runs: in round `first`, then every `every` rounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub job: Job,
+    pub first: u32,
+    pub every: u32,
+}
+
+/// Every job and its timing, in the order a round runs them.
+pub const SCHEDULE: [Timing; 4] = [
+    Timing {
+        job: Job::AuditChainCheck,
+        first: 0,
+        every: 12,
+    },
+    Timing {
+        job: Job::SearchIndexMerge,
+        first: 1,
+        every: 12 * 24,
+    },
+    Timing {
+        job: Job::SearchIndexWindows,
+        first: 1,
+        every: 1,
+    },
+    Timing {
+        job: Job::SessionPurge,
+        first: 0,
+        every: 1,
+    },
+];
+
+impl Timing {
+    /// Whether the job runs in `round` (0 is the first, at start).
+    pub fn due(&self, round: u32) -> bool {
+        round >= self.first && (round - self.first) % self.every == 0
+    }
+}
+
+/// Starts the loop that runs every job on its schedule, for as long as the
+/// process lives.
+pub fn start(db: Db, limits: SessionLimits, monitor: Arc<ChainMonitor>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(ROUND);
+        for round in 0u32.. {
+            ticker.tick().await;
+            for timing in SCHEDULE.iter().filter(|t| t.due(round)) {
+                run(timing.job, &db, limits, &monitor).await;
+            }
+        }
+    });
+}
+
+/// Runs one job now; its failures are logged, never raised.
+pub async fn run(job: Job, db: &Db, limits: SessionLimits, monitor: &ChainMonitor) {
+    match job {
+        Job::AuditChainCheck => match monitor.full_check(db).await {
+            Ok(status) => tracing::info!(?status, "audit chain checked"),
+            Err(err) => tracing::error!(error = ?err, "could not check the audit chain"),
+        },
+        Job::SearchIndexMerge => match search_index::compact(db, SEARCH_INDEX_MERGE_PAUSE).await {
+            Ok(0) => {}
+            Ok(steps) => tracing::info!(steps, "merged the search index"),
+            Err(err) => tracing::error!(error = ?err, "could not merge the search index"),
+        },
+        Job::SearchIndexWindows => match search_index::make_windows(db, 0).await {
+            Ok(0) => {}
+            Ok(windows) => tracing::info!(windows, "made windows for the search index"),
+            Err(err) => {
+                tracing::warn!(error = ?err, "could not make windows for the search index")
+            }
+        },
+        Job::SessionPurge => match sessions::purge_expired(db, limits).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+            Err(err) => tracing::error!(error = ?err, "could not purge expired sessions"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rounds_of(job: Job, upto: u32) -> Vec<u32> {
+        let timing = SCHEDULE.iter().find(|t| t.job == job).expect("scheduled");
+        (0..upto).filter(|r| timing.due(*r)).collect()
+    }
+
+    #[test]
+    fn each_job_runs_in_the_rounds_its_comment_promises() {
+        assert_eq!(rounds_of(Job::AuditChainCheck, 25), [0, 12, 24]);
+        assert_eq!(rounds_of(Job::SearchIndexMerge, 600), [1, 289, 577]);
+        assert_eq!(rounds_of(Job::SearchIndexWindows, 4), [1, 2, 3]);
+        assert_eq!(rounds_of(Job::SessionPurge, 3), [0, 1, 2]);
+        // Hourly and daily, with five-minute rounds.
+        assert_eq!(ROUND * 12, Duration::from_secs(3600));
+        assert_eq!(ROUND * 12 * 24, Duration::from_secs(86_400));
+    }
+}
