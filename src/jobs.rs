@@ -69,7 +69,7 @@ pub const SCHEDULE: [Timing; 4] = [
 impl Timing {
     /// Whether the job runs in `round` (0 is the first, at start).
     pub fn due(&self, round: u32) -> bool {
-        round >= self.first && (round - self.first) % self.every == 0
+        round >= self.first && (round - self.first).is_multiple_of(self.every)
     }
 }
 
