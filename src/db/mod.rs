@@ -10,10 +10,9 @@ mod reads;
 pub mod role_requests;
 pub mod roles;
 pub mod scope;
-pub mod search_index;
+pub mod search;
 pub mod seed;
 pub mod sessions;
-mod user_search;
 pub mod users;
 
 use std::str::FromStr;

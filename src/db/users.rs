@@ -1,6 +1,6 @@
 //! Users: accounts, their status, role and activity counters.
 
-pub use super::user_search::{IdRange, ListedUser, Matches, UserFilter, UserSort, id_range, list};
+pub use super::search::{IdRange, ListedUser, Matches, UserFilter, UserSort, id_range, list};
 
 use anyhow::Context;
 use sqlx::FromRow;

@@ -1,4 +1,4 @@
-//! Keeps the search index in shape (see `db::search_index`). SQLite: in one
+//! Keeps the search index in shape (see `db::search`). SQLite: in one
 //! piece, after a bulk load and once a day while serving. PostgreSQL: with
 //! windows made ahead of new users, before a bulk load and every few minutes
 //! while serving.
@@ -9,7 +9,7 @@ use super::RequestMeta;
 use super::work::Work;
 
 use crate::db::Scope;
-use crate::db::{self, Backend, Db};
+use crate::db::{self, Db};
 
 /// A safety stop far beyond need: a million users' index merges in 23 steps.
 const MAX_STEPS: u32 = 100_000;
@@ -19,14 +19,14 @@ const MAX_STEPS: u32 = 100_000;
 /// write lock go first. Returns the steps that merged anything (0: the
 /// index was already whole, or the backend keeps its own).
 pub async fn compact(db: &Db, pause: Duration) -> anyhow::Result<u32> {
-    if db.backend != Backend::Sqlite {
+    if !db::search::needs_merging(db) {
         return Ok(0);
     }
     let mut merged = 0;
     while merged < MAX_STEPS {
         let upkeep = RequestMeta::default();
         let mut work = Work::in_scope(db, Scope::instance(), &upkeep).await?;
-        let merged_some = db::search_index::merge_step(work.transaction()).await?;
+        let merged_some = db::search::merge_step(work.transaction()).await?;
         work.commit("a merge of the search index").await?;
         if !merged_some {
             break;
@@ -58,10 +58,10 @@ const WINDOWS_AHEAD: u64 = 2 * 131_072;
 /// than there are now, plus `WINDOWS_AHEAD`; returns how many it made (0 on
 /// SQLite, which has none).
 pub async fn make_windows(db: &Db, users: u64) -> anyhow::Result<i32> {
-    if db.backend != Backend::Postgres {
+    if !db::search::keeps_windows(db) {
         return Ok(0);
     }
     let ahead = i64::try_from(users.saturating_add(WINDOWS_AHEAD)).unwrap_or(i64::MAX / 2);
     let mut conn = db.acquire().await?;
-    db::search_index::extend_windows(&mut conn, ahead).await
+    db::search::extend_windows(&mut conn, ahead).await
 }

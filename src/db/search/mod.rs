@@ -1,12 +1,21 @@
-//! The admin user list: search, filters, order and pages.
+//! User search: the admin user list with its search, filters, order and
+//! pages, and the upkeep of the search index, behind one interface for both
+//! backends. `sqlite` keeps an FTS5 trigram table; `postgres` keeps a copy
+//! of the search keys in windows of ids. The statements they share (the
+//! filters, a page in order, the count) are here; each function picks its
+//! backend's reads once, from the connection, so callers never branch. A
+//! plain `match` rather than a trait with two implementations: every
+//! function has one call site, and async trait methods would box each call
+//! on the hot path.
 
 use anyhow::Context;
 
-mod matching;
+mod postgres;
+mod sqlite;
 
-pub use matching::{IdRange, id_range};
+pub use postgres::{IdRange, id_range};
 
-use super::{Conn, Scoped};
+use super::{Conn, Db, Scoped};
 use crate::domain::{RoleId, Timestamp, UserId, UserStatus};
 
 /// A user as one row of the admin list: only what the list shows (9
@@ -155,7 +164,7 @@ struct Query {
 /// The query for `filter`. Both backends keep a trigram index over
 /// `search_key`. On PostgreSQL, pg_trgm serves `LIKE` on the copy of the
 /// column in `user_search`, split into windows of ids (migration 0008; see
-/// `matching::ids_in_order`). On SQLite, text of 3+ characters is an FTS5
+/// `postgres::ids_in_order`). On SQLite, text of 3+ characters is an FTS5
 /// phrase query on the trigram table, which drives the query: a run of
 /// consecutive trigrams is exactly a substring, and unlike `LIKE` through
 /// the same table it never reads rows back to check them. Shorter text
@@ -217,6 +226,36 @@ fn has_trigram(text: &str) -> bool {
     false
 }
 
+/// Whether this backend's index needs merging after writes: SQLite's FTS5
+/// table does (`sqlite::merge_step`); PostgreSQL keeps its own.
+pub fn needs_merging(db: &Db) -> bool {
+    db.backend == super::Backend::Sqlite
+}
+
+/// One step of merging the index; `Ok(true)` when it merged anything, so
+/// another may be due. Nothing to do on PostgreSQL.
+pub async fn merge_step(conn: &mut Conn) -> anyhow::Result<bool> {
+    match super::is_sqlite(conn) {
+        true => sqlite::merge_step(conn).await,
+        false => Ok(false),
+    }
+}
+
+/// Whether this backend keeps windows of ids to make ahead of new users:
+/// PostgreSQL does (`postgres::extend_windows`); SQLite has none.
+pub fn keeps_windows(db: &Db) -> bool {
+    db.backend == super::Backend::Postgres
+}
+
+/// Makes the windows through the one holding the id `ahead` past the
+/// newest user's; returns how many it made (none on SQLite).
+pub async fn extend_windows(conn: &mut Conn, ahead: i64) -> anyhow::Result<i32> {
+    match super::is_sqlite(conn) {
+        true => Ok(0),
+        false => postgres::extend_windows(conn, ahead).await,
+    }
+}
+
 /// How many users a filtered list matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Matches {
@@ -243,9 +282,9 @@ const COUNT_LIMIT: u64 = 1_000;
 /// - on PostgreSQL, a search reads `user_search` alone for the ids of its
 ///   page, whose rows are then read by primary key. Newest or oldest first,
 ///   it collects the ids of its first matches in that order, as many as the
-///   count needs, window by window (`matching::ids_in_order`), and the page
+///   count needs, window by window (`postgres::ids_in_order`), and the page
 ///   is a slice of them. By name, it sorts its matches by the name key kept
-///   there (`matching::page_by_name`), and counts apart.
+///   there (`postgres::page_by_name`), and counts apart.
 pub async fn list(
     scoped: Scoped<'_>,
     filter: &UserFilter,
@@ -275,15 +314,15 @@ pub async fn list(
         return Ok((users, Matches::up_to(n, count_limit)));
     }
     if sort == UserSort::Name {
-        let ids = matching::page_by_name(conn, &query, limit, offset).await?;
-        let users = matching::by_ids(conn, &ids, sort).await?;
+        let ids = postgres::page_by_name(conn, &query, limit, offset).await?;
+        let users = postgres::by_ids(conn, &ids, sort).await?;
         let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));
     }
-    let ids = matching::ids_in_order(conn, &query, sort, count_limit + 1, ids).await?;
+    let ids = postgres::ids_in_order(conn, &query, sort, count_limit + 1, ids).await?;
     let n = ids.len() as u64;
     let page_ids = &ids[offset.min(n) as usize..offset.saturating_add(limit).min(n) as usize];
-    let users = matching::by_ids(conn, page_ids, sort).await?;
+    let users = postgres::by_ids(conn, page_ids, sort).await?;
     Ok((users, Matches::up_to(n, count_limit)))
 }
 
@@ -327,10 +366,7 @@ async fn count(conn: &mut Conn, query: &Query, limit: u64) -> anyhow::Result<u64
 }
 
 /// The users `select` reads (`SELECT {listed_columns} … ORDER BY …`), in
-/// `sort` order. On SQLite they come as one JSON array in one row: the
-/// driver hands each row from the connection's thread to ours separately,
-/// with a wake-up each, which cost more than building and parsing the text
-/// (the list went from about 0.71 to 0.59 ms of CPU per view). PostgreSQL
+/// `sort` order: on SQLite as one JSON text (`sqlite::listed`); PostgreSQL
 /// streams rows off a socket, and building JSON there cost it more than
 /// the rows did.
 async fn listed(
@@ -339,24 +375,13 @@ async fn listed(
     binds: &[Bind],
     sort: UserSort,
 ) -> anyhow::Result<Vec<ListedUser>> {
-    if !super::is_sqlite(conn) {
-        let rows: Vec<ListedRow> = bind_all(sqlx::query_as(select), binds)
-            .fetch_all(conn)
-            .await
-            .context("could not list users")?;
-        return rows.into_iter().map(ListedUser::try_from).collect();
+    if super::is_sqlite(conn) {
+        return sqlite::listed(conn, select, binds, sort).await;
     }
-    let sql = format!(
-        "SELECT json_group_array(json_object('id', p.id, 'username', p.username, \
-         'email', p.email, 'full_name', p.full_name, 'status', p.status, \
-         'role_name', p.role_name, 'created_at', p.created_at, \
-         'last_login_at', p.last_login_at, 'login_count', p.login_count) \
-         ORDER BY {}) FROM ({select}) p",
-        sort.order_by_listed()
-    );
-    let rows = one_text(conn, &sql, binds, "could not list users").await?;
-    let rows: Vec<ListedRow> = serde_json::from_str(rows.as_deref().unwrap_or(""))
-        .context("the database returned a malformed user list")?;
+    let rows: Vec<ListedRow> = bind_all(sqlx::query_as(select), binds)
+        .fetch_all(conn)
+        .await
+        .context("could not list users")?;
     rows.into_iter().map(ListedUser::try_from).collect()
 }
 

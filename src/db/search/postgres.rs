@@ -1,6 +1,8 @@
-//! The range of user ids, and PostgreSQL's reads for a searched user list
-//! (see `user_search::list`): the ids of the matches, then a page of them
-//! by id.
+//! PostgreSQL's side of user search: `user_search`, a copy of the search
+//! keys split into windows of ids (migration 0008), each with a trigram
+//! index of its own; the reads for a searched list (the ids of the
+//! matches, then a page of them by id); and making windows ahead of new
+//! users. Also the range of user ids, where a search starts.
 
 use anyhow::Context;
 
@@ -235,6 +237,18 @@ pub(super) async fn by_ids(
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let binds = [Bind::Text(list)];
     listed(conn, &select, &binds, sort).await
+}
+
+/// PostgreSQL: makes `user_search`'s windows (migration 0008) through the
+/// one holding the id `ahead` past the newest user's; returns how many it
+/// made. It gives up after waiting 2 s for a lock: users without a window
+/// are still found, and the next call makes it.
+pub(super) async fn extend_windows(conn: &mut Conn, ahead: i64) -> anyhow::Result<i32> {
+    sqlx::query_scalar("SELECT user_search_extend(COALESCE((SELECT MAX(id) FROM users), 0) + $1)")
+        .bind(ahead)
+        .fetch_one(conn)
+        .await
+        .context("could not make windows for the search index")
 }
 
 #[cfg(test)]

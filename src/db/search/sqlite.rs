@@ -1,5 +1,5 @@
-//! Upkeep of the search indexes: SQLite's FTS5 trigram table `users_fts`,
-//! and PostgreSQL's windows of `user_search`.
+//! SQLite's side of user search: the FTS5 trigram table `users_fts`, its
+//! upkeep, and reading a page of users as one JSON text.
 //!
 //! FTS5 writes each transaction's new entries as a b-tree of their own and
 //! merges them only in groups of four of a size, so a table that grew by a
@@ -10,7 +10,8 @@
 
 use anyhow::Context;
 
-use super::Conn;
+use super::{Bind, ListedRow, ListedUser, UserSort, one_text};
+use crate::db::Conn;
 
 /// Pages one merge step writes: about 0.1 s of work holding the write lock
 /// (0.2 s at most over the 23 steps that merge a million users' index).
@@ -19,7 +20,7 @@ const PAGES_PER_STEP: i64 = 1000;
 /// Merges up to `PAGES_PER_STEP` pages of the search index's b-trees into
 /// one; `Ok(true)` when it did some work, so another step may be due.
 /// SQLite only: PostgreSQL keeps its trigram index itself.
-pub async fn merge_step(conn: &mut Conn) -> anyhow::Result<bool> {
+pub(super) async fn merge_step(conn: &mut Conn) -> anyhow::Result<bool> {
     // FTS5 reports no result for the command; the pages it wrote show in
     // the connection's count of changed rows (fewer than 2: nothing merged).
     let before = total_changes(conn).await?;
@@ -39,14 +40,26 @@ async fn total_changes(conn: &mut Conn) -> anyhow::Result<i64> {
         .context("could not read the count of changes")
 }
 
-/// PostgreSQL: makes `user_search`'s windows (migration 0008) through the
-/// one holding the id `ahead` past the newest user's; returns how many it
-/// made. It gives up after waiting 2 s for a lock: users without a window
-/// are still found, and the next call makes it.
-pub async fn extend_windows(conn: &mut Conn, ahead: i64) -> anyhow::Result<i32> {
-    sqlx::query_scalar("SELECT user_search_extend(COALESCE((SELECT MAX(id) FROM users), 0) + $1)")
-        .bind(ahead)
-        .fetch_one(conn)
-        .await
-        .context("could not make windows for the search index")
+/// The users `select` reads, in `sort` order, as one JSON array in one row:
+/// the driver hands each row from the connection's thread to ours
+/// separately, with a wake-up each, which cost more than building and
+/// parsing the text (see docs/performance.md).
+pub(super) async fn listed(
+    conn: &mut Conn,
+    select: &str,
+    binds: &[Bind],
+    sort: UserSort,
+) -> anyhow::Result<Vec<ListedUser>> {
+    let sql = format!(
+        "SELECT json_group_array(json_object('id', p.id, 'username', p.username, \
+         'email', p.email, 'full_name', p.full_name, 'status', p.status, \
+         'role_name', p.role_name, 'created_at', p.created_at, \
+         'last_login_at', p.last_login_at, 'login_count', p.login_count) \
+         ORDER BY {}) FROM ({select}) p",
+        sort.order_by_listed()
+    );
+    let rows = one_text(conn, &sql, binds, "could not list users").await?;
+    let rows: Vec<ListedRow> = serde_json::from_str(rows.as_deref().unwrap_or(""))
+        .context("the database returned a malformed user list")?;
+    rows.into_iter().map(ListedUser::try_from).collect()
 }
