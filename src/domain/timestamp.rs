@@ -48,7 +48,7 @@ impl Timestamp {
 
 /// Displays as `2026-11-23 10:04 UTC`. Written field by field: a list page
 /// shows a hundred of these, and `time`'s format descriptions (interpreted
-/// at run time, into a new string each) cost 2-3% of the page.
+/// at run time, into a new string each) were a measurable share of a page.
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (year, [month, day, hour, minute, _]) = self.fields();

@@ -267,8 +267,7 @@ pub struct Matches {
 
 /// A filtered list counts its matches up to this many (or through the page
 /// shown, if further): a search matching 1% of a million users stops after
-/// 1,000 instead of reading 10,000 (8 ms on SQLite), and the page says
-/// "more than 1,000".
+/// 1,000 instead of reading 10,000, and the page says "more than 1,000".
 const COUNT_LIMIT: u64 = 1_000;
 
 /// One page of users matching `filter`, and how many match.
@@ -415,8 +414,7 @@ async fn page(
     // parameters: PostgreSQL re-plans a prepared statement on every run
     // while a parameter it cannot see could change the best plan (a LIMIT
     // can), and planning the list cost more than running it. With the page
-    // in the text, the plan is kept after five runs; the unfiltered list
-    // went from about 2,200 to 2,500-2,900 requests/s.
+    // in the text, the plan is kept after five runs (docs/performance.md).
     let select = format!(
         "SELECT {} {from} JOIN roles r ON r.id = u.role_id{where_sql} \
          ORDER BY {} LIMIT {limit} OFFSET {offset}",

@@ -23,8 +23,7 @@ pub struct IdRange {
 
 /// Reads the two ends of the primary key. One subquery each: SQLite reads
 /// an end of the index only for a lone MIN or MAX, and `SELECT MIN(id),
-/// MAX(id)` scanned all its users (at a million, the list's p99 went from
-/// 7 ms to a second while each instance read it once a second).
+/// MAX(id)` scans all its users (a test holds the query plan).
 const ID_RANGE: &str = "SELECT (SELECT MIN(id) FROM users), (SELECT MAX(id) FROM users)";
 
 /// The range of user ids now, or `None` without users.
@@ -40,12 +39,11 @@ pub async fn id_range(scoped: Scoped<'_>) -> anyhow::Result<Option<IdRange>> {
 /// The ids of the first `want` matches of a search (or all, if fewer) in
 /// `sort` order, newest or oldest first. A trigram index yields its matches
 /// in table order, so the first ones in id order are only known once every
-/// match has been found and sorted (10,416 for a surname shared by 1% of a
-/// million users). Here each window's index finds only its own, sorted here,
-/// and the windows are read in order until there are enough: the newest
-/// two windows, about 2,200 matches, for that surname. Before, the whole
-/// index gave the count and a second pass in id order the page, checking
-/// about 6,000 users; the search took 7.1-7.9 ms of the machine per view.
+/// match has been found and sorted. Here each window's index finds only its
+/// own, sorted here, and the windows are read in order until there are
+/// enough: for a common surname, the newest two windows. Reading the whole
+/// index for the count and then the page in id order checked far more users
+/// (docs/performance.md).
 ///
 /// `ids` is the range of user ids as this instance last read it (up to a
 /// second old, or `None` before the first user): the window read first is
@@ -126,9 +124,9 @@ fn windows_to_read(found: u64, covered: i64, wanted: u64) -> usize {
 
 /// A statement's matches are read unsorted, and sorted here, when there
 /// are at most this many: sorting them in PostgreSQL (for the first `want`)
-/// cost 0.15-0.3 ms of the 0.8-1.2 ms a window of a 1% search at a million
-/// users took. More (a search matching over an eighth of a window's users)
-/// are read again, sorted, for only those wanted.
+/// was a large share of a window's cost. More (a search matching over an
+/// eighth of a window's users) are read again, sorted, for only those
+/// wanted.
 const UNSORTED_CAP: u64 = 16_384;
 
 /// The ids of at least the first `want` matches in the windows `bounds`
@@ -146,8 +144,8 @@ async fn window_matches(
     // The bounds are written into the statement, like a page's LIMIT (see
     // `page`), and for a plan of its own: with them as parameters,
     // PostgreSQL's generic plan also read the primary key for the window's
-    // 131,072 ids and intersected them with the search's (6.6 instead of
-    // 1.3 ms). One statement per range of windows is prepared and kept.
+    // ids and intersected them with the search's, several times slower. One
+    // statement per range of windows is prepared and kept.
     let select = format!("SELECT u.id {from}{where_sql}{bounds}");
     if query.has_trigram {
         let ids = ids_of(conn, query, &format!("{select} LIMIT {UNSORTED_CAP}")).await?;
@@ -158,8 +156,8 @@ async fn window_matches(
     // Sorted, the window's own index finds its matches when the search has
     // a trigram to look up: `+ 0` keeps the planner from walking the
     // primary key instead, checking users one by one until it has enough,
-    // which it chose on some statistics for a 1% search (25,000 users
-    // checked, 14 instead of 2 ms). Without one, that walk is the better
+    // which it chose on some statistics for a 1% search, checking tens of
+    // thousands of users. Without one, that walk is the better
     // plan. As many as are wanted, rounded up to a power of two so that few
     // statements differ.
     let order = match query.has_trigram {
@@ -184,9 +182,8 @@ async fn ids_of(conn: &mut Conn, query: &Query, select: &str) -> anyhow::Result<
 
 /// The ids of a page of a search by name, from `user_search` alone: each
 /// window's index finds its matches, sorted by the name key kept beside
-/// them. Through users (every match looked up by primary key) the same
-/// page took 100 instead of 17 ms for a surname shared by 1% of a million
-/// users.
+/// them, rather than through users, where every match is looked up by
+/// primary key (several times slower for a common surname).
 pub(super) async fn page_by_name(
     conn: &mut Conn,
     query: &Query,

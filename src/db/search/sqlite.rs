@@ -4,17 +4,16 @@
 //! FTS5 writes each transaction's new entries as a b-tree of their own and
 //! merges them only in groups of four of a size, so a table that grew by a
 //! bulk load, or by registrations over months, is a stack of b-trees that
-//! every search reads one by one. Merged into one, a search for a surname
-//! among a million users took 1.0 instead of 1.7 ms of CPU (1,100 to 1,800
-//! searches a second).
+//! every search reads one by one; merged into one, a search reads one
+//! b-tree, markedly cheaper at a million users (docs/performance.md).
 
 use anyhow::Context;
 
 use super::{Bind, ListedRow, ListedUser, UserSort, one_text};
 use crate::db::Conn;
 
-/// Pages one merge step writes: about 0.1 s of work holding the write lock
-/// (0.2 s at most over the 23 steps that merge a million users' index).
+/// Pages one merge step writes: small enough that a step holds the write
+/// lock only briefly, so sign-ins waiting for it are not held up.
 const PAGES_PER_STEP: i64 = 1000;
 
 /// Merges up to `PAGES_PER_STEP` pages of the search index's b-trees into
@@ -42,8 +41,8 @@ async fn total_changes(conn: &mut Conn) -> anyhow::Result<i64> {
 
 /// The users `select` reads, in `sort` order, as one JSON array in one row:
 /// the driver hands each row from the connection's thread to ours
-/// separately, with a wake-up each, which cost more than building and
-/// parsing the text (see docs/performance.md).
+/// separately, with a wake-up each, which costs more than building and
+/// parsing the text (docs/performance.md).
 pub(super) async fn listed(
     conn: &mut Conn,
     select: &str,
