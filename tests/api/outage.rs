@@ -11,7 +11,7 @@ use std::time::Duration;
 use gatehouse::config::DatabaseUrl;
 use reqwest::StatusCode;
 
-use crate::helpers::{html, spawn_app_with, texts};
+use crate::helpers::{TestApp, TestUser, html, spawn_app_with, texts};
 
 /// A PostgreSQL server this test owns.
 struct PrivatePostgres {
@@ -130,21 +130,30 @@ fn remove_dir(dir: &Path) {
     std::fs::remove_dir_all(dir).ok();
 }
 
-#[tokio::test]
-async fn while_postgresql_is_down_pages_answer_503_and_after_it_returns_the_first_requests_work() {
+/// An app on a private PostgreSQL server with an admin signed in; `None`,
+/// having said why, where the test cannot control a server.
+async fn an_admin_on_a_private_server() -> Option<(PrivatePostgres, TestApp, TestUser)> {
     if std::env::var("GATEHOUSE_TEST_DATABASE_URL").is_err() {
         eprintln!("skipped on SQLite: this test stops and starts a PostgreSQL server");
-        return;
+        return None;
     }
     let Some(server) = PrivatePostgres::start() else {
         eprintln!(
             "skipped: no PostgreSQL server programs to start a private server with (initdb, pg_ctl)"
         );
-        return;
+        return None;
     };
     let app = spawn_app_with(|settings| settings.database_url = server.url()).await;
     let admin = app.admin().await;
     app.login_as(&admin).await;
+    Some((server, app, admin))
+}
+
+#[tokio::test]
+async fn while_postgresql_is_down_pages_answer_503_and_after_it_returns_the_first_requests_work() {
+    let Some((server, app, admin)) = an_admin_on_a_private_server().await else {
+        return;
+    };
     // Both kinds of connection in use: the session's read and the pool's.
     assert_eq!(app.get("/admin/users").await.status(), StatusCode::OK);
     assert_eq!(app.get("/account/sessions").await.status(), StatusCode::OK);
@@ -190,19 +199,9 @@ async fn while_postgresql_is_down_pages_answer_503_and_after_it_returns_the_firs
 
 #[tokio::test]
 async fn a_connection_the_server_dropped_while_idle_is_replaced_without_an_error() {
-    if std::env::var("GATEHOUSE_TEST_DATABASE_URL").is_err() {
-        eprintln!("skipped on SQLite: this test restarts a PostgreSQL server");
-        return;
-    }
-    let Some(server) = PrivatePostgres::start() else {
-        eprintln!(
-            "skipped: no PostgreSQL server programs to start a private server with (initdb, pg_ctl)"
-        );
+    let Some((server, app, _admin)) = an_admin_on_a_private_server().await else {
         return;
     };
-    let app = spawn_app_with(|settings| settings.database_url = server.url()).await;
-    let admin = app.admin().await;
-    app.login_as(&admin).await;
     assert_eq!(app.get("/admin/users").await.status(), StatusCode::OK);
 
     // No request sees the outage: every pooled connection is stale.
