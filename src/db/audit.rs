@@ -6,6 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Scoped, Tx};
+pub use crate::domain::audit_chain::AuditFilter;
 use crate::domain::audit_chain::{AuditRecord, ChainContent, GENESIS};
 use crate::domain::{AuditAction, Timestamp, UserId, case_key, sanitize_for_log};
 
@@ -149,17 +150,6 @@ fn chain_content(entry: &NewAuditEntry<'_>) -> ChainContent {
         ip: clean(entry.ip, 64),
         user_agent: clean(entry.user_agent, 300),
     }
-}
-
-/// Narrows the audit list. Text filters match whole usernames or labels,
-/// case-insensitively.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub actor: Option<String>,
-    pub action: Option<AuditAction>,
-    pub target: Option<String>,
-    /// Events done by or to this user (the user detail page).
-    pub involving: Option<UserId>,
 }
 
 /// The filter as bind values: unused filters bind a value that switches

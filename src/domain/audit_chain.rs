@@ -101,6 +101,17 @@ impl std::ops::Deref for AuditRecord {
     }
 }
 
+/// Narrows the audit list. Text filters match whole usernames or labels,
+/// case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<crate::domain::AuditAction>,
+    pub target: Option<String>,
+    /// Events done by or to this user (the user detail page).
+    pub involving: Option<crate::domain::UserId>,
+}
+
 /// Why a row breaks the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {

@@ -22,6 +22,7 @@ pub mod session;
 pub mod status;
 pub mod timestamp;
 pub mod user;
+pub mod user_list;
 pub mod username;
 
 pub use audit::{AuditAction, sanitize_for_log};

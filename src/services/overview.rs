@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::ServiceError;
-use crate::db::users::IdRange;
 use crate::db::{self, Db, Scope};
+use crate::domain::user_list::IdRange;
 use crate::domain::{RoleId, UserStatus};
 
 /// How long a copy is used when this instance has written nothing.

@@ -2,12 +2,12 @@
 
 use super::ServiceError;
 use super::overview::Overview;
-use crate::db::audit::AuditFilter;
-use crate::db::users::{ListedUser, Matches, UserFilter};
 use crate::db::{self, Db, Scope};
 use crate::domain::RoleRequest;
 use crate::domain::User;
+use crate::domain::audit_chain::AuditFilter;
 use crate::domain::audit_chain::AuditRecord;
+use crate::domain::user_list::{ListedUser, Matches, UserFilter};
 use crate::domain::{Page, RoleRequestStatus, UserId};
 use crate::domain::{Role, RoleUsage};
 

@@ -6,7 +6,7 @@ use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::db::sessions::SessionRow;
 use crate::db::{self, Db, Scope};
 use crate::domain::session::{SessionLimits, describe_user_agent};
-use crate::domain::{AuditAction, Permission, Timestamp, UserId};
+use crate::domain::{AuditAction, AuthUser, Permission, Timestamp, UserId};
 
 /// One live session as the pages show it.
 #[derive(Debug, Clone)]
@@ -109,6 +109,22 @@ pub async fn revoke(
     }
     work.commit("the session revocation").await?;
     Ok(ended)
+}
+
+/// The user a session belongs to, with their live status and permissions,
+/// when the session store has not read them with the session already (a
+/// session saved during this request). By id, which the session holds: in
+/// the instance's scope, since the user is who tells the scope.
+pub async fn signed_in_user(db: &Db, id: UserId) -> Result<Option<AuthUser>, ServiceError> {
+    let mut conn = db.acquire().await?;
+    Ok(db::users::find_auth(Scope::instance().on(&mut conn), id).await?)
+}
+
+/// Records that `user` was active at `now` (the caller keeps it to about
+/// once a minute per session). Bookkeeping, not an action: no audit row.
+pub async fn record_activity(db: &Db, user: UserId, now: Timestamp) -> Result<(), ServiceError> {
+    let mut conn = db.acquire().await?;
+    Ok(db::users::touch_active(Scope::instance().on(&mut conn), user, now).await?)
 }
 
 /// Deletes sessions past their idle timeout or lifetime; returns how many.

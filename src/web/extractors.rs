@@ -13,10 +13,11 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::session_store::{self, META_KEY, SESSION_COOKIE, SessionMeta};
-use crate::db::{self, Db, Scope};
+use crate::db::Db;
 use crate::domain::AuthUser;
 use crate::domain::{Timestamp, UserId, UserStatus, sanitize_for_log};
 use crate::services::Authorized;
+use crate::services::sessions;
 use crate::web::error::AppError;
 use crate::web::extensions::SignedIn;
 use crate::web::flash::Flash;
@@ -73,10 +74,7 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let loaded = session_store::loaded_user(&req.get_session()).filter(|u| u.id.0 == id);
     let user = match loaded {
         Some(user) => Some(user),
-        None => {
-            let mut conn = db.acquire().await?;
-            db::users::find_auth(Scope::instance().on(&mut conn), UserId(id)).await?
-        }
+        None => sessions::signed_in_user(db, UserId(id)).await?,
     };
     let Some(user) = user else {
         identity.logout();
@@ -122,8 +120,7 @@ async fn record_activity(req: &HttpRequest, db: &Db, id: UserId) -> Result<(), A
     let moved = |seen: &Option<String>, now: &Option<String>| now.is_some() && seen != now;
     if due || moved(&meta.ip, &ip) || moved(&meta.user_agent, &user_agent) {
         if due || first {
-            let mut conn = db.acquire().await?;
-            db::users::touch_active(Scope::instance().on(&mut conn), id, now).await?;
+            sessions::record_activity(db, id, now).await?;
         }
         let _ = session.insert(
             META_KEY,

@@ -13,25 +13,11 @@ use anyhow::Context;
 mod postgres;
 mod sqlite;
 
-pub use postgres::{IdRange, id_range};
+pub use crate::domain::user_list::{IdRange, ListedUser, Matches, UserFilter, UserSort};
+pub use postgres::id_range;
 
 use super::{Conn, Db, Scoped};
-use crate::domain::{RoleId, Timestamp, UserId, UserStatus};
-
-/// A user as one row of the admin list: only what the list shows (9
-/// columns rather than all 14 of `User`).
-#[derive(Debug, Clone)]
-pub struct ListedUser {
-    pub id: UserId,
-    pub username: String,
-    pub email: String,
-    pub full_name: String,
-    pub status: UserStatus,
-    pub role_name: String,
-    pub created_at: Timestamp,
-    pub last_login_at: Option<Timestamp>,
-    pub login_count: i64,
-}
+use crate::domain::{Timestamp, UserId, UserStatus};
 
 /// What a page reads of each user.
 const LISTED_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, \
@@ -77,61 +63,24 @@ impl TryFrom<ListedRow> for ListedUser {
     }
 }
 
-/// How the admin list is narrowed and ordered.
-#[derive(Debug, Clone, Default)]
-pub struct UserFilter {
-    /// Lower-cased text to find in username, email or full name.
-    pub search: Option<String>,
-    pub status: Option<UserStatus>,
-    pub role: Option<RoleId>,
-    pub sort: UserSort,
+/// Ids are handed out in registration order, so the key orders by
+/// registration with no index of its own, and a search on SQLite can
+/// read its matches newest-first straight from the trigram table
+/// (`id` is that table's rowid) and stop after one page.
+fn order_by(sort: UserSort, id: &str) -> String {
+    match sort {
+        UserSort::Newest => format!("{id} DESC"),
+        UserSort::Oldest => format!("{id} ASC"),
+        UserSort::Name => "u.full_name_key ASC, u.id ASC".to_owned(),
+    }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum UserSort {
-    #[default]
-    Newest,
-    Oldest,
-    Name,
-}
-
-impl UserSort {
-    pub fn parse(s: &str) -> Option<UserSort> {
-        match s {
-            "newest" => Some(UserSort::Newest),
-            "oldest" => Some(UserSort::Oldest),
-            "name" => Some(UserSort::Name),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserSort::Newest => "newest",
-            UserSort::Oldest => "oldest",
-            UserSort::Name => "name",
-        }
-    }
-
-    /// Ids are handed out in registration order, so the key orders by
-    /// registration with no index of its own, and a search on SQLite can
-    /// read its matches newest-first straight from the trigram table
-    /// (`id` is that table's rowid) and stop after one page.
-    fn order_by(self, id: &str) -> String {
-        match self {
-            UserSort::Newest => format!("{id} DESC"),
-            UserSort::Oldest => format!("{id} ASC"),
-            UserSort::Name => "u.full_name_key ASC, u.id ASC".to_owned(),
-        }
-    }
-
-    /// The same order over the columns of `listed_columns`, as `p`.
-    fn order_by_listed(self) -> &'static str {
-        match self {
-            UserSort::Newest => "p.id DESC",
-            UserSort::Oldest => "p.id ASC",
-            UserSort::Name => "p.name_key ASC, p.id ASC",
-        }
+/// The same order over the columns of `listed_columns`, as `p`.
+fn order_by_listed(sort: UserSort) -> &'static str {
+    match sort {
+        UserSort::Newest => "p.id DESC",
+        UserSort::Oldest => "p.id ASC",
+        UserSort::Name => "p.name_key ASC, p.id ASC",
     }
 }
 
@@ -256,15 +205,6 @@ pub async fn extend_windows(conn: &mut Conn, ahead: i64) -> anyhow::Result<i32> 
     }
 }
 
-/// How many users a filtered list matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Matches {
-    /// Exact when `more` is false; otherwise a lower bound.
-    pub counted: u64,
-    /// More match than were counted.
-    pub more: bool,
-}
-
 /// A filtered list counts its matches up to this many (or through the page
 /// shown, if further): a search matching 1% of a million users stops after
 /// 1,000 instead of reading 10,000, and the page says "more than 1,000".
@@ -323,16 +263,6 @@ pub async fn list(
     let page_ids = &ids[offset.min(n) as usize..offset.saturating_add(limit).min(n) as usize];
     let users = postgres::by_ids(conn, page_ids, sort).await?;
     Ok((users, Matches::up_to(n, count_limit)))
-}
-
-impl Matches {
-    /// `n` matches found, of which `limit` are told.
-    fn up_to(n: u64, limit: u64) -> Matches {
-        Matches {
-            counted: n.min(limit),
-            more: n > limit,
-        }
-    }
 }
 
 fn bind_all<'q, O>(
@@ -419,7 +349,7 @@ async fn page(
         "SELECT {} {from} JOIN roles r ON r.id = u.role_id{where_sql} \
          ORDER BY {} LIMIT {limit} OFFSET {offset}",
         listed_columns(super::is_sqlite(conn)),
-        sort.order_by(query.id),
+        order_by(sort, query.id),
     );
     listed(conn, &select, &query.binds, sort).await
 }

@@ -6,20 +6,14 @@
 
 use anyhow::Context;
 
-use super::{Bind, ListedUser, Query, UserSort, listed, listed_columns, one_text};
+use super::{
+    Bind, IdRange, ListedUser, Query, UserSort, listed, listed_columns, one_text, order_by,
+};
 use crate::db::{Conn, Scoped};
 
 /// The width of `user_search`'s windows: its partitions, each `WINDOW`
 /// consecutive ids with a trigram index of their own (migration 0008).
 const WINDOW: i64 = 131_072;
-
-/// The lowest and the highest user id. A PostgreSQL search walks its
-/// windows of ids from one end of this range (`ids_in_order`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdRange {
-    pub first: i64,
-    pub last: i64,
-}
 
 /// Reads the two ends of the primary key. One subquery each: SQLite reads
 /// an end of the index only for a lone MIN or MAX, and `SELECT MIN(id),
@@ -161,8 +155,8 @@ async fn window_matches(
     // plan. As many as are wanted, rounded up to a power of two so that few
     // statements differ.
     let order = match query.has_trigram {
-        true => sort.order_by("(u.id + 0)"),
-        false => sort.order_by("u.id"),
+        true => order_by(sort, "(u.id + 0)"),
+        false => order_by(sort, "u.id"),
     };
     let limit = want.next_power_of_two();
     ids_of(
@@ -229,7 +223,7 @@ pub(super) async fn by_ids(
         "SELECT {} FROM users u JOIN roles r ON r.id = u.role_id \
          WHERE u.id = ANY(CAST(string_to_array($1, ',') AS BIGINT[])) ORDER BY {}",
         listed_columns(false),
-        sort.order_by("u.id")
+        order_by(sort, "u.id")
     );
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let binds = [Bind::Text(list)];

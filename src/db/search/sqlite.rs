@@ -55,7 +55,7 @@ pub(super) async fn listed(
          'role_name', p.role_name, 'created_at', p.created_at, \
          'last_login_at', p.last_login_at, 'login_count', p.login_count) \
          ORDER BY {}) FROM ({select}) p",
-        sort.order_by_listed()
+        super::order_by_listed(sort)
     );
     let rows = one_text(conn, &sql, binds, "could not list users").await?;
     let rows: Vec<ListedRow> = serde_json::from_str(rows.as_deref().unwrap_or(""))

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, url_with};
-use crate::db::audit::AuditFilter;
+use crate::domain::audit_chain::AuditFilter;
 use crate::domain::audit_chain::AuditRecord;
 use crate::domain::{AuditAction, Page};
 use crate::services::audit_chain::{ChainMonitor, ChainStatus};

@@ -9,9 +9,9 @@ use actix_web::web::{self, Bytes};
 use futures_util::stream;
 
 use super::audit::{AuditQuery, parse_filter};
-use crate::db::audit::AuditFilter;
 use crate::db::{Db, Scope};
 use crate::domain::Timestamp;
+use crate::domain::audit_chain::AuditFilter;
 use crate::domain::audit_chain::AuditRecord;
 use crate::services::queries;
 use crate::web::extractors::{Require, perm};

@@ -5,8 +5,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Pager, outcome, url_with};
-use crate::db::users::{ListedUser, UserFilter, UserSort};
 use crate::domain::audit_chain::AuditRecord;
+use crate::domain::user_list::{ListedUser, UserFilter, UserSort};
 use crate::domain::{
     Page, Permission, Role, RoleId, RoleRequest, StatusAction, User, UserId, UserStatus,
 };
