@@ -140,7 +140,7 @@ pub fn ensure_administrators_remain(
 ) -> Result<(), RuleError> {
     for p in ADMIN_PERMISSIONS {
         if lost.contains(p) && other_active_holders(p) == 0 {
-            return Err(RuleError::LastAdministrator(p));
+            return Err(RuleError::LastAdministrator(p.as_str()));
         }
     }
     Ok(())
@@ -244,7 +244,7 @@ mod tests {
         let lost: PermissionSet = [P::RolesManage].into_iter().collect();
         assert_eq!(
             ensure_administrators_remain(&lost, |_| 0),
-            Err(RuleError::LastAdministrator(P::RolesManage))
+            Err(RuleError::LastAdministrator(P::RolesManage.as_str()))
         );
     }
 
@@ -265,7 +265,10 @@ mod tests {
     fn the_first_unheld_admin_permission_is_reported() {
         let lost = PermissionSet::all();
         let r = ensure_administrators_remain(&lost, |p| u64::from(p == P::UsersManage));
-        assert_eq!(r, Err(RuleError::LastAdministrator(P::RolesManage)));
+        assert_eq!(
+            r,
+            Err(RuleError::LastAdministrator(P::RolesManage.as_str()))
+        );
     }
 
     #[test]

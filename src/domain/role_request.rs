@@ -67,7 +67,7 @@ impl RoleRequestDecision {
     /// The status after this decision; only open requests can be decided.
     pub fn apply(self, from: RoleRequestStatus) -> Result<RoleRequestStatus, RuleError> {
         if from != RoleRequestStatus::Open {
-            return Err(RuleError::RequestNotOpen(from));
+            return Err(RuleError::RequestNotOpen(from.label()));
         }
         Ok(match self {
             RoleRequestDecision::Approve => RoleRequestStatus::Approved,
@@ -164,7 +164,7 @@ mod tests {
     fn a_closed_request_cannot_be_decided_again() {
         for from in [S::Approved, S::Denied, S::Withdrawn] {
             for d in [D::Approve, D::Deny, D::Withdraw] {
-                assert_eq!(d.apply(from), Err(RuleError::RequestNotOpen(from)));
+                assert_eq!(d.apply(from), Err(RuleError::RequestNotOpen(from.label())));
             }
         }
         assert_eq!(

@@ -108,7 +108,7 @@ impl StatusAction {
             (A::Enable, S::Disabled) => Ok(S::Active),
             _ => Err(RuleError::Transition {
                 action: self.as_str(),
-                from,
+                from: from.label(),
             }),
         }
     }
@@ -169,7 +169,7 @@ mod tests {
                     got,
                     Err(RuleError::Transition {
                         action: action.as_str(),
-                        from
+                        from: from.label()
                     }),
                     "{action:?} from {from:?}"
                 ),

@@ -47,7 +47,7 @@ impl<G: Deref<Target = AuthUser>> Ctx<G> {
 
     /// The page layout: navigation, badges, flash and CSRF token.
     pub async fn layout(&self) -> Result<Layout, AppError> {
-        Layout::for_user(&self.req, self.user()).await
+        Ok(Layout::for_user(&self.req, self.user()).await?)
     }
 
     /// `layout` on a page that has read the instance's overview already.

@@ -10,8 +10,8 @@ use super::flash::Flash;
 use crate::db::Db;
 use crate::domain::AuthUser;
 use crate::domain::{Permission, UserStatus};
+use crate::services::ServiceError;
 use crate::services::overview::{Overview, OverviewCache};
-use crate::web::error::AppError;
 use crate::web::extensions::CsrfToken;
 
 /// The navigation's view of the signed-in user: only links they may open.
@@ -42,13 +42,13 @@ fn reviews_a_queue(user: &AuthUser) -> bool {
 }
 
 /// The instance's copy of the figures behind badges and filters.
-pub async fn overview(req: &HttpRequest) -> Result<Arc<Overview>, AppError> {
+pub async fn overview(req: &HttpRequest) -> Result<Arc<Overview>, ServiceError> {
     let missing = || anyhow::anyhow!("database or overview missing from app data");
     let db = req.app_data::<web::Data<Db>>().ok_or_else(missing)?;
     let cache = req
         .app_data::<web::Data<OverviewCache>>()
         .ok_or_else(missing)?;
-    Ok(cache.get(db).await?)
+    cache.get(db).await
 }
 
 #[derive(Debug, Clone)]
@@ -92,7 +92,7 @@ impl Layout {
 
     /// The layout of a signed-in user's page; reviewers' badges cost no
     /// query while the instance's overview is fresh.
-    pub async fn for_user(req: &HttpRequest, user: &AuthUser) -> Result<Layout, AppError> {
+    pub async fn for_user(req: &HttpRequest, user: &AuthUser) -> Result<Layout, ServiceError> {
         let counts = match reviews_a_queue(user) {
             true => Some(overview(req).await?),
             false => None,
