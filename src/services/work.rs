@@ -117,7 +117,8 @@ impl<'a> Work<'a> {
         self.scope.on(&mut self.tx)
     }
 
-    /// The transaction itself, for helpers that take one.
+    /// The transaction without a scope, for statements on no organisation's
+    /// rows: the search index's upkeep, a bulk load's settings.
     pub fn transaction(&mut self) -> &mut Tx {
         &mut self.tx
     }
