@@ -3,7 +3,7 @@
 //! every kind of failed sign-in. Time is moved by shifting rows into the past.
 
 use gatehouse::config::Settings;
-use gatehouse::domain::{Timestamp, UserId, UserStatus};
+use gatehouse::domain::{AuditAction, Timestamp, UserId, UserStatus};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -49,12 +49,20 @@ async fn login_error(response: reqwest::Response) -> String {
 
 /// Reason codes of the failed sign-ins, oldest first.
 async fn failure_reasons(app: &TestApp) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT reason FROM audit_log WHERE action = 'auth.login_failed' ORDER BY id",
-    )
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap()
+    app.audit_rows(AuditAction::LoginFailed)
+        .await
+        .iter()
+        .map(|r| r.reason.clone().expect("a failed sign-in records a reason"))
+        .collect()
+}
+
+/// Addresses of the failed sign-ins, oldest first.
+async fn failure_ips(app: &TestApp) -> Vec<Option<String>> {
+    app.audit_rows(AuditAction::LoginFailed)
+        .await
+        .iter()
+        .map(|r| r.ip.clone())
+        .collect()
 }
 
 fn minutes_from_now(ms: i64) -> f64 {
@@ -89,12 +97,12 @@ async fn five_failures_lock_the_account_and_then_even_the_right_password_gets_th
             "locked"
         ]
     );
-    let locks: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT reason, after_value FROM audit_log WHERE action = 'auth.account_locked'",
-    )
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
+    let locks: Vec<(Option<String>, Option<String>)> = app
+        .audit_rows(AuditAction::AccountLocked)
+        .await
+        .iter()
+        .map(|r| (r.reason.clone(), r.after_value.clone()))
+        .collect();
     assert_eq!(
         locks,
         [(
@@ -251,11 +259,7 @@ async fn every_failed_sign_in_is_audited_with_its_reason_code() {
             "account_rejected"
         ]
     );
-    let ips: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT ip FROM audit_log WHERE action = 'auth.login_failed'")
-            .fetch_all(&app.db.pool)
-            .await
-            .unwrap();
+    let ips: Vec<Option<String>> = failure_ips(&app).await;
     assert!(
         ips.iter().all(|ip| ip.as_deref() == Some("127.0.0.1")),
         "{ips:?}"
@@ -444,18 +448,7 @@ async fn forwarded_for_names_the_client_only_when_the_peer_is_a_trusted_proxy() 
     assert_eq!(proxied_third, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(proxied_other, StatusCode::OK);
     assert_eq!(direct_other, StatusCode::TOO_MANY_REQUESTS);
-    let ips = |app: &TestApp| {
-        let pool = app.db.pool.clone();
-        async move {
-            sqlx::query_scalar::<_, Option<String>>(
-                "SELECT ip FROM audit_log WHERE action = 'auth.login_failed' ORDER BY id",
-            )
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-        }
-    };
-    let proxied: Vec<Option<String>> = ips(&behind_proxy).await;
+    let proxied: Vec<Option<String>> = failure_ips(&behind_proxy).await;
     assert_eq!(
         proxied,
         [
@@ -464,7 +457,7 @@ async fn forwarded_for_names_the_client_only_when_the_peer_is_a_trusted_proxy() 
             Some("198.51.100.2".to_owned())
         ]
     );
-    let direct_ips = ips(&direct).await;
+    let direct_ips = failure_ips(&direct).await;
     assert!(
         direct_ips
             .iter()

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::{LazyLock, Mutex};
 
-use gatehouse::domain::UserStatus;
+use gatehouse::domain::{AuditAction, UserStatus};
 use gatehouse::routes::ROUTES;
 use gatehouse::web::security::{CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY};
 use reqwest::StatusCode;
@@ -259,18 +259,14 @@ async fn a_post_from_another_origin_or_marked_cross_site_is_refused_despite_a_va
         assert_eq!(texts(&page, "main h1"), ["Request refused"], "{header:?}");
         assert_eq!(app.user_status(pat.id).await, UserStatus::Pending);
     }
-    let row: (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT target_label, reason, ip, actor_username FROM audit_log \
-         WHERE action = 'security.csrf_rejected' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let refused = app.audit_rows(AuditAction::CsrfRejected).await;
+    let first = refused.first().expect("a refusal row");
+    let row = (
+        first.target_label.clone(),
+        first.reason.clone(),
+        first.ip.clone(),
+        first.actor_username.clone(),
+    );
     assert_eq!(row.0, Some(format!("POST {approve}")));
     assert_eq!(row.1.as_deref(), Some("Origin: https://evil.example"));
     assert_eq!(row.2.as_deref(), Some("127.0.0.1"));

@@ -5,8 +5,8 @@
 //! Time passes by moving a session's timestamps into the past in the
 //! database (the same as the clock moving forward), so no test sleeps.
 
-use gatehouse::domain::UserStatus;
 use gatehouse::domain::session::SessionLimits;
+use gatehouse::domain::{AuditAction, UserStatus};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -310,12 +310,13 @@ async fn a_user_can_end_another_of_their_sessions_and_it_is_signed_out_at_once()
     assert_redirect_to(&phone.get("/").await, "/login");
     assert_eq!(laptop.get("/").await.status(), StatusCode::OK);
     assert_eq!(app.sessions_of(alice.id).await, 1);
-    let row: (String, Option<String>, Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT action, actor_username, target_label, reason FROM audit_log ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let newest = app.all_audit_rows().await.pop().expect("an audit row");
+    let row = (
+        newest.action.clone(),
+        newest.actor_username.clone(),
+        newest.target_label.clone(),
+        newest.reason.clone(),
+    );
     assert_eq!(
         row,
         (
@@ -426,12 +427,13 @@ async fn changing_the_password_ends_the_other_sessions_but_not_this_one() {
     assert_eq!(laptop.get("/").await.status(), StatusCode::OK);
     assert_redirect_to(&phone.get("/").await, "/login");
     assert_eq!(app.sessions_of(alice.id).await, 1);
-    let row: (String, Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT action, after_value, ip FROM audit_log WHERE action = 'user.password_changed'",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let changed = app.audit_rows(AuditAction::PasswordChanged).await;
+    let first = changed.first().expect("a password change");
+    let row = (
+        first.action.clone(),
+        first.after_value.clone(),
+        first.ip.clone(),
+    );
     assert_eq!(
         row,
         (
@@ -481,13 +483,18 @@ async fn an_administrator_sees_a_users_sessions_and_ends_one_or_all_of_them() {
     assert_eq!(texts(&page, "#sessions p"), ["Not signed in anywhere."]);
     assert_redirect_to(&laptop.get("/").await, "/login");
     assert_redirect_to(&tablet.get("/").await, "/login");
-    let rows: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT actor_username, target_label, reason FROM audit_log \
-         WHERE action = 'auth.session_revoked' ORDER BY id",
-    )
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
+    let rows: Vec<(Option<String>, Option<String>, Option<String>)> = app
+        .audit_rows(AuditAction::SessionRevoked)
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r.actor_username.clone(),
+                r.target_label.clone(),
+                r.reason.clone(),
+            )
+        })
+        .collect();
     let s = |v: &str| Some(v.to_owned());
     assert_eq!(
         rows,

@@ -1,9 +1,10 @@
-//! The audit log's stored rows, read and tampered with directly: shared by
-//! the API suite (what pages and refusals record) and the storage suite (the
-//! hash chain).
+//! The audit log's rows: read through the app's own db API, and tampered with
+//! directly. Shared by the API suite (what pages and refusals record) and the
+//! storage suite (the hash chain).
 
-use gatehouse::db::Backend;
-use gatehouse::domain::UserStatus;
+use gatehouse::db::{self, Backend};
+use gatehouse::domain::audit_chain::{AuditFilter, AuditRecord};
+use gatehouse::domain::{AuditAction, UserStatus};
 
 use super::{TestApp, paths};
 
@@ -18,15 +19,53 @@ pub type Row = (
 );
 
 /// action, actor, target, reason, ip, user agent of rows with `action`.
-pub async fn rows_with(app: &TestApp, action: &str) -> Vec<Row> {
-    sqlx::query_as(
-        "SELECT action, actor_username, target_label, reason, ip, user_agent FROM audit_log \
-         WHERE action = $1 ORDER BY id",
-    )
-    .bind(action)
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap()
+pub async fn rows_with(app: &TestApp, action: AuditAction) -> Vec<Row> {
+    app.audit_rows(action)
+        .await
+        .into_iter()
+        .map(|r| {
+            (
+                r.action.clone(),
+                r.actor_username.clone(),
+                r.target_label.clone(),
+                r.reason.clone(),
+                r.ip.clone(),
+                r.user_agent.clone(),
+            )
+        })
+        .collect()
+}
+
+impl TestApp {
+    /// The audit rows `filter` matches, oldest first.
+    pub async fn audit_rows_matching(&self, filter: &AuditFilter) -> Vec<AuditRecord> {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        // No page limit: every matching row (i64::MAX, which both backends take).
+        let (mut rows, _) = db::audit::list(
+            db::Scope::instance().on(&mut conn),
+            filter,
+            i64::MAX as u64,
+            0,
+        )
+        .await
+        .unwrap();
+        rows.reverse();
+        rows
+    }
+
+    /// The audit rows recording `action`, oldest first.
+    pub async fn audit_rows(&self, action: AuditAction) -> Vec<AuditRecord> {
+        let filter = AuditFilter {
+            action: Some(action),
+            ..AuditFilter::default()
+        };
+        self.audit_rows_matching(&filter).await
+    }
+
+    /// Every audit row, oldest first.
+    pub async fn all_audit_rows(&self) -> Vec<AuditRecord> {
+        self.audit_rows_matching(&AuditFilter::default()).await
+    }
 }
 
 /// Some history: an admin signs in, approves and rejects, signs out.

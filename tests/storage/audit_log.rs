@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use gatehouse::domain::UserStatus;
 use gatehouse::domain::audit_chain::{ChainBreak, GENESIS};
+use gatehouse::domain::{AuditAction, UserStatus};
 use gatehouse::services::RequestMeta;
 use gatehouse::services::audit_chain::{self, BrokenLink};
 use gatehouse::services::security::{self, Refusal, RefusalLimiter};
@@ -132,7 +132,7 @@ async fn concurrent_writers_still_form_one_unbroken_chain() {
         report.checkpoint.chained as i64,
         app.count("audit_log").await
     );
-    assert_eq!(rows_with(&app, "security.access_denied").await.len(), 40);
+    assert_eq!(rows_with(&app, AuditAction::AccessDenied).await.len(), 40);
 }
 
 #[tokio::test]

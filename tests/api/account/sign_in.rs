@@ -167,13 +167,13 @@ async fn every_sign_in_attempt_writes_an_audit_row() {
     app.another_browser().login("alice", PASSWORD).await;
 
     assert_eq!(app.count("audit_log").await, before + 5);
-    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT action, reason, target_label FROM audit_log \
-         WHERE action LIKE 'auth.%' ORDER BY id",
-    )
-    .fetch_all(&app.db.pool)
-    .await
-    .unwrap();
+    let rows: Vec<(String, Option<String>, Option<String>)> = app
+        .all_audit_rows()
+        .await
+        .iter()
+        .filter(|r| r.action.starts_with("auth."))
+        .map(|r| (r.action.clone(), r.reason.clone(), r.target_label.clone()))
+        .collect();
     let expected = [
         ("auth.login_failed", Some("wrong_password"), "alice"),
         ("auth.login_failed", Some("unknown_user"), "nobody"),

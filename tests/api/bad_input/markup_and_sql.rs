@@ -101,12 +101,12 @@ async fn markup_and_sql_in_reasons_are_stored_intact_and_shown_escaped() {
         let stored = user(app, target.id).await;
         assert_eq!(stored.status, UserStatus::Rejected);
         assert_eq!(stored.status_reason.as_deref(), Some(reason.as_str()));
-        let audited: String = sqlx::query_scalar(
-            "SELECT reason FROM audit_log WHERE action = 'user.rejected' ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+        let audited: String = app
+            .audit_rows(gatehouse::domain::AuditAction::UserRejected)
+            .await
+            .pop()
+            .and_then(|r| r.content.reason)
+            .expect("a rejection with its reason");
         assert_eq!(&audited, reason);
         let detail = rerendered(app.get(&paths::user(target.id)).await).await;
         assert_some_text_contains(&detail, "main .facts dd", reason);
