@@ -299,11 +299,13 @@ async fn fixture() -> Fixture {
         ])
         .await;
     assert_redirect_to(&response, "/");
-    let request: i64 = sqlx::query_scalar("SELECT id FROM role_requests WHERE user_id = $1")
-        .bind(requester.id.0)
-        .fetch_one(&app.db.pool)
+    let request = app
+        .role_requests_of(requester.id)
         .await
-        .unwrap();
+        .first()
+        .expect("the requester's request")
+        .id
+        .0;
     Fixture {
         app,
         target,
@@ -416,11 +418,7 @@ impl Fixture {
     }
 
     async fn open_request_of(&self, id: UserId) -> Option<i64> {
-        sqlx::query_scalar("SELECT id FROM role_requests WHERE user_id = $1 AND status = 'open'")
-            .bind(id.0)
-            .fetch_optional(&self.app.db.pool)
-            .await
-            .unwrap()
+        self.app.open_role_request(id).await
     }
 
     async fn sessions_of(&self, id: UserId) -> i64 {

@@ -12,7 +12,7 @@ use super::{first_attr, location_of};
 
 use gatehouse::config::{DatabaseUrl, Settings};
 use gatehouse::db::{self, Db};
-use gatehouse::domain::{UserId, UserStatus};
+use gatehouse::domain::{RoleRequest, RoleRequestId, UserId, UserStatus};
 use gatehouse::services::accounts::{self, Registration};
 use gatehouse::services::auth_settings::AuthSettings;
 use gatehouse::startup::Application;
@@ -298,6 +298,53 @@ impl TestApp {
             .fetch_all(&self.db.pool)
             .await
             .unwrap()
+    }
+
+    /// The role requests of `user`, newest first.
+    pub async fn role_requests_of(&self, user: UserId) -> Vec<RoleRequest> {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        // No page limit: every request (i64::MAX, which both backends take).
+        db::role_requests::for_user(
+            gatehouse::db::Scope::instance().on(&mut conn),
+            user,
+            i64::MAX as u64,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The id of `user`'s open role request, if any.
+    pub async fn open_role_request(&self, user: UserId) -> Option<i64> {
+        self.role_requests_of(user)
+            .await
+            .into_iter()
+            .find(|r| r.status == gatehouse::domain::RoleRequestStatus::Open)
+            .map(|r| r.id.0)
+    }
+
+    pub async fn role_request(&self, id: i64) -> RoleRequest {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::role_requests::find(
+            gatehouse::db::Scope::instance().on(&mut conn),
+            RoleRequestId(id),
+        )
+        .await
+        .unwrap()
+        .expect("role request exists")
+    }
+
+    /// Every role request, oldest first.
+    pub async fn all_role_requests(&self) -> Vec<RoleRequest> {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        let (requests, _) = db::role_requests::list(
+            gatehouse::db::Scope::instance().on(&mut conn),
+            None,
+            i64::MAX as u64,
+            0,
+        )
+        .await
+        .unwrap();
+        requests
     }
 
     pub async fn role_id(&self, name: &str) -> i64 {

@@ -114,17 +114,9 @@ async fn request_role(browser: &TestApp, role: i64) {
 }
 
 async fn open_request_id(app: &TestApp, user: UserId) -> i64 {
-    sqlx::query_scalar("SELECT id FROM role_requests WHERE user_id = $1 AND status = 'open'")
-        .bind(user.0)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
+    app.open_role_request(user).await.expect("an open request")
 }
 
 async fn request_status(app: &TestApp, id: i64) -> String {
-    sqlx::query_scalar("SELECT status FROM role_requests WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
+    app.role_request(id).await.status.as_str().to_owned()
 }

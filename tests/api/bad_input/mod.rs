@@ -221,10 +221,12 @@ async fn role(app: &TestApp, id: i64) -> gatehouse::domain::Role {
 
 /// The newest role request's id.
 async fn latest_request(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT MAX(id) FROM role_requests")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
+    let requests = app.all_role_requests().await;
+    requests
+        .iter()
+        .map(|r| r.id.0)
+        .max()
+        .expect("a role request")
 }
 
 // ---------------------------------------------------------------------------
