@@ -383,6 +383,7 @@ impl Fixture {
             "audit_log: {} rows besides refusals",
             self.app.count_audit_except_refusals().await
         ));
+        // Raw: every stored column of whole tables, so any change shows; no db read returns all.
         let users: Vec<(i64, String, i64)> =
             sqlx::query_as("SELECT id, status, role_id FROM users ORDER BY id")
                 .fetch_all(pool)
@@ -422,6 +423,7 @@ impl Fixture {
     }
 
     async fn sessions_of(&self, id: UserId) -> i64 {
+        // Raw: counts stored rows, dead ones too; sessions::list_for_user lists only live ones.
         sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
             .bind(id.0)
             .fetch_one(&self.app.db.pool)
@@ -478,6 +480,7 @@ impl Fixture {
 
     /// Leftover sessions from an earlier row, so "signed out" can be checked.
     async fn clear_sessions(&self, id: UserId) {
+        // Raw: arranges state; sign-out through an endpoint would be a request of its own.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(id.0)
             .execute(&self.app.db.pool)

@@ -12,6 +12,7 @@ const GENERIC: &str = "The username, email or password is not correct.";
 
 /// The lockout row of `user`: (failures, locked_until, since_login).
 async fn throttle_row(app: &TestApp, user: UserId) -> Option<(i64, Option<i64>, i64)> {
+    // Raw: tells a deleted row (None) from a zeroed one; login_throttle::get returns the default for both.
     sqlx::query_as(
         "SELECT failures, locked_until, since_login FROM login_throttle WHERE user_id = $1",
     )
@@ -23,6 +24,7 @@ async fn throttle_row(app: &TestApp, user: UserId) -> Option<(i64, Option<i64>, 
 
 /// Moves the account's failure history `ms` milliseconds into the past.
 async fn shift_into_past(app: &TestApp, user: UserId, ms: i64) {
+    // Raw on purpose: ages the lockout, which no endpoint can do.
     sqlx::query(
         "UPDATE login_throttle SET first_failure_at = first_failure_at - $1, \
          last_failure_at = last_failure_at - $1, locked_until = locked_until - $1 \

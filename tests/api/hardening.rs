@@ -182,12 +182,14 @@ async fn server_errors_carry_the_security_headers_and_hide_their_cause() {
     other.login_as(&alice).await;
 
     // A handler's query fails...
+    // Raw on purpose: breaks the schema to force a failure.
     sqlx::query("DROP TABLE role_requests")
         .execute(&app.db.pool)
         .await
         .unwrap();
     let handler_error = app.get("/").await;
     // ...and the session store itself fails (inside its middleware).
+    // Raw on purpose: breaks the schema to force a failure.
     sqlx::query("DROP TABLE sessions")
         .execute(&app.db.pool)
         .await
@@ -384,6 +386,7 @@ async fn after_sign_in_next_is_followed_only_to_local_paths() {
 // ------------------------------------------------------- GET changes nothing
 
 async fn state(app: &TestApp) -> Vec<String> {
+    // Raw: every stored column (password_hash too) of whole tables, so any change shows.
     let pool = &app.db.pool;
     let mut lines = Vec::new();
     let users: Vec<(i64, String, i64, String, i64)> = sqlx::query_as(

@@ -70,6 +70,7 @@ async fn run(app: &TestApp, csv: &str, dry_run: bool) -> (ImportReport, Vec<(Str
 }
 
 async fn stored_hash(app: &TestApp, username: &str) -> String {
+    // Raw: the point is the stored hash format.
     sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
         .bind(username)
         .fetch_one(&app.db.pool)

@@ -69,6 +69,7 @@ async fn a_badge_follows_this_instances_own_changes_at_once_and_others_within_a_
 
     // Changed by another instance sharing the database (here: a write this
     // instance did not make): shown within a second.
+    // Raw on purpose: a write no endpoint of this instance makes.
     sqlx::query("UPDATE users SET status = 'active' WHERE username = 'quinn'")
         .execute(&app.db.pool)
         .await

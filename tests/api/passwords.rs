@@ -154,6 +154,7 @@ async fn a_hash_with_weaker_parameters_than_configured_is_replaced_at_the_next_s
     let stored = |app: &TestApp| {
         let pool = app.db.pool.clone();
         async move {
+            // Raw: the point is the stored hash format.
             sqlx::query_scalar::<_, String>(
                 "SELECT password_hash FROM users WHERE username = 'alice'",
             )

@@ -18,6 +18,7 @@ const MINUTE: i64 = 60_000;
 /// Moves every session of `user` into the past: created `created_minutes`
 /// and last used `seen_minutes` earlier than recorded.
 async fn age_sessions(app: &TestApp, user: &TestUser, created_minutes: i64, seen_minutes: i64) {
+    // Raw on purpose: ages sessions, which no endpoint can do.
     sqlx::query(
         "UPDATE sessions SET created_at = created_at - $1, last_seen_at = last_seen_at - $2, \
          expires_at = expires_at - $2 WHERE user_id = $3",
@@ -31,6 +32,7 @@ async fn age_sessions(app: &TestApp, user: &TestUser, created_minutes: i64, seen
 }
 
 async fn last_seen(app: &TestApp, user: &TestUser) -> i64 {
+    // Raw: the stored last_seen_at of every row, live or not (list_for_user filters).
     sqlx::query_scalar("SELECT MAX(last_seen_at) FROM sessions WHERE user_id = $1")
         .bind(user.id.0)
         .fetch_one(&app.db.pool)
@@ -108,6 +110,7 @@ async fn requests_without_a_user_agent_do_not_write_the_session_each_time() {
         .unwrap();
     assert_eq!(with_agent.status(), StatusCode::OK);
     let updated = || async {
+        // Raw: updated_at is not returned by any db read; the point is no write happened.
         let at: i64 = sqlx::query_scalar("SELECT MAX(updated_at) FROM sessions WHERE user_id = $1")
             .bind(alice.id.0)
             .fetch_one(&app.db.pool)
@@ -128,6 +131,7 @@ async fn requests_without_a_user_agent_do_not_write_the_session_each_time() {
         "no write without a change to record"
     );
     let browsers: Vec<Option<String>> =
+    // Raw: the user agents of every stored row, live or not (list_for_user filters).
         sqlx::query_scalar("SELECT user_agent FROM sessions WHERE user_id = $1")
             .bind(alice.id.0)
             .fetch_all(&app.db.pool)
@@ -277,6 +281,7 @@ async fn the_sessions_page_names_sessions_by_a_public_id_never_the_cookie_key_or
     let body = browser.get("/account/sessions").await.text().await.unwrap();
 
     let (id_hash, public_id, state): (String, String, String) =
+    // Raw: the stored id_hash and state, which no db read returns.
         sqlx::query_as("SELECT id_hash, public_id, state FROM sessions WHERE user_id = $1")
             .bind(alice.id.0)
             .fetch_one(&app.db.pool)

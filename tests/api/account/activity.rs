@@ -39,6 +39,7 @@ async fn activity_is_written_at_most_once_a_minute_per_session() {
     app.login_as(&alice).await;
     app.get("/").await;
     assert!(find_user(&app, alice.id).await.last_active_at.is_some());
+    // Raw on purpose: sets last_active_at into the past, which no endpoint can do.
     sqlx::query("UPDATE users SET last_active_at = 1000 WHERE id = $1")
         .bind(alice.id.0)
         .execute(&app.db.pool)
@@ -50,6 +51,7 @@ async fn activity_is_written_at_most_once_a_minute_per_session() {
     let same_session = find_user(&app, alice.id).await.last_active_at;
     let other = app.another_browser();
     other.login_as(&alice).await;
+    // Raw on purpose: sets last_active_at into the past, which no endpoint can do.
     sqlx::query("UPDATE users SET last_active_at = 1000 WHERE id = $1")
         .bind(alice.id.0)
         .execute(&app.db.pool)

@@ -64,6 +64,7 @@ async fn find_user(app: &TestApp, id: UserId) -> gatehouse::domain::User {
 
 /// Every column of every audit row, as text.
 async fn audit_cells(app: &TestApp) -> Vec<String> {
+    // Raw on purpose: every stored column, to prove a password never lands in one.
     let rows = sqlx::query("SELECT * FROM audit_log")
         .fetch_all(&app.db.pool)
         .await

@@ -82,6 +82,7 @@ async fn with_session(scene: &Scene, path: &str) -> String {
     if !path.contains("{session}") {
         return path.to_owned();
     }
+    // Raw: the oldest session by created_at; sessions::list_for_user orders by last use.
     let id: String = sqlx::query_scalar(
         "SELECT public_id FROM sessions WHERE user_id = $1 ORDER BY created_at, public_id LIMIT 1",
     )
@@ -155,6 +156,7 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
         }
         let scene = Scene::new().await;
         if *pattern == "/admin/users/{id}/unlock" {
+            // Raw on purpose: a lockout without five slow failed sign-ins per route.
             sqlx::query(
                 "INSERT INTO login_throttle (user_id, failures, first_failure_at, \
                  last_failure_at, locked_until, since_login) VALUES ($1, 5, 0, 0, $2, 5)",

@@ -164,6 +164,7 @@ struct Snapshot {
 }
 
 async fn snapshot(app: &TestApp) -> Snapshot {
+    // Raw: every stored column (password_hash too) of whole tables, so any change shows.
     let pool = &app.db.pool;
     Snapshot {
         users: sqlx::query_as(
