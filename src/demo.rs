@@ -7,7 +7,7 @@ use crate::db::Scope;
 use crate::db::audit::AuditTarget;
 use crate::db::seed::{self, SeedUser};
 use crate::db::{self, Db};
-use crate::domain::{AuditAction, RoleId, Timestamp, UserId, UserStatus};
+use crate::domain::{AuditAction, DEFAULT_ORGANISATION, RoleId, Timestamp, UserId, UserStatus};
 use crate::services::RequestMeta;
 use crate::services::work::Work;
 
@@ -153,7 +153,7 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
     let hash = crate::auth::password::hash_blocking(DEMO_PASSWORD)?;
     let roles = {
         let mut conn = db.acquire().await?;
-        db::roles::list(Scope::instance().on(&mut conn)).await?
+        db::roles::list(Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn)).await?
     };
     let role_ids: Vec<RoleId> = roles
         .iter()
@@ -168,7 +168,8 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
         user_agent: Some("gatehouse demo seed".into()),
         ..RequestMeta::default()
     };
-    let mut work = Work::in_scope(db, Scope::instance(), &meta).await?;
+    // Demo users join the default organisation.
+    let mut work = Work::in_scope(db, Scope::organisation(DEFAULT_ORGANISATION), &meta).await?;
     seed::prepare_bulk_load(work.transaction()).await?;
     let start = seed::max_user_id(work.tx()).await?;
     let now = Timestamp::now().0;

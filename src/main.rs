@@ -1,5 +1,5 @@
-//! The `gatehouse` command: serve (default), migrate, user create, user
-//! import, demo seed, audit verify.
+//! The `gatehouse` command: serve (default), migrate, org create, user
+//! create, user import, demo seed, audit verify.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gatehouse::config::Settings;
-use gatehouse::db::Db;
+use gatehouse::db::{Db, Scope};
 use gatehouse::services::ServiceError;
 use gatehouse::services::accounts::{self, Registration};
 use gatehouse::services::auth_settings::AuthSettings;
 use gatehouse::services::import;
+use gatehouse::services::organisations::{self, OrganisationForm};
 use gatehouse::startup::Application;
 use secrecy::SecretString;
 
@@ -35,6 +36,11 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -60,9 +66,29 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation with the four default roles; then give it an
+    /// administrator with `gatehouse user create --org SLUG`.
+    Create {
+        /// 2 to 40 lower-case letters, digits and hyphens; its sign-in page
+        /// is /o/SLUG/login.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// A host name whose sign-in page is this organisation's.
+        #[arg(long, default_value = "")]
+        host: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Create an Active user (the first admin, typically).
     Create {
+        /// The organisation's slug.
+        #[arg(long, default_value = "default")]
+        org: String,
         #[arg(long)]
         username: String,
         #[arg(long)]
@@ -80,6 +106,9 @@ enum UserCommand {
     /// Werkzeug, bcrypt, Django or argon2). All rows or none are imported.
     Import {
         file: PathBuf,
+        /// The organisation's slug.
+        #[arg(long, default_value = "default")]
+        org: String,
         /// Check every row and report, without importing anything.
         #[arg(long)]
         dry_run: bool,
@@ -114,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User {
             command:
                 UserCommand::Create {
+                    org,
                     username,
                     email,
                     full_name,
@@ -131,22 +161,45 @@ async fn main() -> anyhow::Result<()> {
                 password_confirm: SecretString::from(password),
             };
             let auth = AuthSettings::from_settings(&settings)?;
-            match accounts::create_user(&db, &auth, form, &role).await {
-                Ok(id) => println!("Created user {id} with the role {role}."),
-                Err(ServiceError::Invalid(fields)) => {
-                    for (field, message) in fields {
-                        eprintln!("{field}: {message}");
-                    }
-                    std::process::exit(2);
-                }
-                Err(err) => return Err(anyhow::anyhow!("{err:?}")),
+            let Some(found) = organisations::by_slug(&db, &org).await? else {
+                eprintln!("org: there is no organisation with the slug {org:?}.");
+                std::process::exit(2);
+            };
+            let scope = Scope::organisation(found.id);
+            match accounts::create_user(&db, &scope, &auth, form, &role).await {
+                Ok(id) => println!("Created user {id} in {org} with the role {role}."),
+                Err(err) => exit_with(err)?,
+            }
+        }
+        Command::Org {
+            command: OrgCommand::Create { slug, name, host },
+        } => {
+            let db = connect(&settings).await?;
+            let form = OrganisationForm {
+                slug: slug.clone(),
+                name,
+                host,
+            };
+            match organisations::create_from_command_line(&db, &form).await {
+                Ok(id) => println!(
+                    "Created organisation {id}, {}, with the default roles. \
+                     Give it an administrator with: gatehouse user create --org {} …",
+                    slug.trim(),
+                    slug.trim()
+                ),
+                Err(err) => exit_with(err)?,
             }
         }
         Command::User {
-            command: UserCommand::Import { file, dry_run },
+            command: UserCommand::Import { file, org, dry_run },
         } => {
             let db = connect(&settings).await?;
-            let code = import_users(&db, &file, dry_run).await?;
+            let Some(found) = organisations::by_slug(&db, &org).await? else {
+                eprintln!("org: there is no organisation with the slug {org:?}.");
+                std::process::exit(2);
+            };
+            let scope = Scope::organisation(found.id);
+            let code = import_users(&db, &scope, &file, dry_run).await?;
             std::process::exit(code);
         }
         Command::Audit {
@@ -174,14 +227,38 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints a refusal's fields (exit code 2), or returns the error.
+fn exit_with(err: ServiceError) -> anyhow::Result<()> {
+    match err {
+        ServiceError::Invalid(fields) => {
+            for (field, message) in fields {
+                eprintln!("{field}: {message}");
+            }
+            std::process::exit(2);
+        }
+        ServiceError::Conflict(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+        err => Err(anyhow::anyhow!("{err:?}")),
+    }
+}
+
 /// Runs the import and prints its report; returns the exit code (2 when a
 /// row was refused).
-async fn import_users(db: &Db, file: &std::path::Path, dry_run: bool) -> anyhow::Result<i32> {
+async fn import_users(
+    db: &Db,
+    scope: &Scope,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> anyhow::Result<i32> {
     let input =
         std::fs::File::open(file).with_context(|| format!("could not open {}", file.display()))?;
     let progress = |stage: &str, n: usize| eprintln!("… {n} rows {stage}");
     let report =
-        match import::import_users(db, std::io::BufReader::new(input), dry_run, progress).await {
+        match import::import_users(db, scope, std::io::BufReader::new(input), dry_run, progress)
+            .await
+        {
             Ok(report) => report,
             Err(ServiceError::Conflict(message)) => {
                 eprintln!("{message}");

@@ -31,6 +31,8 @@ route_table! {
     "/login" => { get: auth::login_form, post: auth::login }
     "/logout" => { post: auth::logout }
     "/register" => { get: auth::register_form, post: auth::register }
+    "/o/{slug}/login" => { get: auth::login_form, post: auth::login }
+    "/o/{slug}/register" => { get: auth::register_form, post: auth::register }
     "/pending" => { get: auth::pending }
     "/" => { get: account::home }
     "/account/password" => { get: account::password_form, post: account::change_password }
@@ -55,5 +57,10 @@ route_table! {
     "/admin/roles" => { get: admin::roles::list, post: admin::roles::create }
     "/admin/roles/{id}" => { post: admin::roles::update }
     "/admin/audit" => { get: admin::audit::list }
+    "/admin/organisations" => { get: admin::organisations::list, post: admin::organisations::create }
+    "/admin/organisations/{id}" => { get: admin::organisations::detail, post: admin::organisations::rename }
+    "/admin/organisations/{id}/disable" => { post: admin::organisations::disable }
+    "/admin/organisations/{id}/enable" => { post: admin::organisations::enable }
+    "/admin/organisations/{id}/admins" => { post: admin::organisations::create_admin }
     "/admin/audit.csv" => { get: admin::audit_export::export }
 }

@@ -19,10 +19,12 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::session_store::{DbSessionStore, SESSION_COOKIE};
 use crate::config::Settings;
 use crate::db::{self, Db, Scope};
+use crate::domain::DEFAULT_ORGANISATION;
 use crate::domain::session::SessionLimits;
 use crate::services::accounts::{self, Registration};
 use crate::services::audit_chain::ChainMonitor;
 use crate::services::auth_settings::AuthSettings;
+use crate::services::organisations::Directory;
 use crate::services::overview::OverviewCache;
 use crate::services::security::RefusalLimiter;
 use crate::web::browser_cookies::{BODY_LIMIT, CookieSettings, browser_cookies};
@@ -85,11 +87,14 @@ impl Application {
 
 async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
-    db::roles::find_by_name(Scope::instance().on(&mut conn), name)
-        .await?
-        .with_context(|| {
-            format!("the default role {name:?} (GATEHOUSE_DEFAULT_ROLE) does not exist")
-        })?;
+    db::roles::find_by_name(
+        Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn),
+        name,
+    )
+    .await?
+    .with_context(|| {
+        format!("the default role {name:?} (GATEHOUSE_DEFAULT_ROLE) does not exist")
+    })?;
     Ok(())
 }
 
@@ -97,7 +102,7 @@ async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
 /// operator how to.
 async fn bootstrap_admin(db: &Db, auth: &AuthSettings, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
-    if db::users::admin_exists(Scope::instance().on(&mut conn)).await? {
+    if db::users::admin_exists(Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn)).await? {
         return Ok(());
     }
     drop(conn);
@@ -114,7 +119,8 @@ async fn bootstrap_admin(db: &Db, auth: &AuthSettings, settings: &Settings) -> a
                 password: SecretString::from(password.expose_secret().to_owned()),
                 password_confirm: SecretString::from(password.expose_secret().to_owned()),
             };
-            accounts::create_user(db, auth, form, "Admin")
+            let scope = Scope::organisation(DEFAULT_ORGANISATION);
+            accounts::create_user(db, &scope, auth, form, "Admin")
                 .await
                 .map_err(|e| {
                     anyhow::anyhow!(
@@ -169,6 +175,7 @@ fn serve(
     });
     let db_data = web::Data::new(db.clone());
     let overview = web::Data::new(OverviewCache::default());
+    let directory = web::Data::new(Directory::default());
     let secure = settings.cookie_secure;
     // The store enforces idle timeout and lifetime itself; this TTL only
     // satisfies actix-session's interface.
@@ -186,6 +193,7 @@ fn serve(
         App::new()
             .app_data(db_data.clone())
             .app_data(overview.clone())
+            .app_data(directory.clone())
             .app_data(cookies.clone())
             .app_data(config.clone())
             .app_data(guard.clone())

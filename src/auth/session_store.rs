@@ -25,7 +25,7 @@ use crate::db::sessions::SessionWrite;
 use crate::db::{self, Db, Scope};
 use crate::domain::AuthUser;
 use crate::domain::session::SessionLimits;
-use crate::domain::{PermissionSet, RoleId, Timestamp, UserId, UserStatus};
+use crate::domain::{OrgId, PermissionSet, RoleId, Timestamp, UserId, UserStatus};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "gatehouse_session";
@@ -45,6 +45,7 @@ pub const USER_KEY: &str = "gatehouse.user";
 #[derive(Serialize, Deserialize)]
 struct SessionUser {
     id: i64,
+    organisation: i64,
     username: String,
     full_name: String,
     status: String,
@@ -57,6 +58,7 @@ impl From<&AuthUser> for SessionUser {
     fn from(user: &AuthUser) -> SessionUser {
         SessionUser {
             id: user.id.0,
+            organisation: user.organisation.0,
             username: user.username.clone(),
             full_name: user.full_name.clone(),
             status: user.status.as_str().to_owned(),
@@ -75,14 +77,17 @@ impl From<&AuthUser> for SessionUser {
 /// it instead of reading the user a second time.
 pub fn loaded_user(session: &Session) -> Option<AuthUser> {
     let user = session.get::<SessionUser>(USER_KEY).ok().flatten()?;
+    let organisation = OrgId(user.organisation);
     Some(AuthUser {
         id: UserId(user.id),
+        organisation,
         username: user.username,
         full_name: user.full_name,
         status: UserStatus::parse(&user.status)?,
         role_id: RoleId(user.role_id),
         role_name: user.role_name,
-        permissions: PermissionSet::from_strs(user.permissions.iter().map(String::as_str)),
+        permissions: PermissionSet::from_strs(user.permissions.iter().map(String::as_str))
+            .within(organisation),
     })
 }
 

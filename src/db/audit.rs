@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use super::{Scoped, Tx};
 pub use crate::domain::audit_chain::AuditFilter;
 use crate::domain::audit_chain::{AuditRecord, ChainContent, GENESIS};
-use crate::domain::{AuditAction, Timestamp, UserId, case_key, sanitize_for_log};
+use crate::domain::{AuditAction, OrgId, Timestamp, UserId, case_key, sanitize_for_log};
 
 /// What an audit row is about.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct AuditTarget {
 /// so no caller can forge extra lines in exports or logs.
 #[derive(Debug, Clone)]
 pub struct NewAuditEntry<'a> {
+    /// Whose log the row is in.
+    pub organisation: OrgId,
     pub at: Timestamp,
     pub actor: Option<(UserId, &'a str)>,
     pub action: AuditAction,
@@ -42,7 +44,8 @@ pub struct NewAuditEntry<'a> {
 macro_rules! content_columns {
     () => {
         "at, actor_id, actor_username, actor_key, action, target_type, target_id, target_label, \
-         target_key, target_user_id, before_value, after_value, reason, ip, user_agent"
+         target_key, target_user_id, before_value, after_value, reason, ip, user_agent, \
+         organisation_id"
     };
 }
 
@@ -69,6 +72,7 @@ fn record(row: &AnyRow) -> Result<AuditRecord, sqlx::Error> {
             reason: row.try_get("reason")?,
             ip: row.try_get("ip")?,
             user_agent: row.try_get("user_agent")?,
+            organisation_id: row.try_get("organisation_id")?,
         },
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
@@ -94,7 +98,8 @@ pub async fn append(tx: &mut Tx, entry: &NewAuditEntry<'_>) -> anyhow::Result<()
         "INSERT INTO audit_log (",
         content_columns!(),
         ", prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18)"
     ))
     .bind(content.at)
     .bind(content.actor_id)
@@ -111,6 +116,7 @@ pub async fn append(tx: &mut Tx, entry: &NewAuditEntry<'_>) -> anyhow::Result<()
     .bind(content.reason)
     .bind(content.ip)
     .bind(content.user_agent)
+    .bind(content.organisation_id)
     .bind(prev)
     .bind(hash)
     .execute(&mut **tx)
@@ -149,6 +155,7 @@ fn chain_content(entry: &NewAuditEntry<'_>) -> ChainContent {
         reason: clean(entry.reason, 1000),
         ip: clean(entry.ip, 64),
         user_agent: clean(entry.user_agent, 300),
+        organisation_id: entry.organisation.0,
     }
 }
 
@@ -163,7 +170,8 @@ struct FilterBinds {
 
 const FILTER_CONDITIONS: &str = "($1 = '' OR actor_key = $1) AND ($2 = '' OR action = $2) \
                                  AND ($3 = '' OR target_key = $3) \
-                                 AND ($4 = -1 OR target_user_id = $4 OR actor_id = $4)";
+                                 AND ($4 = -1 OR target_user_id = $4 OR actor_id = $4) \
+                                 AND organisation_id = $5";
 
 impl FilterBinds {
     fn of(filter: &AuditFilter) -> FilterBinds {
@@ -184,7 +192,8 @@ pub async fn list(
     limit: u64,
     offset: u64,
 ) -> anyhow::Result<(Vec<AuditRecord>, u64)> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
+    let organisation = scope.org()?;
     let f = FilterBinds::of(filter);
     let total: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM audit_log WHERE {FILTER_CONDITIONS}"
@@ -193,17 +202,19 @@ pub async fn list(
     .bind(f.action)
     .bind(&f.target)
     .bind(f.involving)
+    .bind(organisation)
     .fetch_one(&mut *conn)
     .await
     .context("could not count audit rows")?;
     let rows = sqlx::query(&format!(
         "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} \
-         ORDER BY id DESC LIMIT $5 OFFSET $6"
+         ORDER BY id DESC LIMIT $6 OFFSET $7"
     ))
     .bind(&f.actor)
     .bind(f.action)
     .bind(&f.target)
     .bind(f.involving)
+    .bind(organisation)
     .bind(limit as i64)
     .bind(offset as i64)
     .try_map(|row: AnyRow| record(&row))
@@ -221,16 +232,17 @@ pub async fn page_before(
     before_id: i64,
     limit: u64,
 ) -> anyhow::Result<Vec<AuditRecord>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let f = FilterBinds::of(filter);
     sqlx::query(&format!(
-        "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} AND id < $5 \
-         ORDER BY id DESC LIMIT $6"
+        "SELECT {RECORD_COLUMNS} FROM audit_log WHERE {FILTER_CONDITIONS} AND id < $6 \
+         ORDER BY id DESC LIMIT $7"
     ))
     .bind(&f.actor)
     .bind(f.action)
     .bind(&f.target)
     .bind(f.involving)
+    .bind(scope.org()?)
     .bind(before_id)
     .bind(limit as i64)
     .try_map(|row: AnyRow| record(&row))
@@ -239,14 +251,14 @@ pub async fn page_before(
     .context("could not read audit rows for the export")
 }
 
-/// Up to `limit` rows with ids above `after_id`, oldest first (the chain
-/// walk).
+/// Up to `limit` rows with ids above `after_id`, oldest first: the chain
+/// walk, over every organisation's rows (one chain per instance).
 pub async fn rows_after(
     scoped: Scoped<'_>,
     after_id: i64,
     limit: u64,
 ) -> anyhow::Result<Vec<AuditRecord>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, _instance) = scoped.parts();
     sqlx::query(&format!(
         "SELECT {RECORD_COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"
     ))

@@ -19,12 +19,13 @@ fn to_state((failures, first, last, locked_until, since_login): Row) -> Throttle
 
 /// The account's counters; the default (nothing failed) when it has no row.
 pub async fn get(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<ThrottleState> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let row: Option<Row> = sqlx::query_as(
         "SELECT failures, first_failure_at, last_failure_at, locked_until, since_login \
-         FROM login_throttle WHERE user_id = $1",
+         FROM login_throttle WHERE user_id = $1 AND organisation_id = $2",
     )
     .bind(user.0)
+    .bind(scope.org()?)
     .fetch_optional(conn)
     .await
     .with_context(|| format!("could not read the sign-in failures of user {user}"))?;
@@ -33,11 +34,10 @@ pub async fn get(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<ThrottleSta
 
 /// Stores the account's counters (insert or replace).
 pub async fn put(scoped: Scoped<'_>, user: UserId, state: &ThrottleState) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     sqlx::query(
-        "INSERT INTO login_throttle \
-         (user_id, failures, first_failure_at, last_failure_at, locked_until, since_login) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO login_throttle (user_id, failures, first_failure_at, last_failure_at, \
+         locked_until, since_login, organisation_id) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (user_id) DO UPDATE SET failures = $2, first_failure_at = $3, \
          last_failure_at = $4, locked_until = $5, since_login = $6",
     )
@@ -47,6 +47,7 @@ pub async fn put(scoped: Scoped<'_>, user: UserId, state: &ThrottleState) -> any
     .bind(state.last_failure_at)
     .bind(state.locked_until)
     .bind(i64::from(state.since_login))
+    .bind(scope.org()?)
     .execute(conn)
     .await
     .with_context(|| format!("could not store the sign-in failures of user {user}"))?;
@@ -55,9 +56,10 @@ pub async fn put(scoped: Scoped<'_>, user: UserId, state: &ThrottleState) -> any
 
 /// Forgets the account's counters (after a successful sign-in or an unlock).
 pub async fn clear(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
-    sqlx::query("DELETE FROM login_throttle WHERE user_id = $1")
+    let (conn, scope) = scoped.parts();
+    sqlx::query("DELETE FROM login_throttle WHERE user_id = $1 AND organisation_id = $2")
         .bind(user.0)
+        .bind(scope.org()?)
         .execute(conn)
         .await
         .with_context(|| format!("could not clear the sign-in failures of user {user}"))?;
@@ -66,11 +68,15 @@ pub async fn clear(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<()> {
 
 /// Ends a lockout but keeps the count the user will be told about.
 pub async fn unlock(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
-    sqlx::query("UPDATE login_throttle SET failures = 0, locked_until = NULL WHERE user_id = $1")
-        .bind(user.0)
-        .execute(conn)
-        .await
-        .with_context(|| format!("could not unlock user {user}"))?;
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE login_throttle SET failures = 0, locked_until = NULL \
+         WHERE user_id = $1 AND organisation_id = $2",
+    )
+    .bind(user.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not unlock user {user}"))?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod login_throttle;
+pub mod organisations;
 pub mod outage;
 mod reads;
 pub mod role_requests;
@@ -155,17 +156,44 @@ impl Db {
 
     /// Applies the migrations for this backend.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
-            .run(&self.pool)
-            .await
-            .context("could not apply database migrations")?;
-        roles::seed_defaults(self)
+        match self.backend {
+            Backend::Sqlite => self.migrate_sqlite().await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS
+                .run(&self.pool)
+                .await
+                .context("could not apply database migrations")?,
+        }
+        roles::seed_instance_defaults(self)
             .await
             .context("could not create the default roles")
+    }
+
+    /// SQLite's migrations, on one connection with foreign keys off: SQLite
+    /// changes a table's constraints only by rebuilding it (new table,
+    /// copy, drop, rename; migration 0009), and a drop with foreign keys on
+    /// would cascade or refuse. Every reference is checked afterwards, and
+    /// the connection is closed rather than returned to the pool with the
+    /// setting off.
+    async fn migrate_sqlite(&self) -> anyhow::Result<()> {
+        let mut conn = self.acquire().await?.detach();
+        conn.execute("PRAGMA foreign_keys = OFF")
+            .await
+            .context("could not prepare the migrations")?;
+        SQLITE_MIGRATIONS
+            .run(&mut conn)
+            .await
+            .context("could not apply database migrations")?;
+        let dangling: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                .fetch_all(&mut conn)
+                .await
+                .context("could not check the database's references")?;
+        anyhow::ensure!(
+            dangling.is_empty(),
+            "the migrated database has rows that refer to missing rows in: {:?}",
+            dangling
+        );
+        conn.close().await.context("could not end the migrations")
     }
 
     /// Begins a transaction that will write. Writers are serialised on both

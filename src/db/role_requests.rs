@@ -66,28 +66,32 @@ pub async fn insert(
     justification: &str,
     now: Timestamp,
 ) -> Result<RoleRequestId, sqlx::Error> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO role_requests (user_id, from_role_id, role_id, justification, status, created_at) \
-         VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id",
+        "INSERT INTO role_requests (user_id, from_role_id, role_id, justification, status, \
+         created_at, organisation_id) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id",
     )
     .bind(user.0)
     .bind(from_role.0)
     .bind(role.0)
     .bind(justification)
     .bind(now.0)
+    .bind(scope.org()?)
     .fetch_one(conn)
     .await?;
     Ok(RoleRequestId(id))
 }
 
 pub async fn find(scoped: Scoped<'_>, id: RoleRequestId) -> anyhow::Result<Option<RoleRequest>> {
-    let (conn, _scope) = scoped.parts();
-    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE q.id = $1"))
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await
-        .with_context(|| format!("could not load role request {id}"))?;
+    let (conn, scope) = scoped.parts();
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE q.id = $1 AND q.organisation_id = $2"
+    ))
+    .bind(id.0)
+    .bind(scope.org()?)
+    .fetch_optional(conn)
+    .await
+    .with_context(|| format!("could not load role request {id}"))?;
     row.map(RoleRequest::try_from).transpose()
 }
 
@@ -97,12 +101,14 @@ pub async fn for_user(
     user: UserId,
     limit: u64,
 ) -> anyhow::Result<Vec<RoleRequest>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE q.user_id = $1 ORDER BY q.created_at DESC, q.id DESC LIMIT $2"
+        "{SELECT} WHERE q.user_id = $1 AND q.organisation_id = $3 \
+         ORDER BY q.created_at DESC, q.id DESC LIMIT $2"
     ))
     .bind(user.0)
     .bind(limit as i64)
+    .bind(scope.org()?)
     .fetch_all(conn)
     .await
     .with_context(|| format!("could not load the role requests of user {user}"))?;
@@ -116,20 +122,26 @@ pub async fn list(
     limit: u64,
     offset: u64,
 ) -> anyhow::Result<(Vec<RoleRequest>, u64)> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
+    let organisation = scope.org()?;
     let status = status.map(RoleRequestStatus::as_str).unwrap_or("");
-    let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM role_requests q WHERE ($1 = '' OR q.status = $1)")
-            .bind(status)
-            .fetch_one(&mut *conn)
-            .await
-            .context("could not count role requests")?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM role_requests q WHERE q.organisation_id = $2 \
+         AND ($1 = '' OR q.status = $1)",
+    )
+    .bind(status)
+    .bind(organisation)
+    .fetch_one(&mut *conn)
+    .await
+    .context("could not count role requests")?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE ($1 = '' OR q.status = $1) ORDER BY q.created_at ASC, q.id ASC LIMIT $2 OFFSET $3"
+        "{SELECT} WHERE q.organisation_id = $4 AND ($1 = '' OR q.status = $1) \
+         ORDER BY q.created_at ASC, q.id ASC LIMIT $2 OFFSET $3"
     ))
     .bind(status)
     .bind(limit as i64)
     .bind(offset as i64)
+    .bind(organisation)
     .fetch_all(conn)
     .await
     .context("could not list role requests")?;
@@ -137,11 +149,14 @@ pub async fn list(
 }
 
 pub async fn count_open(scoped: Scoped<'_>) -> anyhow::Result<u64> {
-    let (conn, _scope) = scoped.parts();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM role_requests WHERE status = 'open'")
-        .fetch_one(conn)
-        .await
-        .context("could not count open role requests")?;
+    let (conn, scope) = scoped.parts();
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM role_requests WHERE organisation_id = $1 AND status = 'open'",
+    )
+    .bind(scope.org()?)
+    .fetch_one(conn)
+    .await
+    .context("could not count open role requests")?;
     Ok(n.max(0) as u64)
 }
 
@@ -154,10 +169,11 @@ pub async fn close(
     note: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let done = sqlx::query(
         "UPDATE role_requests SET status = $1, decided_at = $2, decided_by = $3, \
-         decided_by_username = $4, note = $5 WHERE id = $6 AND status = 'open'",
+         decided_by_username = $4, note = $5 WHERE id = $6 AND status = 'open' \
+         AND organisation_id = $7",
     )
     .bind(status.as_str())
     .bind(now.0)
@@ -165,6 +181,7 @@ pub async fn close(
     .bind(decider.map(|(_, name)| name.to_owned()))
     .bind(note)
     .bind(id.0)
+    .bind(scope.org()?)
     .execute(conn)
     .await
     .with_context(|| format!("could not close role request {id}"))?;

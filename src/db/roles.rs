@@ -3,22 +3,34 @@
 use anyhow::Context;
 
 use super::{Conn, Db, Scoped};
-use crate::domain::{DEFAULT_ROLES, PermissionSet, Role, RoleId, RoleUsage, Timestamp, case_key};
+use crate::domain::{
+    DEFAULT_ROLES, OrgId, PermissionSet, Role, RoleId, RoleUsage, Timestamp, case_key,
+};
 
-/// Roles (one when `only` is given) with their permissions, by name.
-async fn load(conn: &mut Conn, only: Option<RoleId>) -> anyhow::Result<Vec<Role>> {
+/// The organisation's roles (one when `only` is given) with their
+/// permissions, by name.
+async fn load(
+    conn: &mut Conn,
+    organisation: i64,
+    only: Option<RoleId>,
+) -> anyhow::Result<Vec<Role>> {
     let only = only.map_or(-1, |id| id.0);
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, description FROM roles WHERE ($1 = -1 OR id = $1) ORDER BY name_key",
+        "SELECT id, name, description FROM roles WHERE organisation_id = $2 \
+         AND ($1 = -1 OR id = $1) ORDER BY name_key",
     )
     .bind(only)
+    .bind(organisation)
     .fetch_all(&mut *conn)
     .await
     .context("could not list roles")?;
     let grants: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT role_id, permission FROM role_permissions WHERE ($1 = -1 OR role_id = $1)",
+        "SELECT rp.role_id, rp.permission FROM role_permissions rp \
+         JOIN roles r ON r.id = rp.role_id WHERE r.organisation_id = $2 \
+         AND ($1 = -1 OR rp.role_id = $1)",
     )
     .bind(only)
+    .bind(organisation)
     .fetch_all(conn)
     .await
     .context("could not list role permissions")?;
@@ -40,19 +52,22 @@ async fn load(conn: &mut Conn, only: Option<RoleId>) -> anyhow::Result<Vec<Role>
 
 /// Every role with its permissions, by name.
 pub async fn list(scoped: Scoped<'_>) -> anyhow::Result<Vec<Role>> {
-    let (conn, _scope) = scoped.parts();
-    load(conn, None).await
+    let (conn, scope) = scoped.parts();
+    load(conn, scope.org()?, None).await
 }
 
 /// Every role with its permissions and number of users, by name.
 pub async fn usage(scoped: Scoped<'_>) -> anyhow::Result<Vec<RoleUsage>> {
-    let (conn, _scope) = scoped.parts();
-    let counts: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT role_id, COUNT(*) FROM users GROUP BY role_id")
-            .fetch_all(&mut *conn)
-            .await
-            .context("could not count users per role")?;
-    Ok(load(conn, None)
+    let (conn, scope) = scoped.parts();
+    let organisation = scope.org()?;
+    let counts: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT role_id, COUNT(*) FROM users WHERE organisation_id = $1 GROUP BY role_id",
+    )
+    .bind(organisation)
+    .fetch_all(&mut *conn)
+    .await
+    .context("could not count users per role")?;
+    Ok(load(conn, organisation, None)
         .await?
         .into_iter()
         .map(|role| {
@@ -70,11 +85,13 @@ pub async fn usage(scoped: Scoped<'_>) -> anyhow::Result<Vec<RoleUsage>> {
 
 /// Role ids and names only (no user counts), for pickers on busy pages.
 pub async fn names(scoped: Scoped<'_>) -> anyhow::Result<Vec<(RoleId, String)>> {
-    let (conn, _scope) = scoped.parts();
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM roles ORDER BY name_key")
-        .fetch_all(conn)
-        .await
-        .context("could not list role names")?;
+    let (conn, scope) = scoped.parts();
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM roles WHERE organisation_id = $1 ORDER BY name_key")
+            .bind(scope.org()?)
+            .fetch_all(conn)
+            .await
+            .context("could not list role names")?;
     Ok(rows
         .into_iter()
         .map(|(id, name)| (RoleId(id), name))
@@ -82,17 +99,19 @@ pub async fn names(scoped: Scoped<'_>) -> anyhow::Result<Vec<(RoleId, String)>> 
 }
 
 pub async fn find(scoped: Scoped<'_>, id: RoleId) -> anyhow::Result<Option<Role>> {
-    let (conn, _scope) = scoped.parts();
-    Ok(load(conn, Some(id)).await?.into_iter().next())
+    let (conn, scope) = scoped.parts();
+    Ok(load(conn, scope.org()?, Some(id)).await?.into_iter().next())
 }
 
 pub async fn find_by_name(scoped: Scoped<'_>, name: &str) -> anyhow::Result<Option<RoleId>> {
-    let (conn, _scope) = scoped.parts();
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE name_key = $1")
-        .bind(case_key(name.trim()))
-        .fetch_optional(conn)
-        .await
-        .context("could not look up a role by name")?;
+    let (conn, scope) = scoped.parts();
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM roles WHERE name_key = $1 AND organisation_id = $2")
+            .bind(case_key(name.trim()))
+            .bind(scope.org()?)
+            .fetch_optional(conn)
+            .await
+            .context("could not look up a role by name")?;
     Ok(id.map(RoleId))
 }
 
@@ -102,14 +121,16 @@ pub async fn insert(
     description: &str,
     now: Timestamp,
 ) -> Result<RoleId, sqlx::Error> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO roles (name, name_key, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO roles (name, name_key, description, created_at, organisation_id) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(name)
     .bind(case_key(name))
     .bind(description)
     .bind(now.0)
+    .bind(scope.org()?)
     .fetch_one(conn)
     .await?;
     Ok(RoleId(id))
@@ -121,7 +142,18 @@ pub async fn set_permissions(
     role: RoleId,
     permissions: &PermissionSet,
 ) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
+    let in_scope: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM roles WHERE id = $1 AND organisation_id = $2")
+            .bind(role.0)
+            .bind(scope.org()?)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("could not look up the role")?;
+    anyhow::ensure!(
+        in_scope.is_some(),
+        "role {role} is not in this organisation"
+    );
     sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
         .bind(role.0)
         .execute(&mut *conn)
@@ -138,25 +170,32 @@ pub async fn set_permissions(
     Ok(())
 }
 
-/// Creates the default roles on an empty database. Safe to run from several
-/// instances at once: existing names are left alone.
-pub async fn seed_defaults(db: &Db) -> anyhow::Result<()> {
-    let mut tx = db.begin_write().await?;
-    let scope = super::Scope::instance();
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
-        .fetch_one(&mut *tx)
-        .await
-        .context("could not count roles")?;
-    if existing == 0 {
-        let now = Timestamp::now();
-        for (name, permissions) in DEFAULT_ROLES {
-            let id = insert(scope.on(&mut tx), name, "", now)
-                .await
-                .context("could not insert a default role")?;
-            let granted = permissions.iter().copied().collect();
-            set_permissions(scope.on(&mut tx), id, &granted).await?;
-        }
+/// Gives `scoped`'s organisation the four default roles, unless it has
+/// roles already. Safe to run from several instances at once (inside a
+/// write transaction, which serialises them). Only the default
+/// organisation's Admin manages organisations.
+pub async fn seed_defaults(mut scoped: Scoped<'_>) -> anyhow::Result<()> {
+    let organisation = OrgId(scoped.scope().org()?);
+    if !list(scoped.again()).await?.is_empty() {
+        return Ok(());
     }
+    let now = Timestamp::now();
+    for (name, permissions) in DEFAULT_ROLES {
+        let id = insert(scoped.again(), name, "", now)
+            .await
+            .context("could not insert a default role")?;
+        let granted: PermissionSet = permissions.iter().copied().collect();
+        let granted = granted.within(organisation);
+        set_permissions(scoped.again(), id, &granted).await?;
+    }
+    Ok(())
+}
+
+/// The default organisation's roles on an empty database, at start.
+pub async fn seed_instance_defaults(db: &Db) -> anyhow::Result<()> {
+    let mut tx = db.begin_write().await?;
+    let scope = super::Scope::organisation(crate::domain::DEFAULT_ORGANISATION);
+    seed_defaults(scope.on(&mut tx)).await?;
     tx.commit()
         .await
         .context("could not commit the default roles")

@@ -3,12 +3,13 @@
 //! takes a `Scoped` connection: a connection together with a `Scope`, so a
 //! query cannot be called without one.
 //!
-//! Today a scope holds only "soft-deleted rows: no" (there are none yet),
-//! and there is one organisation, so no query's SQL changes with it. Each
-//! scoped function takes its scope apart as `let (conn, _scope) =
-//! scoped.parts();`: the organisations issue adds the organisation to
-//! `Scope` and turns every `_scope` into a predicate, and
-//! `grep -rn '_scope' src/db` lists each place that still has to.
+//! A query of one organisation's rows binds `scope.org()?` into its WHERE
+//! clause (`organisation_id = $n`); given the instance's scope, `org()`
+//! refuses, so a query that forgot whose rows it reads fails instead of
+//! reading everybody's. The few reads that are instance-wide by nature
+//! (a session found by its secret key, the user a session belongs to, the
+//! chain walk, the range of ids) say so where they take their scope apart
+//! as `let (conn, _instance) = scoped.parts();`.
 
 use super::Conn;
 pub use crate::domain::Scope;
@@ -18,6 +19,16 @@ impl Scope {
     /// `conn` in this scope, for the `db` functions.
     pub fn on<'c>(&'c self, conn: &'c mut Conn) -> Scoped<'c> {
         Scoped { conn, scope: self }
+    }
+
+    /// The organisation to bind into a query of one organisation's rows;
+    /// an error (a bug in the caller) in the instance's scope.
+    pub(in crate::db) fn org(&self) -> Result<i64, sqlx::Error> {
+        self.organisation_id().map(|id| id.0).ok_or_else(|| {
+            sqlx::Error::Protocol(
+                "a query of one organisation's rows was called without an organisation".into(),
+            )
+        })
     }
 }
 
@@ -39,5 +50,10 @@ impl<'c> Scoped<'c> {
             conn: self.conn,
             scope: self.scope,
         }
+    }
+
+    /// The scope, for callers that pass it on.
+    pub fn scope(&self) -> &Scope {
+        self.scope
     }
 }

@@ -36,7 +36,10 @@ pub async fn insert_users(
     users: &[SeedUser],
     password_hash: &str,
 ) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
+    // A number the scope holds, written into the statement like a page's
+    // LIMIT: one parameter fewer per row.
+    let organisation = scope.org()?;
     if users.is_empty() {
         return Ok(());
     }
@@ -48,7 +51,7 @@ pub async fn insert_users(
     let mut sql = String::from(
         "INSERT INTO users (username, username_key, email, email_key, full_name, full_name_key, \
          password_hash, status, role_id, created_at, updated_at, status_changed_at, last_login_at, \
-         login_count, search_key) VALUES ",
+         login_count, search_key, organisation_id) VALUES ",
     );
     for i in 0..users.len() {
         if i > 0 {
@@ -62,7 +65,7 @@ pub async fn insert_users(
         };
         sql.push('(');
         sql.push_str(&params.join(","));
-        sql.push(')');
+        sql.push_str(&format!(",{organisation})"));
     }
     let mut query = sqlx::query(&sql);
     for user in users {
@@ -138,12 +141,16 @@ pub async fn user_ids(
     min_id: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<i64>> {
-    let (conn, _scope) = scoped.parts();
-    sqlx::query_scalar("SELECT id FROM users WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3")
-        .bind(status.as_str())
-        .bind(min_id)
-        .bind(limit)
-        .fetch_all(conn)
-        .await
-        .context("could not list demo users")
+    let (conn, scope) = scoped.parts();
+    sqlx::query_scalar(
+        "SELECT id FROM users WHERE status = $1 AND id > $2 AND organisation_id = $4 \
+         ORDER BY id LIMIT $3",
+    )
+    .bind(status.as_str())
+    .bind(min_id)
+    .bind(limit)
+    .bind(scope.org()?)
+    .fetch_all(conn)
+    .await
+    .context("could not list demo users")
 }

@@ -75,9 +75,10 @@ pub struct SessionWrite<'a> {
 }
 
 /// The session behind `id_hash`, if there is a row, and its user: one
-/// query for what every signed-in request needs.
+/// query for what every signed-in request needs. Instance-wide: the secret
+/// key finds the session, and the session its user and organisation.
 pub async fn load(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, _instance) = scoped.parts();
     let sql = format!(
         "SELECT s.state, s.public_id, s.created_at, s.last_seen_at, s.expires_at, s.ip, \
          s.user_agent, {} FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
@@ -109,10 +110,14 @@ pub async fn insert(
     public_id: &str,
     row: &SessionWrite<'_>,
 ) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    // Instance-wide, by the session's secret; the row takes its user's
+    // organisation.
+    let (conn, _instance) = scoped.parts();
     sqlx::query(
         "INSERT INTO sessions (id_hash, public_id, user_id, state, created_at, updated_at, \
-         last_seen_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
+         last_seen_at, expires_at, ip, user_agent, organisation_id) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, \
+         (SELECT organisation_id FROM users WHERE id = $3))",
     )
     .bind(row.id_hash)
     .bind(public_id)
@@ -137,9 +142,11 @@ pub async fn update(
     row: &SessionWrite<'_>,
     limits: SessionLimits,
 ) -> anyhow::Result<bool> {
-    let (conn, _scope) = scoped.parts();
+    // Instance-wide, by the session's secret, like `insert`.
+    let (conn, _instance) = scoped.parts();
     let done = sqlx::query(
         "UPDATE sessions SET user_id = $1, state = $2, updated_at = $3, last_seen_at = $4, \
+         organisation_id = (SELECT organisation_id FROM users WHERE id = $1), \
          expires_at = CASE WHEN created_at + $5 < $6 THEN created_at + $5 ELSE $6 END, \
          ip = COALESCE($7, ip), user_agent = COALESCE($8, user_agent) WHERE id_hash = $9",
     )
@@ -158,8 +165,9 @@ pub async fn update(
     Ok(done.rows_affected() > 0)
 }
 
+/// Ends the session behind `id_hash` (instance-wide, by its secret).
 pub async fn delete(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, _instance) = scoped.parts();
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(conn)
@@ -170,9 +178,10 @@ pub async fn delete(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<()> {
 
 /// Ends every session of `user`; returns how many there were.
 pub async fn delete_for_user(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<u64> {
-    let (conn, _scope) = scoped.parts();
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    let (conn, scope) = scoped.parts();
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND organisation_id = $2")
         .bind(user.0)
+        .bind(scope.org()?)
         .execute(conn)
         .await
         .with_context(|| format!("could not end the sessions of user {user}"))?;
@@ -185,25 +194,31 @@ pub async fn delete_others(
     user: UserId,
     keep: Option<&str>,
 ) -> anyhow::Result<u64> {
-    let (conn, _scope) = scoped.parts();
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id <> $2")
-        .bind(user.0)
-        .bind(keep.unwrap_or(""))
-        .execute(conn)
-        .await
-        .with_context(|| format!("could not end the other sessions of user {user}"))?;
+    let (conn, scope) = scoped.parts();
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1 AND public_id <> $2 AND organisation_id = $3",
+    )
+    .bind(user.0)
+    .bind(keep.unwrap_or(""))
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not end the other sessions of user {user}"))?;
     Ok(done.rows_affected())
 }
 
 /// Ends the session `public_id` if it belongs to `user`; returns whether it did.
 pub async fn delete_one(scoped: Scoped<'_>, user: UserId, public_id: &str) -> anyhow::Result<bool> {
-    let (conn, _scope) = scoped.parts();
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id = $2")
-        .bind(user.0)
-        .bind(public_id)
-        .execute(conn)
-        .await
-        .context("could not end a session")?;
+    let (conn, scope) = scoped.parts();
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1 AND public_id = $2 AND organisation_id = $3",
+    )
+    .bind(user.0)
+    .bind(public_id)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .context("could not end a session")?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -214,28 +229,42 @@ pub async fn list_for_user(
     limits: SessionLimits,
     now: Timestamp,
 ) -> anyhow::Result<Vec<SessionRow>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     sqlx::query_as(
         "SELECT public_id, created_at, last_seen_at, ip, user_agent FROM sessions \
          WHERE user_id = $1 AND expires_at > $2 AND created_at > $3 AND last_seen_at > $4 \
-         ORDER BY last_seen_at DESC, created_at DESC",
+         AND organisation_id = $5 ORDER BY last_seen_at DESC, created_at DESC",
     )
     .bind(user.0)
     .bind(now.0)
     .bind(limits.created_cutoff(now).0)
     .bind(limits.idle_cutoff(now).0)
+    .bind(scope.org()?)
     .fetch_all(conn)
     .await
     .context("could not list sessions")
 }
 
-/// Deletes sessions that are no longer live; returns how many.
+/// Ends every session of the scope's organisation (it was disabled);
+/// returns how many there were.
+pub async fn delete_for_organisation(scoped: Scoped<'_>) -> anyhow::Result<u64> {
+    let (conn, scope) = scoped.parts();
+    let done = sqlx::query("DELETE FROM sessions WHERE organisation_id = $1")
+        .bind(scope.org()?)
+        .execute(conn)
+        .await
+        .context("could not end the organisation's sessions")?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes sessions that are no longer live, in every organisation (the
+/// instance's upkeep); returns how many.
 pub async fn purge_expired(
     scoped: Scoped<'_>,
     limits: SessionLimits,
     now: Timestamp,
 ) -> anyhow::Result<u64> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, _instance) = scoped.parts();
     let done = sqlx::query(
         "DELETE FROM sessions WHERE expires_at <= $1 OR created_at <= $2 OR last_seen_at <= $3",
     )

@@ -7,8 +7,8 @@ use sqlx::FromRow;
 
 use super::{Conn, Scoped};
 use crate::domain::{
-    AuthUser, Credentials, Email, FullName, Permission, PermissionSet, RoleId, Timestamp, User,
-    UserId, UserStatus, Username, case_key, login_key, search_key,
+    AuthUser, Credentials, Email, FullName, OrgId, OrgStatus, Permission, PermissionSet, RoleId,
+    Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
 };
 
 #[derive(FromRow)]
@@ -68,11 +68,12 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert(scoped: Scoped<'_>, user: &NewUser<'_>) -> Result<UserId, sqlx::Error> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (username, username_key, email, email_key, full_name, full_name_key, \
          password_hash, status, role_id, created_at, updated_at, status_changed_at, login_count, \
-         search_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10, 0, $11) RETURNING id",
+         search_key, organisation_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10, 0, $11, $12) RETURNING id",
     )
     .bind(user.username.as_str())
     .bind(user.username.key())
@@ -89,6 +90,7 @@ pub async fn insert(scoped: Scoped<'_>, user: &NewUser<'_>) -> Result<UserId, sq
         user.email.as_str(),
         user.full_name.as_str(),
     ))
+    .bind(scope.org()?)
     .fetch_one(conn)
     .await?;
     Ok(UserId(id))
@@ -100,13 +102,14 @@ pub async fn taken(
     username: &Username,
     email: &Email,
 ) -> anyhow::Result<(bool, bool)> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let (user_hits, email_hits): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM users WHERE username_key = $1), \
-                (SELECT COUNT(*) FROM users WHERE email_key = $2)",
+        "SELECT (SELECT COUNT(*) FROM users WHERE organisation_id = $3 AND username_key = $1), \
+                (SELECT COUNT(*) FROM users WHERE organisation_id = $3 AND email_key = $2)",
     )
     .bind(username.key())
     .bind(email.key())
+    .bind(scope.org()?)
     .fetch_one(conn)
     .await
     .context("could not check whether the username or email is taken")?;
@@ -114,12 +117,14 @@ pub async fn taken(
 }
 
 pub async fn find(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<Option<User>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1"
+        "SELECT {USER_COLUMNS} FROM users u JOIN roles r ON r.id = u.role_id \
+         WHERE u.id = $1 AND u.organisation_id = $2"
     );
     let row: Option<UserRow> = sqlx::query_as(&sql)
         .bind(id.0)
+        .bind(scope.org()?)
         .fetch_optional(conn)
         .await
         .with_context(|| format!("could not load user {id}"))?;
@@ -131,19 +136,22 @@ pub async fn find_credentials(
     scoped: Scoped<'_>,
     login: &str,
 ) -> anyhow::Result<Option<Credentials>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let key = login_key(login);
+    let organisation = scope.org()?;
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
         "SELECT id, username, status, password_hash FROM users \
-         WHERE username_key = $1 OR email_key = $1",
+         WHERE organisation_id = $2 AND (username_key = $1 OR email_key = $1)",
     )
     .bind(&key)
+    .bind(organisation)
     .fetch_optional(conn)
     .await
     .context("could not look up the login")?;
     row.map(|(id, username, status, password_hash)| {
         Ok(Credentials {
             id: UserId(id),
+            organisation: OrgId(organisation),
             status: UserStatus::parse(&status).context("unknown user status")?,
             username,
             password_hash,
@@ -153,9 +161,10 @@ pub async fn find_credentials(
 }
 
 pub async fn password_hash(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<String> {
-    let (conn, _scope) = scoped.parts();
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+    let (conn, scope) = scoped.parts();
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 AND organisation_id = $2")
         .bind(id.0)
+        .bind(scope.org()?)
         .fetch_one(conn)
         .await
         .with_context(|| format!("could not load the password hash of user {id}"))
@@ -171,13 +180,17 @@ pub(super) fn stored_status(id: i64, status: &str) -> anyhow::Result<UserStatus>
 /// the signed-in user arrives as a single row on every request.
 pub(super) fn auth_columns(conn: &Conn) -> &'static str {
     if super::is_sqlite(conn) {
-        "u.id AS user_id, u.username, u.full_name, u.status, u.role_id, r.name AS role_name, \
+        "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
+         r.name AS role_name, \
          (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id) \
-         AS permissions"
+         AS permissions, \
+         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
     } else {
-        "u.id AS user_id, u.username, u.full_name, u.status, u.role_id, r.name AS role_name, \
+        "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
+         r.name AS role_name, \
          (SELECT string_agg(permission, ',') FROM role_permissions WHERE role_id = u.role_id) \
-         AS permissions"
+         AS permissions, \
+         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
     }
 }
 
@@ -185,42 +198,56 @@ pub(super) fn auth_columns(conn: &Conn) -> &'static str {
 #[derive(FromRow)]
 pub(super) struct AuthRow {
     user_id: Option<i64>,
+    organisation_id: Option<i64>,
     username: Option<String>,
     full_name: Option<String>,
     status: Option<String>,
     role_id: Option<i64>,
     role_name: Option<String>,
     permissions: Option<String>,
+    organisation_status: Option<String>,
 }
 
-/// The user in an `auth_columns` row, if the row found one.
+/// The user in an `auth_columns` row, if the row found one. A user of a
+/// disabled organisation is nobody: their sessions ended when it was
+/// disabled, and one that outlived that (a race) signs nobody in.
 pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
     let AuthRow {
         user_id: Some(id),
+        organisation_id: Some(organisation),
         username: Some(username),
         full_name: Some(full_name),
         status: Some(status),
         role_id: Some(role_id),
         role_name: Some(role_name),
         permissions,
+        organisation_status,
     } = row
     else {
         return Ok(None);
     };
+    if organisation_status.as_deref().and_then(OrgStatus::parse) != Some(OrgStatus::Active) {
+        return Ok(None);
+    }
+    let organisation = OrgId(organisation);
     Ok(Some(AuthUser {
         id: UserId(id),
+        organisation,
         username,
         full_name,
         status: UserStatus::parse(&status).context("unknown user status")?,
         role_id: RoleId(role_id),
         role_name,
-        permissions: PermissionSet::from_strs(permissions.as_deref().unwrap_or("").split(',')),
+        permissions: PermissionSet::from_strs(permissions.as_deref().unwrap_or("").split(','))
+            .within(organisation),
     }))
 }
 
-/// Status, role and permissions, read fresh for every request.
+/// Status, role and permissions, read fresh for every request. By id in
+/// any organisation: the id comes from the server-side session, and the
+/// user's organisation comes back with them.
 pub async fn find_auth(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<Option<AuthUser>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, _instance) = scoped.parts();
     let sql = format!(
         "SELECT {} FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
         auth_columns(conn)
@@ -240,15 +267,16 @@ pub async fn set_status(
     reason: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     sqlx::query(
         "UPDATE users SET status = $1, status_reason = $2, status_changed_at = $3, updated_at = $3 \
-         WHERE id = $4",
+         WHERE id = $4 AND organisation_id = $5",
     )
     .bind(status.as_str())
     .bind(reason)
     .bind(now.0)
     .bind(id.0)
+    .bind(scope.org()?)
     .execute(conn)
     .await
     .with_context(|| format!("could not set the status of user {id}"))?;
@@ -261,14 +289,17 @@ pub async fn set_role(
     role: RoleId,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
-    sqlx::query("UPDATE users SET role_id = $1, updated_at = $2 WHERE id = $3")
-        .bind(role.0)
-        .bind(now.0)
-        .bind(id.0)
-        .execute(conn)
-        .await
-        .with_context(|| format!("could not set the role of user {id}"))?;
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE users SET role_id = $1, updated_at = $2 WHERE id = $3 AND organisation_id = $4",
+    )
+    .bind(role.0)
+    .bind(now.0)
+    .bind(id.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not set the role of user {id}"))?;
     Ok(())
 }
 
@@ -278,11 +309,14 @@ pub async fn set_password_hash(
     hash: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
-    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now.0)
-        .bind(id.0)
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND organisation_id = $4",
+    )
+    .bind(hash)
+    .bind(now.0)
+    .bind(id.0)
+    .bind(scope.org()?)
         .execute(conn)
         .await
         .with_context(|| format!("could not store the password of user {id}"))?;
@@ -290,21 +324,23 @@ pub async fn set_password_hash(
 }
 
 pub async fn record_login(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     sqlx::query(
         "UPDATE users SET last_login_at = $1, last_active_at = $1, login_count = login_count + 1 \
-         WHERE id = $2",
+         WHERE id = $2 AND organisation_id = $3",
     )
     .bind(now.0)
     .bind(id.0)
+    .bind(scope.org()?)
     .execute(conn)
     .await
     .with_context(|| format!("could not record the login of user {id}"))?;
     Ok(())
 }
 
+/// By id in any organisation, like `find_auth`: the signed-in user's own row.
 pub async fn touch_active(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> anyhow::Result<()> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, _instance) = scoped.parts();
     sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
         .bind(now.0)
         .bind(id.0)
@@ -323,16 +359,17 @@ pub async fn active_holder_exists(
     excluding: Option<UserId>,
     excluding_role: Option<RoleId>,
 ) -> anyhow::Result<bool> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let found: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT 1 FROM role_permissions rp \
          JOIN users u ON u.role_id = rp.role_id \
          WHERE u.status = 'active' AND rp.permission = $1 AND u.id <> $2 AND u.role_id <> $3 \
-         LIMIT 1) AS holder",
+         AND u.organisation_id = $4 LIMIT 1) AS holder",
     )
     .bind(permission.as_str())
     .bind(excluding.map_or(-1, |id| id.0))
     .bind(excluding_role.map_or(-1, |id| id.0))
+    .bind(scope.org()?)
     .fetch_one(conn)
     .await
     .context("could not look for another administrator")?;
@@ -342,11 +379,13 @@ pub async fn active_holder_exists(
 /// Number of users in each status, for the admin list's tabs. Read from a
 /// counter table that triggers keep exact, so no page view counts every row.
 pub async fn count_by_status(scoped: Scoped<'_>) -> anyhow::Result<Vec<(UserStatus, u64)>> {
-    let (conn, _scope) = scoped.parts();
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, n FROM user_status_counts")
-        .fetch_all(conn)
-        .await
-        .context("could not count users by status")?;
+    let (conn, scope) = scoped.parts();
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, n FROM user_status_counts WHERE organisation_id = $1")
+            .bind(scope.org()?)
+            .fetch_all(conn)
+            .await
+            .context("could not count users by status")?;
     Ok(UserStatus::ALL
         .iter()
         .map(|status| {

@@ -85,6 +85,14 @@ audit_actions! {
     PasswordRehashed => "user.password_rehashed", "Password rehashed";
     /// An account was created by `gatehouse user import`.
     UserImported => "user.imported", "User imported";
+    /// An instance administrator created an organisation.
+    OrganisationCreated => "organisation.created", "Organisation created";
+    /// An organisation's name or host name was changed.
+    OrganisationRenamed => "organisation.renamed", "Organisation renamed";
+    /// An organisation was disabled: nobody in it can sign in.
+    OrganisationDisabled => "organisation.disabled", "Organisation disabled";
+    /// A disabled organisation was enabled again.
+    OrganisationEnabled => "organisation.enabled", "Organisation enabled";
 }
 
 impl AuditAction {
@@ -108,7 +116,11 @@ impl AuditAction {
             | RoleRequestApproved
             | RoleRequestDenied
             | RoleCreated
-            | RolePermissionsChanged => true,
+            | RolePermissionsChanged
+            | OrganisationCreated
+            | OrganisationRenamed
+            | OrganisationDisabled
+            | OrganisationEnabled => true,
             LoginSucceeded | LoginFailed | Logout | PasswordChanged | SessionRevoked
             | CsrfRejected | AccessDenied | AccountLocked | LockoutCleared | LoginThrottled
             | PasswordRehashed => false,

@@ -29,16 +29,26 @@ pub struct ChainContent {
     pub reason: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Whose log the row is in.
+    pub organisation_id: i64,
 }
 
 impl ChainContent {
     /// A JSON array with a version tag and every field in a fixed order:
     /// unambiguous (strings are quoted and escaped, absent values are null).
+    /// A row of the default organisation is a `v1` row, the form every row
+    /// had before organisations, so chains written before still verify;
+    /// any other organisation's row is `v2`, with its organisation last.
     fn canonical(&self) -> String {
         let text = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::from);
         let int = |v: Option<i64>| v.map_or(Value::Null, Value::from);
-        Value::Array(vec![
-            Value::from("gatehouse-audit-v1"),
+        let default = self.organisation_id == crate::domain::DEFAULT_ORGANISATION.0;
+        let mut fields = vec![
+            Value::from(if default {
+                "gatehouse-audit-v1"
+            } else {
+                "gatehouse-audit-v2"
+            }),
             Value::from(self.at),
             int(self.actor_id),
             text(&self.actor_username),
@@ -54,8 +64,11 @@ impl ChainContent {
             text(&self.reason),
             text(&self.ip),
             text(&self.user_agent),
-        ])
-        .to_string()
+        ];
+        if !default {
+            fields.push(Value::from(self.organisation_id));
+        }
+        Value::Array(fields).to_string()
     }
 
     /// The hash of this row when it follows a row whose hash is `prev_hash`.
@@ -211,6 +224,24 @@ mod tests {
             ..a.clone()
         };
         assert_ne!(shifted.hash(GENESIS), other.hash(GENESIS));
+    }
+
+    #[test]
+    fn the_hash_covers_the_organisation_and_the_default_ones_rows_keep_their_old_form() {
+        let in_default = ChainContent {
+            organisation_id: 1,
+            ..row("auth.logout", None)
+        };
+        let elsewhere = ChainContent {
+            organisation_id: 2,
+            ..in_default.clone()
+        };
+        assert_ne!(in_default.hash(GENESIS), elsewhere.hash(GENESIS));
+        let v1: Vec<Value> = serde_json::from_str(&in_default.canonical()).unwrap();
+        assert_eq!((v1[0].as_str(), v1.len()), (Some("gatehouse-audit-v1"), 16));
+        let v2: Vec<Value> = serde_json::from_str(&elsewhere.canonical()).unwrap();
+        assert_eq!((v2[0].as_str(), v2.len()), (Some("gatehouse-audit-v2"), 17));
+        assert_eq!(v2[16], Value::from(2));
     }
 
     #[test]

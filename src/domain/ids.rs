@@ -28,6 +28,10 @@ id_type!(
     /// Identifier of a role request.
     RoleRequestId
 );
+id_type!(
+    /// Identifier of an organisation.
+    OrgId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::error::RuleError;
-use super::ids::UserId;
+use super::ids::{OrgId, UserId};
+use super::organisation::DEFAULT_ORGANISATION;
 
 /// One thing a role may allow its holders to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,18 +22,36 @@ pub enum Permission {
     RolesManage,
     /// Read the audit log.
     AuditRead,
+    /// List, create, rename, disable and enable organisations. Held only in
+    /// the default organisation (`DEFAULT_ORGANISATION`): the instance's
+    /// administrators.
+    OrganisationsManage,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::UsersRead,
         Permission::UsersApprove,
         Permission::UsersManage,
         Permission::RoleRequestsReview,
         Permission::RolesManage,
         Permission::AuditRead,
+        Permission::OrganisationsManage,
     ];
+
+    /// The permissions a role of `organisation` may grant: every one in the
+    /// default organisation, all but `organisations.manage` elsewhere.
+    pub fn grantable_in(organisation: OrgId) -> impl Iterator<Item = Permission> {
+        Self::ALL
+            .into_iter()
+            .filter(move |p| organisation == DEFAULT_ORGANISATION || !p.instance_only())
+    }
+
+    /// Whether only the default organisation's roles may grant it.
+    pub fn instance_only(self) -> bool {
+        self == Permission::OrganisationsManage
+    }
 
     /// The stored form, e.g. "users.read".
     pub fn as_str(self) -> &'static str {
@@ -43,6 +62,7 @@ impl Permission {
             Permission::RoleRequestsReview => "role_requests.review",
             Permission::RolesManage => "roles.manage",
             Permission::AuditRead => "audit.read",
+            Permission::OrganisationsManage => "organisations.manage",
         }
     }
 
@@ -60,6 +80,9 @@ impl Permission {
             Permission::RoleRequestsReview => "Approve or deny requests for a different role.",
             Permission::RolesManage => "Create roles and change their permissions.",
             Permission::AuditRead => "Read the audit log.",
+            Permission::OrganisationsManage => {
+                "Create, rename, disable and enable organisations (instance administrators)."
+            }
         }
     }
 }
@@ -116,6 +139,15 @@ impl PermissionSet {
     /// How many permissions the set holds.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// The set without what `organisation`'s roles may not grant: a
+    /// permission stored in another organisation's role is never held.
+    pub fn within(mut self, organisation: OrgId) -> PermissionSet {
+        if organisation != DEFAULT_ORGANISATION {
+            self.0.retain(|p| !p.instance_only());
+        }
+        self
     }
 
     /// The permissions in `self` but not in `other`.
@@ -180,7 +212,8 @@ pub mod perm {
         UsersManage,
         RoleRequestsReview,
         RolesManage,
-        AuditRead
+        AuditRead,
+        OrganisationsManage
     );
 }
 
@@ -208,6 +241,24 @@ mod tests {
             vec![P::UsersRead, P::AuditRead]
         );
         assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn only_the_default_organisation_grants_organisations_manage() {
+        let other = OrgId(2);
+        assert!(!P::grantable_in(other).any(|p| p == P::OrganisationsManage));
+        assert_eq!(P::grantable_in(other).count(), P::ALL.len() - 1);
+        assert_eq!(P::grantable_in(DEFAULT_ORGANISATION).count(), P::ALL.len());
+        assert!(
+            !PermissionSet::all()
+                .within(other)
+                .contains(P::OrganisationsManage)
+        );
+        assert!(
+            PermissionSet::all()
+                .within(DEFAULT_ORGANISATION)
+                .contains(P::OrganisationsManage)
+        );
     }
 
     #[test]

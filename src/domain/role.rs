@@ -57,7 +57,9 @@ impl fmt::Display for RoleName {
     }
 }
 
-/// Roles seeded on first start: name and permissions.
+/// Roles every organisation starts with: name and permissions. A new
+/// organisation's Admin gets all but `organisations.manage`
+/// (`Permission::grantable_in`).
 pub const DEFAULT_ROLES: [(&str, &[Permission]); 4] = [
     ("Admin", &Permission::ALL),
     ("Engineer", &[]),

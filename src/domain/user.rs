@@ -1,7 +1,7 @@
 //! Users as the rest of the code sees them: the account, what a request
 //! needs to decide access, and what a sign-in checks.
 
-use super::{PermissionSet, RoleId, Scope, Timestamp, UserId, UserStatus};
+use super::{OrgId, PermissionSet, RoleId, Scope, Timestamp, UserId, UserStatus};
 
 /// A user as the admin pages and services see them.
 #[derive(Debug, Clone)]
@@ -26,6 +26,7 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub id: UserId,
+    pub organisation: OrgId,
     pub username: String,
     pub full_name: String,
     pub status: UserStatus,
@@ -35,10 +36,9 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    /// The rows this user's requests may touch (with organisations: their
-    /// organisation's).
+    /// The rows this user's requests may touch: their organisation's.
     pub fn scope(&self) -> Scope {
-        Scope::instance()
+        Scope::organisation(self.organisation)
     }
 }
 
@@ -46,6 +46,7 @@ impl AuthUser {
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub id: UserId,
+    pub organisation: OrgId,
     pub username: String,
     pub status: UserStatus,
     pub password_hash: String,

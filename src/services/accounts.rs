@@ -41,13 +41,16 @@ pub struct Registration {
 }
 
 /// Validated fields of a new account.
-struct ValidAccount {
+pub(super) struct ValidAccount {
     username: Username,
     email: Email,
     full_name: FullName,
 }
 
-fn validate(form: &Registration, policy: &PasswordPolicy) -> Result<ValidAccount, ServiceError> {
+pub(super) fn validate(
+    form: &Registration,
+    policy: &PasswordPolicy,
+) -> Result<ValidAccount, ServiceError> {
     let mut errors = FieldErrors::default();
     let username = errors.check("username", Username::parse(&form.username));
     let email = errors.check("email", Email::parse(&form.email));
@@ -79,7 +82,7 @@ fn validate(form: &Registration, policy: &PasswordPolicy) -> Result<ValidAccount
 }
 
 /// Inserts a validated account and its audit row inside `work`.
-async fn insert_account(
+pub(super) async fn insert_account(
     work: &mut Work<'_>,
     account: &ValidAccount,
     hash: &str,
@@ -162,9 +165,11 @@ pub async fn register(
     Ok(id)
 }
 
-/// An operator creates an Active account from the command line or at start.
+/// An operator creates an Active account in `scope`'s organisation from
+/// the command line or at start.
 pub async fn create_user(
     db: &Db,
+    scope: &Scope,
     auth: &AuthSettings,
     form: Registration,
     role_name: &str,
@@ -176,7 +181,7 @@ pub async fn create_user(
         user_agent: Some("gatehouse command line".into()),
         ..RequestMeta::default()
     };
-    let mut work = Work::in_scope(db, Scope::instance(), &meta).await?;
+    let mut work = Work::in_scope(db, scope.clone(), &meta).await?;
     let role = match db::roles::find_by_name(work.tx(), role_name).await? {
         Some(role) => role,
         None => {

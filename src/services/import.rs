@@ -68,6 +68,7 @@ struct ValidRow {
 /// [`PROGRESS_EVERY`] rows ("checked", then "imported").
 pub async fn import_users(
     db: &Db,
+    scope: &Scope,
     input: impl Read,
     dry_run: bool,
     mut progress: impl FnMut(&str, usize),
@@ -81,7 +82,7 @@ pub async fn import_users(
     };
     // One unit for the whole file: every row is checked against the others
     // and the database as it stands, and all are imported or none.
-    let mut work = Work::in_scope(db, Scope::instance(), &meta).await?;
+    let mut work = Work::in_scope(db, scope.clone(), &meta).await?;
     let mut report = ImportReport::default();
     let mut valid = Vec::new();
     let mut seen = Seen::default();

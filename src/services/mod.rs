@@ -7,6 +7,7 @@ pub mod audit_chain;
 pub mod auth_settings;
 pub mod import;
 pub mod login;
+pub mod organisations;
 pub mod overview;
 pub mod queries;
 pub mod role_requests;
@@ -21,7 +22,7 @@ use crate::domain::AuthUser;
 use std::marker::PhantomData;
 
 use crate::domain::permission::PermissionMarker;
-use crate::domain::{FieldError, Permission, PermissionSet, RuleError, UserId, UserStatus};
+use crate::domain::{FieldError, OrgId, Permission, PermissionSet, RuleError, UserId, UserStatus};
 
 /// Who is acting, with the permissions read for this request.
 #[derive(Debug, Clone)]
@@ -29,7 +30,9 @@ pub struct Actor {
     pub id: UserId,
     pub username: String,
     pub permissions: PermissionSet,
-    /// The rows the actor's work may touch.
+    /// The actor's organisation.
+    pub organisation: OrgId,
+    /// The rows the actor's work may touch: their organisation's.
     pub scope: crate::db::Scope,
 }
 
@@ -53,6 +56,7 @@ impl From<&AuthUser> for Actor {
             id: user.id,
             username: user.username.clone(),
             permissions: user.permissions.clone(),
+            organisation: user.organisation,
             scope: user.scope(),
         }
     }
@@ -175,6 +179,7 @@ mod tests {
     fn user(status: UserStatus, permissions: &[Permission]) -> AuthUser {
         AuthUser {
             id: UserId(7),
+            organisation: OrgId(3),
             username: "ada".into(),
             full_name: "Ada".into(),
             status,
@@ -190,7 +195,7 @@ mod tests {
         let proof = Authorized::<perm::RoleRequestsReview>::check(&reviewer).expect("allowed");
         assert_eq!(
             (proof.id, proof.scope.clone()),
-            (UserId(7), Scope::instance())
+            (UserId(7), Scope::organisation(OrgId(3)))
         );
         assert!(Authorized::<perm::RolesManage>::check(&reviewer).is_none());
         let pending = user(UserStatus::Pending, &[Permission::RoleRequestsReview]);

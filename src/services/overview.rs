@@ -13,13 +13,14 @@
 //! None of this decides access: status and permissions are still read from
 //! the database on every request, with the session.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::ServiceError;
 use crate::db::{self, Db, Scope};
 use crate::domain::user_list::IdRange;
-use crate::domain::{RoleId, UserStatus};
+use crate::domain::{OrgId, RoleId, UserStatus};
 
 /// How long a copy is used when this instance has written nothing.
 const MAX_AGE: Duration = Duration::from_secs(1);
@@ -48,10 +49,10 @@ struct Copy {
     overview: Arc<Overview>,
 }
 
-/// One instance's copy of the `Overview`.
+/// One instance's copies of the `Overview`, one per organisation.
 #[derive(Default)]
 pub struct OverviewCache {
-    copy: Mutex<Option<Copy>>,
+    copies: Mutex<HashMap<OrgId, Copy>>,
     /// Held while the copy is read again: the page views that find it out of
     /// date at the same moment (every connection of a busy list, once a
     /// second) wait for one read instead of each making their own four
@@ -60,40 +61,49 @@ pub struct OverviewCache {
 }
 
 impl OverviewCache {
-    pub async fn get(&self, db: &Db) -> Result<Arc<Overview>, ServiceError> {
+    /// The figures of `scope`'s organisation.
+    pub async fn get(&self, db: &Db, scope: &Scope) -> Result<Arc<Overview>, ServiceError> {
+        let organisation = scope
+            .organisation_id()
+            .ok_or_else(|| anyhow::anyhow!("the overview is one organisation's"))?;
         // Read before the queries: a write committed while they run leaves
         // the copy marked older than that write, so the next page reads again.
         let commits = db.commits();
-        if let Some(overview) = self.current(commits) {
+        if let Some(overview) = self.current(organisation, commits) {
             return Ok(overview);
         }
         let _reading = self.reading.lock().await;
         // Another page view may have read it while this one waited.
-        if let Some(overview) = self.current(commits) {
+        if let Some(overview) = self.current(organisation, commits) {
             return Ok(overview);
         }
         let mut conn = db.acquire().await?;
-        // One instance-wide copy: with organisations, one per organisation.
-        let scope = Scope::instance();
         let overview = Arc::new(Overview {
             by_status: db::users::count_by_status(scope.on(&mut conn)).await?,
             open_requests: db::role_requests::count_open(scope.on(&mut conn)).await?,
             role_names: db::roles::names(scope.on(&mut conn)).await?,
-            user_ids: db::users::id_range(scope.on(&mut conn)).await?,
+            // Instance-wide: where a search starts, not what it finds.
+            user_ids: db::users::id_range(Scope::instance().on(&mut conn)).await?,
         });
-        *self.copy.lock().unwrap_or_else(PoisonError::into_inner) = Some(Copy {
-            commits,
-            read_at: Instant::now(),
-            overview: Arc::clone(&overview),
-        });
+        self.copies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                organisation,
+                Copy {
+                    commits,
+                    read_at: Instant::now(),
+                    overview: Arc::clone(&overview),
+                },
+            );
         Ok(overview)
     }
 
-    /// The copy, if it was read after this instance's `commits`-th write and
-    /// is less than `MAX_AGE` old.
-    fn current(&self, commits: u64) -> Option<Arc<Overview>> {
-        let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
-        let copy = copy.as_ref()?;
+    /// The organisation's copy, if it was read after this instance's
+    /// `commits`-th write and is less than `MAX_AGE` old.
+    fn current(&self, organisation: OrgId, commits: u64) -> Option<Arc<Overview>> {
+        let copies = self.copies.lock().unwrap_or_else(PoisonError::into_inner);
+        let copy = copies.get(&organisation)?;
         (copy.commits >= commits && copy.read_at.elapsed() < MAX_AGE)
             .then(|| Arc::clone(&copy.overview))
     }

@@ -45,6 +45,8 @@ pub async fn create(
             crate::domain::FieldError("Description must be at most 200 characters.".into()),
         ));
     }
+    // A crafted form cannot grant what this organisation's roles may not.
+    let permissions = permissions.within(actor.organisation);
     let mut work = Work::begin(db, actor, meta).await?;
     let id = match db::roles::insert(work.tx(), name.as_str(), description, Timestamp::now()).await
     {
@@ -79,6 +81,7 @@ pub async fn set_permissions(
     permissions: PermissionSet,
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
+    let permissions = permissions.within(actor.organisation);
     let mut work = Work::begin(db, actor, meta).await?;
     let current = db::roles::find(work.tx(), role)
         .await?

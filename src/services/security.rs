@@ -145,14 +145,21 @@ pub async fn record_refusal(
         label: refusal.route.to_owned(),
         user_id: None,
     };
-    let mut work = Work::in_scope(db, Scope::instance(), meta).await?;
+    // The row goes to the signed-in user's organisation's log; nobody's
+    // (an anonymous form) to the default organisation's.
     let actor = match refusal.actor {
-        Some(id) => db::users::find(work.tx(), id)
-            .await?
-            .map(|user| (id, user.username)),
+        Some(id) => {
+            let mut conn = db.acquire().await?;
+            db::users::find_auth(Scope::instance().on(&mut conn), id).await?
+        }
         None => None,
     };
-    let actor = actor.as_ref().map(|(id, name)| (*id, name.as_str()));
+    let scope = actor.as_ref().map_or_else(
+        || Scope::organisation(crate::domain::DEFAULT_ORGANISATION),
+        |user| user.scope(),
+    );
+    let mut work = Work::in_scope(db, scope, meta).await?;
+    let actor = actor.as_ref().map(|user| (user.id, user.username.as_str()));
     work.audit(refusal.action, Some(target))
         .by(actor)
         .reason(Some(&reason));

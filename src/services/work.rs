@@ -17,7 +17,7 @@ use anyhow::Context;
 use super::{Actor, RequestMeta, ServiceError};
 use crate::db::audit::{AuditTarget, NewAuditEntry};
 use crate::db::{self, Db, Scope, Scoped, Tx};
-use crate::domain::{AuditAction, Timestamp, UserId};
+use crate::domain::{AuditAction, DEFAULT_ORGANISATION, Timestamp, UserId};
 
 /// One write in progress.
 pub struct Work<'a> {
@@ -93,6 +93,20 @@ impl<'a> Work<'a> {
         Ok(work)
     }
 
+    /// Begins a write done by `actor` in another organisation's rows: an
+    /// instance administrator creating an organisation's first
+    /// administrator. Its audit rows are in that organisation's log.
+    pub async fn begin_in(
+        db: &'a Db,
+        actor: &Actor,
+        scope: Scope,
+        meta: &'a RequestMeta,
+    ) -> Result<Work<'a>, ServiceError> {
+        let mut work = Work::in_scope(db, scope, meta).await?;
+        work.actor = Some((actor.id, actor.username.clone()));
+        Ok(work)
+    }
+
     /// Begins a write nobody signed in does (a sign-in, a registration, the
     /// command line, upkeep), in `scope`; its audit rows name no actor
     /// unless a row says `by`.
@@ -156,8 +170,13 @@ impl<'a> Work<'a> {
     /// Appends the audit rows and commits. `what` names the action for the
     /// error's context ("the approval").
     pub async fn commit(mut self, what: &str) -> Result<(), ServiceError> {
+        // The instance's own work (upkeep, a refusal by nobody known) is
+        // recorded in the default organisation's log, which the instance's
+        // administrators read.
+        let organisation = self.scope.organisation_id().unwrap_or(DEFAULT_ORGANISATION);
         for row in &self.rows {
             let entry = NewAuditEntry {
+                organisation,
                 at: row.at,
                 actor: row.actor.as_ref().map(|(id, name)| (*id, name.as_str())),
                 action: row.action,

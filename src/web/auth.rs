@@ -23,16 +23,44 @@ use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extensions::RotateCsrf;
 use crate::web::extractors::CurrentUser;
-use crate::web::request::{anonymous_scope, request_meta};
+use crate::web::page_org::{PageOrg, scope_of};
+use crate::web::request::request_meta;
 use crate::web::state::AppConfig;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]
 pub struct LoginPage {
     layout: Layout,
+    org: OrgFields,
     login: String,
     next: String,
     error: String,
+}
+
+/// What the sign-in and registration pages show of their organisation.
+pub struct OrgFields {
+    /// The organisation's name, when the instance has several.
+    heading: Option<String>,
+    /// Whether the form has an organisation field.
+    asks: bool,
+    /// What was typed in it.
+    typed: String,
+    /// Its message.
+    error: String,
+    /// The path prefix of the page's form and links (`/o/acme`, or empty).
+    prefix: String,
+}
+
+impl OrgFields {
+    fn of(page: &PageOrg, typed: &str, error: &str) -> OrgFields {
+        OrgFields {
+            heading: page.heading().map(str::to_owned),
+            asks: page.asks(),
+            typed: typed.chars().take(40).collect(),
+            error: error.to_owned(),
+            prefix: page.prefix.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -50,13 +78,18 @@ pub fn safe_next(next: &str) -> &str {
     if ok { next } else { "/" }
 }
 
-pub async fn login_form(req: HttpRequest, query: web::Query<NextQuery>) -> LoginPage {
-    LoginPage {
+pub async fn login_form(
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = PageOrg::of(&req).await?;
+    Ok(render(LoginPage {
         layout: Layout::anonymous(&req),
+        org: OrgFields::of(&page, "", ""),
         login: String::new(),
         next: safe_next(&query.next).to_owned(),
         error: String::new(),
-    }
+    }))
 }
 
 #[derive(Deserialize)]
@@ -67,6 +100,9 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    /// The organisation's slug, when the page asks for it.
+    #[serde(default)]
+    organisation: String,
 }
 
 const LOGIN_FAILED: &str = "The username, email or password is not correct.";
@@ -83,12 +119,15 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(&form.next).to_owned();
-    let retry = |error: &str| LoginPage {
+    let page = PageOrg::of(&req).await?;
+    let retry_in = |error: &str, org_error: &str| LoginPage {
         layout: Layout::anonymous(&req),
+        org: OrgFields::of(&page, &form.organisation, org_error),
         login: form.login.chars().take(254).collect(),
         next: next.clone(),
         error: error.to_owned(),
     };
+    let retry = |error: &str| retry_in(error, "");
     // Longer than any real login or allowed password: refuse before hashing.
     if form.login.chars().count() > 254 || form.password.chars().count() > 1024 {
         return Ok(render(retry(LOGIN_FAILED)));
@@ -98,10 +137,14 @@ pub async fn login(
             "Enter your username or email and your password.",
         )));
     }
+    let org = match page.for_form(&req, &form.organisation).await? {
+        Ok(org) => org,
+        Err(message) => return Ok(render(retry_in("", &message))),
+    };
     let meta = request_meta(&req);
     match login_service::login(
         &db,
-        &anonymous_scope(&req),
+        &scope_of(&org),
         &auth,
         &form.login,
         SecretString::from(form.password.clone()),
@@ -173,6 +216,7 @@ pub struct Empty {}
 #[template(path = "auth/register.html")]
 pub struct RegisterPage {
     layout: Layout,
+    org: OrgFields,
     form: RegisterValues,
     errors: FormErrors,
 }
@@ -185,12 +229,14 @@ pub struct RegisterValues {
     full_name: String,
 }
 
-pub async fn register_form(req: HttpRequest) -> RegisterPage {
-    RegisterPage {
+pub async fn register_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let page = PageOrg::of(&req).await?;
+    Ok(render(RegisterPage {
         layout: Layout::anonymous(&req),
+        org: OrgFields::of(&page, "", ""),
         form: RegisterValues::default(),
         errors: FormErrors::default(),
-    }
+    }))
 }
 
 #[derive(Deserialize, Validate)]
@@ -210,6 +256,9 @@ pub struct RegisterForm {
     #[serde(default)]
     #[validate(length(max = 128, message = "Password must be at most 128 characters."))]
     password_confirm: String,
+    /// The organisation's slug, when the page asks for it.
+    #[serde(default)]
+    organisation: String,
 }
 
 pub async fn register(
@@ -226,14 +275,24 @@ pub async fn register(
         email: form.email.chars().take(300).collect(),
         full_name: form.full_name.chars().take(200).collect(),
     };
-    let errors = FormErrors::of_shape(&form);
-    if !errors.is_empty() {
-        return Ok(render(RegisterPage {
-            layout: Layout::anonymous(&req),
-            form: values,
-            errors,
-        }));
+    let page = PageOrg::of(&req).await?;
+    let mut errors = FormErrors::of_shape(&form);
+    let org = page.for_form(&req, &form.organisation).await?;
+    if let Err(message) = &org {
+        errors.add("organisation", message.clone());
     }
+    let org = match org {
+        Ok(org) if errors.is_empty() => org,
+        _ => {
+            return Ok(render(RegisterPage {
+                layout: Layout::anonymous(&req),
+                org: OrgFields::of(&page, &form.organisation, ""),
+                form: values,
+                errors,
+            }));
+        }
+    };
+    let typed_org = form.organisation.clone();
     let registration = Registration {
         username: form.username,
         email: form.email,
@@ -244,7 +303,7 @@ pub async fn register(
     let meta = request_meta(&req);
     match accounts::register(
         &db,
-        &anonymous_scope(&req),
+        &scope_of(&org),
         &auth,
         registration,
         &config.default_role,
@@ -266,6 +325,7 @@ pub async fn register(
             let errors = FormErrors::from_service(err, "username")?;
             Ok(render(RegisterPage {
                 layout: Layout::anonymous(&req),
+                org: OrgFields::of(&page, &typed_org, ""),
                 form: values,
                 errors,
             }))

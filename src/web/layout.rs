@@ -26,6 +26,7 @@ pub struct NavUser {
     pub can_review_requests: bool,
     pub can_manage_roles: bool,
     pub can_read_audit: bool,
+    pub can_manage_organisations: bool,
     /// Pending accounts, shown next to "Users" for those who may approve
     /// them; `None` when there is nothing to show.
     pub pending_users: Option<u64>,
@@ -41,14 +42,15 @@ fn reviews_a_queue(user: &AuthUser) -> bool {
             || has(Permission::RoleRequestsReview))
 }
 
-/// The instance's copy of the figures behind badges and filters.
-pub async fn overview(req: &HttpRequest) -> Result<Arc<Overview>, ServiceError> {
+/// The instance's copy of the figures behind badges and filters, for
+/// `user`'s organisation.
+pub async fn overview(req: &HttpRequest, user: &AuthUser) -> Result<Arc<Overview>, ServiceError> {
     let missing = || anyhow::anyhow!("database or overview missing from app data");
     let db = req.app_data::<web::Data<Db>>().ok_or_else(missing)?;
     let cache = req
         .app_data::<web::Data<OverviewCache>>()
         .ok_or_else(missing)?;
-    cache.get(db).await
+    cache.get(db, &user.scope()).await
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +96,7 @@ impl Layout {
     /// query while the instance's overview is fresh.
     pub async fn for_user(req: &HttpRequest, user: &AuthUser) -> Result<Layout, ServiceError> {
         let counts = match reviews_a_queue(user) {
-            true => Some(overview(req).await?),
+            true => Some(overview(req, user).await?),
             false => None,
         };
         Ok(Layout::with_counts(req, user, counts.as_deref()))
@@ -119,6 +121,7 @@ impl Layout {
                 can_review_requests: can(Permission::RoleRequestsReview),
                 can_manage_roles: can(Permission::RolesManage),
                 can_read_audit: can(Permission::AuditRead),
+                can_manage_organisations: can(Permission::OrganisationsManage),
                 pending_users: badge(
                     can(Permission::UsersRead) && can(Permission::UsersApprove),
                     counts.map(|c| c.count(UserStatus::Pending)),

@@ -14,6 +14,7 @@ pub mod failures;
 pub mod flash;
 pub mod forms;
 pub mod layout;
+pub mod page_org;
 pub mod rate_limit;
 pub mod request;
 pub mod request_span;

@@ -1,17 +1,10 @@
 //! What a handler knows about the request beyond its extractors: where it
-//! came from (for audit rows and the session list).
+//! came from (for audit rows and the session list). The organisation of an
+//! anonymous page is `page_org`'s.
 
 use actix_web::HttpRequest;
 
-use crate::db::Scope;
 use crate::services::RequestMeta;
-
-/// The rows an anonymous page (sign-in, registration) works in: today the
-/// whole instance, which holds one organisation. The organisations issue
-/// finds the organisation here, from the host or a `/o/{slug}` path.
-pub fn anonymous_scope(_req: &HttpRequest) -> Scope {
-    Scope::instance()
-}
 
 /// The client's address (behind a trusted proxy, the client it names) and
 /// browser, for audit rows.

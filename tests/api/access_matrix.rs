@@ -33,7 +33,9 @@ const USERS_MANAGE: &str = "users.manage";
 const ROLE_REQUESTS_REVIEW: &str = "role_requests.review";
 const ROLES_MANAGE: &str = "roles.manage";
 const AUDIT_READ: &str = "audit.read";
+const ORGANISATIONS_MANAGE: &str = "organisations.manage";
 
+/// What the default organisation's Admin role grants.
 const ALL_PERMISSIONS: &[&str] = &[
     USERS_READ,
     USERS_APPROVE,
@@ -41,6 +43,7 @@ const ALL_PERMISSIONS: &[&str] = &[
     ROLE_REQUESTS_REVIEW,
     ROLES_MANAGE,
     AUDIT_READ,
+    ORGANISATIONS_MANAGE,
 ];
 
 /// Every route and what it requires, as the README and issue 2 describe them.
@@ -109,6 +112,45 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("post", "/admin/roles/{id}", Permission(ROLES_MANAGE)),
     ("get", "/admin/audit", Permission(AUDIT_READ)),
     ("get", "/admin/audit.csv", Permission(AUDIT_READ)),
+    ("get", "/o/{slug}/login", Public),
+    ("post", "/o/{slug}/login", Public),
+    ("get", "/o/{slug}/register", Public),
+    ("post", "/o/{slug}/register", Public),
+    (
+        "get",
+        "/admin/organisations",
+        Permission(ORGANISATIONS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/organisations",
+        Permission(ORGANISATIONS_MANAGE),
+    ),
+    (
+        "get",
+        "/admin/organisations/{id}",
+        Permission(ORGANISATIONS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/organisations/{id}",
+        Permission(ORGANISATIONS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/organisations/{id}/disable",
+        Permission(ORGANISATIONS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/organisations/{id}/enable",
+        Permission(ORGANISATIONS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/organisations/{id}/admins",
+        Permission(ORGANISATIONS_MANAGE),
+    ),
 ];
 
 /// The state of a visitor's account.
@@ -247,6 +289,9 @@ struct Fixture {
     /// A role nobody holds, for /admin/roles/{id} and for role requests.
     role: i64,
     pm_role: i64,
+    /// A second organisation, for the `/o/{slug}` and
+    /// `/admin/organisations/{id}` routes.
+    org: gatehouse::domain::OrgId,
 }
 
 async fn fixture() -> Fixture {
@@ -254,7 +299,8 @@ async fn fixture() -> Fixture {
     let (nobody, role) = {
         let mut conn = app.db.pool.acquire().await.unwrap();
         let nobody = db::roles::insert(
-            gatehouse::db::Scope::instance().on(&mut conn),
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
             NO_PERMISSIONS_ROLE,
             "",
             Timestamp::now(),
@@ -262,7 +308,8 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
         let target_role = db::roles::insert(
-            gatehouse::db::Scope::instance().on(&mut conn),
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
             "Matrix target",
             "",
             Timestamp::now(),
@@ -287,6 +334,7 @@ async fn fixture() -> Fixture {
         .create_user("requester", "Engineer", UserStatus::Active)
         .await;
     let pm_role = app.role_id("PM").await;
+    let org = app.create_org("acme", "Acme").await;
     let browser = app.another_browser();
     browser.login_as(&requester).await;
     let response = browser
@@ -312,16 +360,22 @@ async fn fixture() -> Fixture {
         request,
         role,
         pm_role,
+        org,
     }
 }
 
 impl Fixture {
     /// The route's path with `{id}` replaced by a real id.
     fn concrete(&self, path: &str) -> String {
+        if path.starts_with("/o/{slug}") {
+            return path.replace("{slug}", "acme");
+        }
         let id = if path.starts_with("/admin/users/") {
             self.target.to_string()
         } else if path.starts_with("/admin/roles/") {
             self.role.to_string()
+        } else if path.starts_with("/admin/organisations/") {
+            self.org.to_string()
         } else {
             self.request.to_string()
         };
@@ -333,11 +387,11 @@ impl Fixture {
     fn fields(&self, path: &str) -> Vec<(&'static str, String)> {
         let s = |k: &'static str, v: &str| (k, v.to_owned());
         match path {
-            "/login" => vec![
+            "/login" | "/o/{slug}/login" => vec![
                 s("login", "nobody-by-this-name"),
                 s("password", "not-the-right-password"),
             ],
-            "/register" => vec![
+            "/register" | "/o/{slug}/register" => vec![
                 s("username", "matrix_newcomer"),
                 s("email", "matrix_newcomer@example.com"),
                 s("full_name", "Matrix Newcomer"),
@@ -367,6 +421,15 @@ impl Fixture {
                 s("permissions", USERS_APPROVE),
             ],
             "/admin/roles/{id}" => vec![s("permissions", USERS_READ), s("permissions", AUDIT_READ)],
+            "/admin/organisations" => vec![s("slug", "matrix-org"), s("name", "Matrix Org")],
+            "/admin/organisations/{id}" => vec![s("name", "Acme Renamed")],
+            "/admin/organisations/{id}/admins" => vec![
+                s("username", "acme_admin"),
+                s("email", "acme_admin@example.com"),
+                s("full_name", "Acme Admin"),
+                s("password", PASSWORD),
+                s("password_confirm", PASSWORD),
+            ],
             _ => vec![],
         }
     }
@@ -376,7 +439,13 @@ impl Fixture {
     async fn snapshot(&self) -> Vec<String> {
         let pool = &self.app.db.pool;
         let mut state = Vec::new();
-        for table in ["users", "role_requests", "roles", "role_permissions"] {
+        for table in [
+            "organisations",
+            "users",
+            "role_requests",
+            "roles",
+            "role_permissions",
+        ] {
             state.push(format!("{table}: {} rows", self.app.count(table).await));
         }
         state.push(format!(
@@ -384,16 +453,22 @@ impl Fixture {
             self.app.count_audit_except_refusals().await
         ));
         // Raw: every stored column of whole tables, so any change shows; no db read returns all.
-        let users: Vec<(i64, String, i64)> =
-            sqlx::query_as("SELECT id, status, role_id FROM users ORDER BY id")
+        let users: Vec<(i64, String, i64, i64)> =
+            sqlx::query_as("SELECT id, status, role_id, organisation_id FROM users ORDER BY id")
                 .fetch_all(pool)
                 .await
                 .unwrap();
-        state.extend(
-            users
-                .into_iter()
-                .map(|(id, status, role)| format!("user {id}: {status}, role {role}")),
-        );
+        state.extend(users.into_iter().map(|(id, status, role, org)| {
+            format!("user {id}: {status}, role {role}, organisation {org}")
+        }));
+        let orgs: Vec<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, slug, name, status FROM organisations ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        state.extend(orgs.into_iter().map(|(id, slug, name, status)| {
+            format!("organisation {id}: {slug}, {name}, {status}")
+        }));
         let requests: Vec<(i64, String, i64)> =
             sqlx::query_as("SELECT id, status, role_id FROM role_requests ORDER BY id")
                 .fetch_all(pool)
@@ -434,7 +509,8 @@ impl Fixture {
     async fn set_status(&self, id: UserId, status: UserStatus) {
         let mut conn = self.app.db.pool.acquire().await.unwrap();
         db::users::set_status(
-            gatehouse::db::Scope::instance().on(&mut conn),
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
             id,
             status,
             None,

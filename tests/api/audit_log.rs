@@ -365,6 +365,7 @@ async fn measure_the_chain_and_the_export_at_100k_rows() {
     let mut tx = app.db.begin_write().await.unwrap();
     for i in 0..100_000i64 {
         let entry = NewAuditEntry {
+            organisation: gatehouse::domain::DEFAULT_ORGANISATION,
             at: Timestamp::now(),
             actor: Some((admin.id, "admin")),
             action: AuditAction::UserApproved,

@@ -61,9 +61,13 @@ fn row(username: &str, role: &str, status: &str, hash: &str) -> String {
 
 async fn run(app: &TestApp, csv: &str, dry_run: bool) -> (ImportReport, Vec<(String, usize)>) {
     let mut progress = Vec::new();
-    let report = import::import_users(&app.db, csv.as_bytes(), dry_run, |stage, n| {
-        progress.push((stage.to_owned(), n))
-    })
+    let report = import::import_users(
+        &app.db,
+        &default_scope(),
+        csv.as_bytes(),
+        dry_run,
+        |stage, n| progress.push((stage.to_owned(), n)),
+    )
     .await
     .expect("the import runs");
     (report, progress)
@@ -215,6 +219,7 @@ async fn a_file_without_the_required_columns_is_refused() {
 
     let result = import::import_users(
         &app.db,
+        &default_scope(),
         "username,email\nx,x@example.com\n".as_bytes(),
         false,
         |_, _| {},
@@ -287,4 +292,8 @@ async fn the_command_line_prints_the_report_and_fails_when_a_row_is_refused() {
         left_to_merge, 0,
         "the import left the search index in pieces"
     );
+}
+
+fn default_scope() -> gatehouse::db::Scope {
+    gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
 }

@@ -102,7 +102,8 @@ async fn page_views_that_find_the_counts_out_of_date_together_wait_for_one_read(
     let mut views = tokio::task::JoinSet::new();
     for _ in 0..16 {
         let (cache, db) = (Arc::clone(&cache), app.db.clone());
-        views.spawn(async move { cache.get(&db).await.unwrap() });
+        let scope = gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION);
+        views.spawn(async move { cache.get(&db, &scope).await.unwrap() });
     }
     let copies = views.join_all().await;
     assert!(copies.iter().all(|copy| Arc::ptr_eq(copy, &copies[0])));

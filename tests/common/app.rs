@@ -11,10 +11,13 @@ pub use database::fresh_database;
 use super::{first_attr, location_of};
 
 use gatehouse::config::{DatabaseUrl, Settings};
-use gatehouse::db::{self, Db};
-use gatehouse::domain::{RoleRequest, RoleRequestId, UserId, UserStatus};
+use gatehouse::db::{self, Db, Scope};
+use gatehouse::domain::{
+    DEFAULT_ORGANISATION, OrgId, RoleRequest, RoleRequestId, UserId, UserStatus,
+};
 use gatehouse::services::accounts::{self, Registration};
 use gatehouse::services::auth_settings::AuthSettings;
+use gatehouse::services::organisations::{self, OrganisationForm};
 use gatehouse::startup::Application;
 use reqwest::StatusCode;
 use scraper::Html;
@@ -152,8 +155,21 @@ impl TestApp {
         self.follow(response).await
     }
 
-    /// Creates a user with `role` and `status` through the service layer.
+    /// Creates a user with `role` and `status` through the service layer,
+    /// in the default organisation.
     pub async fn create_user(&self, username: &str, role: &str, status: UserStatus) -> TestUser {
+        self.create_user_in(DEFAULT_ORGANISATION, username, role, status)
+            .await
+    }
+
+    /// Creates a user in `org` with `role` (that organisation's) and `status`.
+    pub async fn create_user_in(
+        &self,
+        org: OrgId,
+        username: &str,
+        role: &str,
+        status: UserStatus,
+    ) -> TestUser {
         let form = Registration {
             username: username.into(),
             email: format!("{username}@example.com"),
@@ -161,13 +177,14 @@ impl TestApp {
             password: SecretString::from(PASSWORD),
             password_confirm: SecretString::from(PASSWORD),
         };
-        let id = accounts::create_user(&self.db, &test_auth(), form, role)
+        let scope = Scope::organisation(org);
+        let id = accounts::create_user(&self.db, &scope, &test_auth(), form, role)
             .await
             .expect("user created");
         if status != UserStatus::Active {
             let mut conn = self.db.pool.acquire().await.unwrap();
             db::users::set_status(
-                gatehouse::db::Scope::instance().on(&mut conn),
+                scope.on(&mut conn),
                 id,
                 status,
                 None,
@@ -181,6 +198,18 @@ impl TestApp {
             username: username.into(),
             password: PASSWORD.into(),
         }
+    }
+
+    /// Creates an organisation (with its default roles) as the command line does.
+    pub async fn create_org(&self, slug: &str, name: &str) -> OrgId {
+        let form = OrganisationForm {
+            slug: slug.into(),
+            name: name.into(),
+            host: String::new(),
+        };
+        organisations::create_from_command_line(&self.db, &form)
+            .await
+            .expect("organisation created")
     }
 
     pub async fn admin(&self) -> TestUser {
@@ -250,29 +279,41 @@ impl TestApp {
 
     pub async fn user_status(&self, id: UserId) -> UserStatus {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
-            .await
-            .unwrap()
-            .expect("user exists")
-            .status
+        db::users::find(
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
+            id,
+        )
+        .await
+        .unwrap()
+        .expect("user exists")
+        .status
     }
 
     pub async fn user_role(&self, id: UserId) -> String {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
-            .await
-            .unwrap()
-            .expect("user exists")
-            .role_name
+        db::users::find(
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
+            id,
+        )
+        .await
+        .unwrap()
+        .expect("user exists")
+        .role_name
     }
 
     pub async fn user_id(&self, username: &str) -> UserId {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find_credentials(gatehouse::db::Scope::instance().on(&mut conn), username)
-            .await
-            .unwrap()
-            .expect("user exists")
-            .id
+        db::users::find_credentials(
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
+            username,
+        )
+        .await
+        .unwrap()
+        .expect("user exists")
+        .id
     }
 
     /// Number of rows in a table: for asserting that nothing was written.
@@ -301,16 +342,23 @@ impl TestApp {
     }
 
     /// The role requests of `user`, newest first.
+    /// The scope of `user`'s organisation.
+    pub async fn scope_of(&self, user: UserId) -> Scope {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::users::find_auth(Scope::instance().on(&mut conn), user)
+            .await
+            .unwrap()
+            .expect("the user exists")
+            .scope()
+    }
+
     pub async fn role_requests_of(&self, user: UserId) -> Vec<RoleRequest> {
+        let scope = self.scope_of(user).await;
         let mut conn = self.db.pool.acquire().await.unwrap();
         // No page limit: every request (i64::MAX, which both backends take).
-        db::role_requests::for_user(
-            gatehouse::db::Scope::instance().on(&mut conn),
-            user,
-            i64::MAX as u64,
-        )
-        .await
-        .unwrap()
+        db::role_requests::for_user(scope.on(&mut conn), user, i64::MAX as u64)
+            .await
+            .unwrap()
     }
 
     /// The id of `user`'s open role request, if any.
@@ -325,7 +373,8 @@ impl TestApp {
     pub async fn role_request(&self, id: i64) -> RoleRequest {
         let mut conn = self.db.pool.acquire().await.unwrap();
         db::role_requests::find(
-            gatehouse::db::Scope::instance().on(&mut conn),
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
             RoleRequestId(id),
         )
         .await
@@ -337,7 +386,8 @@ impl TestApp {
     pub async fn all_role_requests(&self) -> Vec<RoleRequest> {
         let mut conn = self.db.pool.acquire().await.unwrap();
         let (requests, _) = db::role_requests::list(
-            gatehouse::db::Scope::instance().on(&mut conn),
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
             None,
             i64::MAX as u64,
             0,
@@ -349,18 +399,29 @@ impl TestApp {
 
     pub async fn role_id(&self, name: &str) -> i64 {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::roles::find_by_name(gatehouse::db::Scope::instance().on(&mut conn), name)
-            .await
-            .unwrap()
-            .expect("role exists")
-            .0
+        db::roles::find_by_name(
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
+            name,
+        )
+        .await
+        .unwrap()
+        .expect("role exists")
+        .0
     }
 
     // Signing in and out, which every suite needs.
 
+    /// Signs in to the default organisation: its slug is ignored while it
+    /// is the only one, and answers the form's organisation field once
+    /// there are several.
     pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
-        self.login_with(&[("login", login), ("password", password)])
-            .await
+        self.login_with(&[
+            ("login", login),
+            ("password", password),
+            ("organisation", "default"),
+        ])
+        .await
     }
 
     /// POSTs the sign-in form with exactly `fields` (and a token).

@@ -42,7 +42,7 @@ impl TestApp {
         let mut conn = self.db.pool.acquire().await.unwrap();
         // No page limit: every matching row (i64::MAX, which both backends take).
         let (mut rows, _) = db::audit::list(
-            db::Scope::instance().on(&mut conn),
+            db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
             filter,
             i64::MAX as u64,
             0,

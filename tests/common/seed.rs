@@ -46,7 +46,7 @@ pub fn numbered_users(
 pub async fn seed(app: &TestApp, users: &[SeedUser]) {
     let mut conn = app.db.pool.acquire().await.unwrap();
     insert_users(
-        gatehouse::db::Scope::instance().on(&mut conn),
+        gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
         users,
         "not-a-password-hash",
     )

@@ -63,13 +63,15 @@ impl TestApp {
             password: SecretString::from(PASSWORD),
             password_confirm: SecretString::from(PASSWORD),
         };
-        let id = accounts::create_user(&self.db, &AuthSettings::default(), form, role)
+        let scope = gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION);
+        let id = accounts::create_user(&self.db, &scope, &AuthSettings::default(), form, role)
             .await
             .expect("user created");
         if status != UserStatus::Active {
             let mut conn = self.db.pool.acquire().await.unwrap();
             db::users::set_status(
-                gatehouse::db::Scope::instance().on(&mut conn),
+                gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                    .on(&mut conn),
                 id,
                 status,
                 None,
@@ -92,11 +94,15 @@ impl TestApp {
 
     pub async fn user_status(&self, id: UserId) -> UserStatus {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
-            .await
-            .unwrap()
-            .expect("user exists")
-            .status
+        db::users::find(
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
+            id,
+        )
+        .await
+        .unwrap()
+        .expect("user exists")
+        .status
     }
 }
 

@@ -196,7 +196,8 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
         }
         let users = numbered_users("late", 4, range, engineer);
         insert_users(
-            gatehouse::db::Scope::instance().on(&mut conn),
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
             &users,
             "not-a-password-hash",
         )
@@ -205,10 +206,12 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
     }
     // The range an instance read before the last hundred registered, and
     // the one before there were users at all.
-    let now = users::id_range(gatehouse::db::Scope::instance().on(&mut conn))
-        .await
-        .unwrap()
-        .unwrap();
+    let now = users::id_range(
+        gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let before = IdRange {
         first: now.first,
         last: now.last - 100,
@@ -226,7 +229,8 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
         };
         for ids in [Some(before), None] {
             let (page, matches) = users::list(
-                gatehouse::db::Scope::instance().on(&mut conn),
+                gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                    .on(&mut conn),
                 &filter,
                 50,
                 offset,

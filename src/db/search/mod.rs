@@ -99,9 +99,6 @@ struct Query {
     binds: Vec<Bind>,
     /// The column that orders by registration.
     id: &'static str,
-    /// SQLite, when the only filter is the search: the trigram table alone,
-    /// which counts its matches without the users table.
-    search_table: Option<&'static str>,
     /// PostgreSQL: the search reads `user_search` (as `u`) alone.
     pg_search: bool,
     /// Whether the search holds a trigram for the index to look up: three
@@ -118,7 +115,11 @@ struct Query {
 /// consecutive trigrams is exactly a substring, and unlike `LIKE` through
 /// the same table it never reads rows back to check them. Shorter text
 /// falls back to scanning the one column.
-fn query(sqlite: bool, filter: &UserFilter) -> Query {
+///
+/// Every query is of one organisation's users: `organisation` is bound
+/// last, and on PostgreSQL's search read from `user_search`, which keeps
+/// each user's organisation beside the search key.
+fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
     let mut from = "FROM users u";
@@ -149,13 +150,11 @@ fn query(sqlite: bool, filter: &UserFilter) -> Query {
         binds.push(Bind::Int(role.0));
         clauses.push(format!("u.role_id = ${}", binds.len()));
     }
+    binds.push(Bind::Int(organisation));
+    clauses.push(format!("u.organisation_id = ${}", binds.len()));
     Query {
         from,
-        search_table: (fts && clauses.len() == 1).then_some("FROM users_fts"),
-        where_sql: match clauses.is_empty() {
-            true => String::new(),
-            false => format!(" WHERE {}", clauses.join(" AND ")),
-        },
+        where_sql: format!(" WHERE {}", clauses.join(" AND ")),
         binds,
         id,
         pg_search: !sqlite && search.is_some(),
@@ -232,9 +231,10 @@ pub async fn list(
     status_counts: &[(UserStatus, u64)],
     ids: Option<IdRange>,
 ) -> anyhow::Result<(Vec<ListedUser>, Matches)> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, scope) = scoped.parts();
     let sqlite = super::is_sqlite(conn);
-    let query = query(sqlite, filter);
+    let organisation = scope.org()?;
+    let query = query(sqlite, filter, organisation);
     let sort = filter.sort;
     if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
         let users = page(conn, &query, sort, limit, offset).await?;
@@ -254,14 +254,14 @@ pub async fn list(
     }
     if sort == UserSort::Name {
         let ids = postgres::page_by_name(conn, &query, limit, offset).await?;
-        let users = postgres::by_ids(conn, &ids, sort).await?;
+        let users = postgres::by_ids(conn, &ids, sort, organisation).await?;
         let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));
     }
     let ids = postgres::ids_in_order(conn, &query, sort, count_limit + 1, ids).await?;
     let n = ids.len() as u64;
     let page_ids = &ids[offset.min(n) as usize..offset.saturating_add(limit).min(n) as usize];
-    let users = postgres::by_ids(conn, page_ids, sort).await?;
+    let users = postgres::by_ids(conn, page_ids, sort, organisation).await?;
     Ok((users, Matches::up_to(n, count_limit)))
 }
 
@@ -283,7 +283,6 @@ async fn count(conn: &mut Conn, query: &Query, limit: u64) -> anyhow::Result<u64
     let Query {
         from, where_sql, ..
     } = query;
-    let from = query.search_table.unwrap_or(from);
     // The limit is written into the statement, as in `page`.
     let sql =
         format!("SELECT COUNT(*) FROM (SELECT 1 AS one {from}{where_sql} LIMIT {limit}) matched");
@@ -366,7 +365,7 @@ mod tests {
     }
 
     fn pattern(sqlite: bool, text: &str) -> String {
-        match &query(sqlite, &search(text)).binds[0] {
+        match &query(sqlite, &search(text), 1).binds[0] {
             super::Bind::Text(s) => s.clone(),
             super::Bind::Int(_) => unreachable!(),
         }
@@ -374,14 +373,13 @@ mod tests {
 
     #[test]
     fn sqlite_searches_the_trigram_table_for_text_of_three_characters() {
-        let q = query(true, &search("ada"));
+        let q = query(true, &search("ada"), 1);
         assert!(q.from.contains("users_fts"));
-        assert_eq!(q.search_table, Some("FROM users_fts"));
         assert_eq!(pattern(true, "ada"), "\"ada\"");
         assert_eq!(pattern(true, "a\"b%"), "\"a\"\"b%\"");
-        assert!(!query(true, &search("ad")).from.contains("users_fts"));
+        assert!(!query(true, &search("ad"), 1).from.contains("users_fts"));
         assert_eq!(pattern(true, "a_"), "%a\\_%");
-        assert!(!query(false, &search("ada")).from.contains("users_fts"));
+        assert!(!query(false, &search("ada"), 1).from.contains("users_fts"));
     }
 
     #[test]
@@ -395,13 +393,18 @@ mod tests {
     }
 
     #[test]
-    fn a_search_with_another_filter_is_counted_through_the_users_table() {
+    fn every_list_query_is_of_one_organisations_users() {
         let filter = UserFilter {
             status: Some(crate::domain::UserStatus::Pending),
             ..search("ada")
         };
-        let q = query(true, &filter);
-        assert_eq!(q.search_table, None);
-        assert_eq!(q.where_sql, " WHERE users_fts MATCH $1 AND u.status = $2");
+        let q = query(true, &filter, 7);
+        assert_eq!(
+            q.where_sql,
+            " WHERE users_fts MATCH $1 AND u.status = $2 AND u.organisation_id = $3"
+        );
+        assert!(matches!(q.binds[2], super::Bind::Int(7)));
+        let q = query(false, &UserFilter::default(), 7);
+        assert_eq!(q.where_sql, " WHERE u.organisation_id = $1");
     }
 }

@@ -21,8 +21,9 @@ const WINDOW: i64 = 131_072;
 const ID_RANGE: &str = "SELECT (SELECT MIN(id) FROM users), (SELECT MAX(id) FROM users)";
 
 /// The range of user ids now, or `None` without users.
+/// Instance-wide: a search starts from it, and filters by organisation.
 pub async fn id_range(scoped: Scoped<'_>) -> anyhow::Result<Option<IdRange>> {
-    let (conn, _scope) = scoped.parts();
+    let (conn, _instance) = scoped.parts();
     let (first, last): (Option<i64>, Option<i64>) = sqlx::query_as(ID_RANGE)
         .fetch_one(conn)
         .await
@@ -213,6 +214,7 @@ pub(super) async fn by_ids(
     conn: &mut Conn,
     ids: &[i64],
     sort: UserSort,
+    organisation: i64,
 ) -> anyhow::Result<Vec<ListedUser>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -221,12 +223,13 @@ pub(super) async fn by_ids(
     // for every page size, and 50 fewer values to bind and check.
     let select = format!(
         "SELECT {} FROM users u JOIN roles r ON r.id = u.role_id \
-         WHERE u.id = ANY(CAST(string_to_array($1, ',') AS BIGINT[])) ORDER BY {}",
+         WHERE u.id = ANY(CAST(string_to_array($1, ',') AS BIGINT[])) \
+         AND u.organisation_id = $2 ORDER BY {}",
         listed_columns(false),
         order_by(sort, "u.id")
     );
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let binds = [Bind::Text(list)];
+    let binds = [Bind::Text(list), Bind::Int(organisation)];
     listed(conn, &select, &binds, sort).await
 }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_export;
 pub mod lockouts;
+pub mod organisations;
 pub mod role_requests;
 pub mod roles;
 pub mod users;

@@ -20,7 +20,7 @@ use crate::web::render;
 struct RolesPage {
     layout: Layout,
     roles: Vec<RoleUsage>,
-    permissions: [Permission; 6],
+    permissions: Vec<Permission>,
 }
 
 pub async fn list(ctx: Ctx<Require<perm::RolesManage>>) -> Result<HttpResponse, AppError> {
@@ -28,7 +28,7 @@ pub async fn list(ctx: Ctx<Require<perm::RolesManage>>) -> Result<HttpResponse, 
     Ok(render(RolesPage {
         layout: ctx.layout().await?,
         roles,
-        permissions: Permission::ALL,
+        permissions: Permission::grantable_in(ctx.user().organisation).collect(),
     }))
 }
 

@@ -76,7 +76,7 @@ pub async fn list(
         sort,
     };
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
-    let overview = overview(ctx.request()).await?;
+    let overview = overview(ctx.request(), ctx.user()).await?;
     let (users, matches) =
         queries::list_users(&ctx.db, &ctx.scope(), &filter, page, &overview).await?;
     let status_str = status.map_or("", UserStatus::as_str);

@@ -56,10 +56,13 @@ async fn get_with_session_cookie(app: &TestApp, path: &str, cookie: &str) -> req
 
 async fn find_user(app: &TestApp, id: UserId) -> gatehouse::domain::User {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
-        .await
-        .unwrap()
-        .expect("user exists")
+    db::users::find(
+        gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
+        id,
+    )
+    .await
+    .unwrap()
+    .expect("user exists")
 }
 
 /// Every column of every audit row, as text.

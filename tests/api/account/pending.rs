@@ -31,6 +31,8 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_and_their_s
     let public = [
         "/login",
         "/register",
+        "/o/{slug}/login",
+        "/o/{slug}/register",
         "/logout",
         "/healthz",
         "/static/app.css",

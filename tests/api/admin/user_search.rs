@@ -28,7 +28,7 @@ async fn a_searched_list_pages_in_registration_order_whatever_order_the_rows_are
         // search finds its matches out of registration order.
         let mut conn = app.db.pool.acquire().await.unwrap();
         // Raw: reorders the table on disk; PostgreSQL-only maintenance, no endpoint.
-        sqlx::query("CLUSTER users USING users_full_name_key")
+        sqlx::query("CLUSTER users USING users_org_full_name_key")
             .execute(&mut *conn)
             .await
             .unwrap();

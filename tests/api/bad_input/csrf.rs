@@ -7,12 +7,14 @@ use super::*;
 fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) {
     let id = |n: i64| pattern.replace("{id}", &n.to_string());
     let fields: &[(&str, String)] = match pattern {
-        "/login" => &[
+        "/login" | "/o/{slug}/login" => &[
             ("login", scene.admin.username.clone()),
             ("password", PASSWORD.into()),
+            ("organisation", "default".into()),
         ],
         "/logout" => &[],
-        "/register" => &[
+        "/register" | "/o/{slug}/register" => &[
+            ("organisation", "default".into()),
             ("username", "dave".into()),
             ("email", "dave@example.com".into()),
             ("full_name", "Dave Lister".into()),
@@ -43,6 +45,15 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
             ("permissions", "users.read".into()),
         ],
         "/admin/roles/{id}" => &[("permissions", "users.read".into())],
+        "/admin/organisations" => &[("slug", "csrf-org".into()), ("name", "CSRF Org".into())],
+        "/admin/organisations/{id}" => &[("name", "Acme Renamed".into())],
+        "/admin/organisations/{id}/admins" => &[
+            ("username", "acme_admin".into()),
+            ("email", "acme_admin@example.com".into()),
+            ("full_name", "Acme Admin".into()),
+            ("password", PASSWORD.into()),
+            ("password_confirm", PASSWORD.into()),
+        ],
         _ => &[],
     };
     let path = match pattern {
@@ -55,6 +66,11 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         }
         "/admin/roles/{id}" => id(scene.engineer),
         "/admin/users/{id}/sessions/revoke" => id(scene.alice.id.0),
+        "/o/{slug}/login" | "/o/{slug}/register" => pattern.replace("{slug}", "default"),
+        "/admin/organisations/{id}"
+        | "/admin/organisations/{id}/disable"
+        | "/admin/organisations/{id}/admins" => id(scene.acme),
+        "/admin/organisations/{id}/enable" => id(scene.dormant),
         // Locked by the test first, so the valid POST has something to do.
         "/admin/users/{id}/unlock" => id(scene.alice.id.0),
         // Filled in by `with_session` once the admin's sessions exist.
@@ -66,7 +82,8 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/account/password"
         | "/account/role-request"
         | "/admin/users/bulk"
-        | "/admin/roles" => pattern.to_owned(),
+        | "/admin/roles"
+        | "/admin/organisations" => pattern.to_owned(),
         other => panic!("no request for the POST route {other}: add it to this test"),
     };
     let fields = fields

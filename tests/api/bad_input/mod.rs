@@ -12,7 +12,7 @@ mod missing_fields;
 use std::io::{Read, Write};
 
 use gatehouse::db;
-use gatehouse::domain::{RoleId, RoleRequestId, UserId, UserStatus};
+use gatehouse::domain::{OrgStatus, RoleId, RoleRequestId, UserId, UserStatus};
 use reqwest::StatusCode;
 use scraper::{Html, Selector};
 
@@ -195,16 +195,19 @@ async fn snapshot(app: &TestApp) -> Snapshot {
 
 async fn user(app: &TestApp, id: UserId) -> gatehouse::domain::User {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    db::users::find(gatehouse::db::Scope::instance().on(&mut conn), id)
-        .await
-        .unwrap()
-        .expect("user")
+    db::users::find(
+        gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
+        id,
+    )
+    .await
+    .unwrap()
+    .expect("user")
 }
 
 async fn role_request(app: &TestApp, id: i64) -> gatehouse::domain::RoleRequest {
     let mut conn = app.db.pool.acquire().await.unwrap();
     db::role_requests::find(
-        gatehouse::db::Scope::instance().on(&mut conn),
+        gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
         RoleRequestId(id),
     )
     .await
@@ -214,10 +217,13 @@ async fn role_request(app: &TestApp, id: i64) -> gatehouse::domain::RoleRequest 
 
 async fn role(app: &TestApp, id: i64) -> gatehouse::domain::Role {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    db::roles::find(gatehouse::db::Scope::instance().on(&mut conn), RoleId(id))
-        .await
-        .unwrap()
-        .expect("role")
+    db::roles::find(
+        gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
+        RoleId(id),
+    )
+    .await
+    .unwrap()
+    .expect("role")
 }
 
 /// The newest role request's id.
@@ -246,6 +252,10 @@ struct Scene {
     carol: TestUser,
     pm: i64,
     engineer: i64,
+    /// A second organisation, active.
+    acme: i64,
+    /// A third, disabled.
+    dormant: i64,
 }
 
 impl Scene {
@@ -273,6 +283,13 @@ impl Scene {
             .await;
         assert_redirect_to(&response, "/");
         let alice_request = latest_request(&app).await;
+        let acme = app.create_org("acme", "Acme").await;
+        let dormant = app.create_org("dormant", "Dormant").await;
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        gatehouse::db::organisations::set_status(&mut conn, dormant, OrgStatus::Disabled)
+            .await
+            .unwrap();
+        drop(conn);
         app.login_as(&admin).await;
         Scene {
             app,
@@ -283,6 +300,8 @@ impl Scene {
             carol,
             pm,
             engineer,
+            acme: acme.0,
+            dormant: dormant.0,
         }
     }
 

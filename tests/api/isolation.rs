@@ -1,0 +1,347 @@
+//! Organisations are isolated, proven route by route: an administrator of
+//! organisation `alpha` holding every permission its roles can grant, and
+//! the instance's own administrator (who holds an account only in the
+//! default organisation), use ids that belong to organisation `beta` on
+//! every route that takes one. Every answer is 404, 403 (the instance
+//! routes alpha's administrator may not use) or the form's own refusal,
+//! and beta's rows are the same afterwards. Lists, searches, counts, the
+//! audit log and its CSV never show beta's rows.
+
+use gatehouse::domain::{OrgId, UserStatus};
+use gatehouse::routes::ROUTES;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+/// Two organisations and the ids of beta's rows.
+struct TwoOrganisations {
+    app: TestApp,
+    beta: OrgId,
+    alpha_admin_id: gatehouse::domain::UserId,
+    /// Active, holding alpha's Admin role (every permission but
+    /// `organisations.manage`).
+    alpha_admin: TestApp,
+    /// The default organisation's admin: `organisations.manage` and every
+    /// other permission, but no account in beta.
+    instance_admin: TestApp,
+    beta_pending: i64,
+    beta_staff: i64,
+    beta_request: i64,
+    beta_role: i64,
+    beta_session: String,
+}
+
+async fn two_organisations() -> TwoOrganisations {
+    let app = spawn_app().await;
+    let instance_admin = app.another_browser();
+    instance_admin.login_as(&app.admin().await).await;
+    let alpha = app.create_org("alpha", "Alpha").await;
+    let beta = app.create_org("beta", "Beta").await;
+    let alpha_admin_user = app
+        .create_user_in(alpha, "alpha_admin", "Admin", UserStatus::Active)
+        .await;
+    let alpha_admin = app.another_browser();
+    alpha_admin.login_as_at("alpha", &alpha_admin_user).await;
+    app.create_user_in(beta, "beta_admin", "Admin", UserStatus::Active)
+        .await;
+    let beta_pending = app
+        .create_user_in(beta, "beta_pending", "Engineer", UserStatus::Pending)
+        .await;
+    let beta_staff = app
+        .create_user_in(beta, "beta_staff", "Engineer", UserStatus::Active)
+        .await;
+    let beta_browser = app.another_browser();
+    beta_browser.login_as_at("beta", &beta_staff).await;
+    let beta_role = beta_role_id(&app, beta, "PM").await;
+    let response = beta_browser
+        .submit_role_request_with(&[
+            ("role_id", &beta_role.to_string()),
+            ("justification", "Beta's roadmap needs the user list."),
+        ])
+        .await;
+    assert_redirect_to(&response, "/");
+    let beta_request = app
+        .open_role_request(beta_staff.id)
+        .await
+        .expect("beta's request");
+    // Raw: a session's public id, which no page lists to anyone but its user.
+    let beta_session: String =
+        sqlx::query_scalar("SELECT public_id FROM sessions WHERE user_id = $1 LIMIT 1")
+            .bind(beta_staff.id.0)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    TwoOrganisations {
+        app,
+        beta,
+        alpha_admin_id: alpha_admin_user.id,
+        alpha_admin,
+        instance_admin,
+        beta_pending: beta_pending.id.0,
+        beta_staff: beta_staff.id.0,
+        beta_request,
+        beta_role,
+        beta_session,
+    }
+}
+
+async fn beta_role_id(app: &TestApp, beta: OrgId, name: &str) -> i64 {
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    gatehouse::db::roles::find_by_name(gatehouse::db::Scope::organisation(beta).on(&mut conn), name)
+        .await
+        .unwrap()
+        .expect("beta's role")
+        .0
+}
+
+impl TwoOrganisations {
+    /// The route with beta's id where it takes one.
+    fn beta_path(&self, route: &str) -> String {
+        let id = if route.starts_with("/admin/users/{id}/approve")
+            || route.starts_with("/admin/users/{id}/reject")
+        {
+            self.beta_pending.to_string()
+        } else if route.starts_with("/admin/users/") {
+            self.beta_staff.to_string()
+        } else if route.starts_with("/admin/roles/") {
+            self.beta_role.to_string()
+        } else if route.starts_with("/account/sessions/") {
+            self.beta_session.clone()
+        } else if route.starts_with("/admin/organisations/") {
+            self.beta.to_string()
+        } else {
+            self.beta_request.to_string()
+        };
+        route.replace("{id}", &id)
+    }
+
+    /// Fields that would change something if the id were the visitor's own.
+    fn fields(&self, route: &str) -> Vec<(&'static str, String)> {
+        let role = self.beta_role.to_string();
+        match route {
+            "/admin/users/{id}/approve" | "/admin/users/{id}/role" => vec![("role_id", role)],
+            "/admin/users/{id}/reject" | "/admin/users/{id}/disable" => {
+                vec![("reason", "Crossing organisations.".into())]
+            }
+            "/admin/roles/{id}" => vec![("permissions", "users.read".into())],
+            "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
+                vec![("note", "Crossing organisations.".into())]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// Every row of beta's, as stored.
+    async fn beta_rows(&self) -> Vec<String> {
+        let pool = &self.app.db.pool;
+        let beta = self.beta.0;
+        let mut rows = Vec::new();
+        // Raw: every stored column that an action could change, across tables; no db read returns them all.
+        let users: Vec<(i64, String, i64, String, i64)> = sqlx::query_as(
+            "SELECT id, status, role_id, password_hash, updated_at FROM users \
+             WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(beta)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.extend(users.into_iter().map(|u| format!("user {u:?}")));
+        let requests: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM role_requests WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(beta)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.extend(requests.into_iter().map(|r| format!("request {r:?}")));
+        let grants: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT rp.role_id, rp.permission FROM role_permissions rp \
+             JOIN roles r ON r.id = rp.role_id WHERE r.organisation_id = $1 \
+             ORDER BY rp.role_id, rp.permission",
+        )
+        .bind(beta)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.extend(grants.into_iter().map(|g| format!("grant {g:?}")));
+        let sessions: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE organisation_id = $1")
+                .bind(beta)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        rows.push(format!("{sessions} sessions"));
+        let audit: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE organisation_id = $1")
+                .bind(beta)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        rows.push(format!("{audit} audit rows"));
+        let org: (String, String) =
+            sqlx::query_as("SELECT name, status FROM organisations WHERE id = $1")
+                .bind(beta)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        rows.push(format!("organisation {org:?}"));
+        rows
+    }
+}
+
+/// Sends every route that takes an id, with beta's, as `visitor`; returns
+/// what went wrong. `instance_routes` is the status the
+/// `/admin/organisations/{id}` routes must answer, or `None` to skip them
+/// (the instance administrator may use them, by design).
+async fn cross_every_route(
+    orgs: &TwoOrganisations,
+    visitor: &TestApp,
+    label: &str,
+    instance_routes: Option<StatusCode>,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let before = orgs.beta_rows().await;
+    for &(method, route) in ROUTES.iter().filter(|(_, r)| r.contains("{id}")) {
+        let instance_route = route.starts_with("/admin/organisations/");
+        if instance_route && instance_routes.is_none() {
+            continue;
+        }
+        let path = orgs.beta_path(route);
+        let fields = orgs.fields(route);
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = match method {
+            "get" => visitor.get(&path).await,
+            _ => visitor.post_form(&path, &fields).await,
+        };
+        let status = response.status();
+        let wanted = match instance_route {
+            true => instance_routes.unwrap_or(StatusCode::NOT_FOUND),
+            false => StatusCode::NOT_FOUND,
+        };
+        let refused_by_form = status == StatusCode::SEE_OTHER && {
+            // The form's own answer: back to a page of the visitor's own,
+            // with a message that is not a success.
+            let page = visitor.follow(response).await;
+            let success = texts(&page, ".flash-success");
+            success.is_empty()
+        };
+        if status != wanted && !refused_by_form {
+            failures.push(format!(
+                "{} {path} as {label}: expected {wanted} or the form's refusal, got {status}",
+                method.to_uppercase()
+            ));
+        }
+    }
+    let after = orgs.beta_rows().await;
+    if after != before {
+        failures.push(format!(
+            "{label} changed beta's rows:\nbefore {before:?}\nafter  {after:?}"
+        ));
+    }
+    failures
+}
+
+#[tokio::test]
+async fn an_administrator_of_one_organisation_gets_404_for_every_id_of_another_and_changes_nothing()
+{
+    let orgs = two_organisations().await;
+
+    let failures = cross_every_route(
+        &orgs,
+        &orgs.alpha_admin,
+        "alpha's admin",
+        Some(StatusCode::FORBIDDEN),
+    )
+    .await;
+
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn the_instance_administrator_does_not_see_inside_an_organisation_without_an_account_there() {
+    let orgs = two_organisations().await;
+
+    let failures = cross_every_route(&orgs, &orgs.instance_admin, "the instance admin", None).await;
+
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn ids_of_another_organisation_in_a_form_field_change_nothing() {
+    let orgs = two_organisations().await;
+    let alpha = orgs.alpha_admin_id;
+    let before = orgs.beta_rows().await;
+    let beta_role = orgs.beta_role.to_string();
+    let beta_ids = format!("{},{}", orgs.beta_pending, orgs.beta_staff);
+
+    let bulk = orgs
+        .alpha_admin
+        .post_form(
+            "/admin/users/bulk",
+            &[("action", "approve"), ("ids", &beta_ids)],
+        )
+        .await;
+    let role_request = orgs
+        .alpha_admin
+        .submit_role_request_with(&[
+            ("role_id", &beta_role),
+            ("justification", "Asking for another organisation's role."),
+        ])
+        .await;
+
+    assert!(!bulk.status().is_server_error(), "bulk: {}", bulk.status());
+    assert!(
+        !role_request.status().is_server_error(),
+        "role request: {}",
+        role_request.status()
+    );
+    assert_eq!(orgs.app.open_role_request(alpha).await, None);
+    assert_eq!(orgs.beta_rows().await, before);
+}
+
+#[tokio::test]
+async fn lists_searches_counts_and_the_audit_log_show_only_the_organisations_own_rows() {
+    let orgs = two_organisations().await;
+    let beta_names = ["beta_admin", "beta_pending", "beta_staff"];
+    let beta_role = orgs.beta_role.to_string();
+
+    for path in [
+        "/admin/users".to_owned(),
+        "/admin/users?q=beta".to_owned(),
+        "/admin/users?status=pending".to_owned(),
+        format!("/admin/users?role={beta_role}"),
+        "/admin/role-requests".to_owned(),
+        "/admin/roles".to_owned(),
+        "/admin/audit".to_owned(),
+        "/admin/audit.csv".to_owned(),
+    ] {
+        let response = orgs.alpha_admin.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        let body = response.text().await.unwrap();
+        for name in beta_names {
+            assert!(!body.contains(name), "GET {path} shows {name}");
+        }
+        assert!(
+            !body.contains(&format!("/admin/roles/{beta_role}\"")),
+            "GET {path} shows beta's role"
+        );
+    }
+    // A filter echoes what it was given; the rows are what must be empty.
+    let beta_actions = orgs
+        .alpha_admin
+        .get_html("/admin/audit?actor=beta_staff")
+        .await;
+    assert!(texts(&beta_actions, "main tbody tr").is_empty());
+    let users = orgs.alpha_admin.admin_users("").await;
+    assert_eq!(listed(&users), ["alpha_admin"]);
+    let pending = orgs.alpha_admin.admin_users("status=pending").await;
+    assert!(listed(&pending).is_empty());
+    // The navigation's badges count alpha's queue only: beta has a pending
+    // user and an open request.
+    let home = orgs.alpha_admin.get_html("/").await;
+    assert!(
+        texts(&home, ".nav-badge").is_empty(),
+        "{:?}",
+        texts(&home, ".nav-badge")
+    );
+}
