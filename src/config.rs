@@ -37,6 +37,9 @@ pub struct Settings {
     pub audit_refusals_per_ip_per_minute: u32,
     /// The same cap over all addresses together.
     pub audit_refusals_per_minute: u32,
+    /// Days a deleted user can be restored before the purge erases their
+    /// personal data.
+    pub deleted_retention_days: u32,
     /// Unattended installs: create this admin at start when no admin exists.
     pub admin_username: Option<String>,
     pub admin_email: Option<String>,
@@ -83,6 +86,7 @@ impl Default for Settings {
             session_lifetime_minutes: 12 * 60,
             audit_refusals_per_ip_per_minute: 10,
             audit_refusals_per_minute: 120,
+            deleted_retention_days: 30,
             admin_username: None,
             admin_email: None,
             admin_password: None,
@@ -120,8 +124,21 @@ impl Settings {
             )
             .build()
             .context("could not read the settings")?
-            .try_deserialize()
+            .try_deserialize::<Settings>()
             .context("the settings are not valid")
+            .and_then(Settings::checked)
+    }
+
+    /// Refuses values that parse but would do harm.
+    fn checked(self) -> anyhow::Result<Settings> {
+        // Zero would purge every deletion at the next hourly run, leaving
+        // no time to restore a mistake.
+        if self.deleted_retention_days == 0 {
+            anyhow::bail!(
+                "deleted_retention_days (GATEHOUSE_DELETED_RETENTION_DAYS) must be at least 1"
+            );
+        }
+        Ok(self)
     }
 
     /// The folder for files Gatehouse keeps beside its database.

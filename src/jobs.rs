@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::db::Db;
 use crate::domain::session::SessionLimits;
 use crate::services::audit_chain::ChainMonitor;
-use crate::services::{search_index, sessions};
+use crate::services::{deletion, search_index, sessions};
 
 /// One round of the loop; every interval below is a number of rounds.
 pub const ROUND: Duration = Duration::from_secs(5 * 60);
@@ -32,6 +32,9 @@ pub enum Job {
     SearchIndexWindows,
     /// Delete sessions past their idle timeout or lifetime.
     SessionPurge,
+    /// Erase the personal data of users deleted longer ago than the
+    /// retention period: hourly, the first time at start.
+    DeletedUserPurge,
 }
 
 /// When a job runs: in round `first`, then every `every` rounds.
@@ -43,7 +46,7 @@ pub struct Timing {
 }
 
 /// Every job and its timing, in the order a round runs them.
-pub const SCHEDULE: [Timing; 4] = [
+pub const SCHEDULE: [Timing; 5] = [
     Timing {
         job: Job::AuditChainCheck,
         first: 0,
@@ -64,7 +67,31 @@ pub const SCHEDULE: [Timing; 4] = [
         first: 0,
         every: 1,
     },
+    Timing {
+        job: Job::DeletedUserPurge,
+        first: 0,
+        every: 12,
+    },
 ];
+
+/// What the jobs need besides the database.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    pub limits: SessionLimits,
+    pub deleted_retention_days: u32,
+}
+
+impl JobSettings {
+    pub fn from_settings(settings: &crate::config::Settings) -> JobSettings {
+        JobSettings {
+            limits: SessionLimits::from_minutes(
+                settings.session_idle_minutes,
+                settings.session_lifetime_minutes,
+            ),
+            deleted_retention_days: settings.deleted_retention_days,
+        }
+    }
+}
 
 impl Timing {
     /// Whether the job runs in `round` (0 is the first, at start).
@@ -75,20 +102,20 @@ impl Timing {
 
 /// Starts the loop that runs every job on its schedule, for as long as the
 /// process lives.
-pub fn start(db: Db, limits: SessionLimits, monitor: Arc<ChainMonitor>) {
+pub fn start(db: Db, settings: JobSettings, monitor: Arc<ChainMonitor>) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(ROUND);
         for round in 0u32.. {
             ticker.tick().await;
             for timing in SCHEDULE.iter().filter(|t| t.due(round)) {
-                run(timing.job, &db, limits, &monitor).await;
+                run(timing.job, &db, settings, &monitor).await;
             }
         }
     });
 }
 
 /// Runs one job now; its failures are logged, never raised.
-pub async fn run(job: Job, db: &Db, limits: SessionLimits, monitor: &ChainMonitor) {
+pub async fn run(job: Job, db: &Db, settings: JobSettings, monitor: &ChainMonitor) {
     match job {
         Job::AuditChainCheck => match monitor.full_check(db).await {
             Ok(status) => tracing::info!(?status, "audit chain checked"),
@@ -106,11 +133,18 @@ pub async fn run(job: Job, db: &Db, limits: SessionLimits, monitor: &ChainMonito
                 tracing::warn!(error = ?err, "could not make windows for the search index")
             }
         },
-        Job::SessionPurge => match sessions::purge_expired(db, limits).await {
+        Job::SessionPurge => match sessions::purge_expired(db, settings.limits).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
             Err(err) => tracing::error!(error = ?err, "could not purge expired sessions"),
         },
+        Job::DeletedUserPurge => {
+            match deletion::purge_due(db, settings.deleted_retention_days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(users = n, "purged deleted users"),
+                Err(err) => tracing::error!(error = ?err, "could not purge deleted users"),
+            }
+        }
     }
 }
 
@@ -129,6 +163,7 @@ mod tests {
         assert_eq!(rounds_of(Job::SearchIndexMerge, 600), [1, 289, 577]);
         assert_eq!(rounds_of(Job::SearchIndexWindows, 4), [1, 2, 3]);
         assert_eq!(rounds_of(Job::SessionPurge, 3), [0, 1, 2]);
+        assert_eq!(rounds_of(Job::DeletedUserPurge, 25), [0, 12, 24]);
         // Hourly and daily, with five-minute rounds.
         assert_eq!(ROUND * 12, Duration::from_secs(3600));
         assert_eq!(ROUND * 12 * 24, Duration::from_secs(86_400));

@@ -1,5 +1,5 @@
 //! The `gatehouse` command: serve (default), migrate, org create, user
-//! create, user import, demo seed, audit verify.
+//! create, user import, purge, demo seed, audit verify.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -50,6 +50,14 @@ enum Command {
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
+    },
+    /// Purge deleted users whose retention period
+    /// (GATEHOUSE_DELETED_RETENTION_DAYS) has ended: their personal data is
+    /// erased and a tombstone stays. The server does this every hour.
+    Purge {
+        /// Run the purge now (required, so that nobody purges by accident).
+        #[arg(long, required = true)]
+        now: bool,
     },
     /// The audit log.
     Audit {
@@ -201,6 +209,16 @@ async fn main() -> anyhow::Result<()> {
             let scope = Scope::organisation(found.id);
             let code = import_users(&db, &scope, &file, dry_run).await?;
             std::process::exit(code);
+        }
+        Command::Purge { now: _ } => {
+            let db = connect(&settings).await?;
+            let days = settings.deleted_retention_days;
+            match gatehouse::services::deletion::purge_due(&db, days).await {
+                Ok(purged) => {
+                    println!("Purged {purged} deleted users whose {days}-day retention had ended.")
+                }
+                Err(err) => return exit_with(err),
+            }
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -40,7 +40,7 @@ pub struct Application {
     server: Server,
     db: Db,
     monitor: Arc<ChainMonitor>,
-    limits: SessionLimits,
+    jobs: crate::jobs::JobSettings,
 }
 
 impl Application {
@@ -62,14 +62,14 @@ impl Application {
             server,
             db,
             monitor,
-            limits: session_limits(&settings),
+            jobs: crate::jobs::JobSettings::from_settings(&settings),
         })
     }
 
     /// Starts the background jobs (`jobs`): `gatehouse serve` does, right
     /// after building; tests and commands do not.
     pub fn start_jobs(&self) {
-        crate::jobs::start(self.db.clone(), self.limits, Arc::clone(&self.monitor));
+        crate::jobs::start(self.db.clone(), self.jobs, Arc::clone(&self.monitor));
     }
 
     pub fn port(&self) -> u16 {
@@ -165,6 +165,7 @@ fn serve(
     let config = web::Data::new(AppConfig {
         default_role: settings.default_role.clone(),
         session_limits: limits,
+        deleted_retention_days: settings.deleted_retention_days,
     });
     let guard = web::Data::new(SecuritySettings {
         https: settings.cookie_secure,

@@ -31,8 +31,8 @@ INSERT INTO role_permissions (role_id, permission)
 ALTER TABLE users ADD COLUMN organisation_id BIGINT NOT NULL DEFAULT 1 REFERENCES organisations (id);
 ALTER TABLE users DROP CONSTRAINT users_username_key_key;
 ALTER TABLE users DROP CONSTRAINT users_email_key_key;
-ALTER TABLE users ADD CONSTRAINT users_org_username_key UNIQUE (organisation_id, username_key);
-ALTER TABLE users ADD CONSTRAINT users_org_email_key UNIQUE (organisation_id, email_key);
+CREATE UNIQUE INDEX users_org_username ON users (organisation_id, username_key);
+CREATE UNIQUE INDEX users_org_email ON users (organisation_id, email_key);
 -- The list reads one organisation's users newest first, by status, by name.
 CREATE INDEX users_org_id ON users (organisation_id, id);
 CREATE INDEX users_org_status_id ON users (organisation_id, status, id);

@@ -56,7 +56,10 @@ CREATE TABLE users_new (
     full_name TEXT NOT NULL,
     full_name_key TEXT NOT NULL,
     password_hash TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'rejected', 'disabled')),
+    -- 'deleted' is migration 0011's (soft delete); allowed here so that
+    -- SQLite need not rebuild the table once more for it.
+    status TEXT NOT NULL
+        CHECK (status IN ('pending', 'active', 'rejected', 'disabled', 'deleted')),
     status_reason TEXT,
     role_id BIGINT NOT NULL REFERENCES roles (id),
     created_at BIGINT NOT NULL,
@@ -65,9 +68,7 @@ CREATE TABLE users_new (
     last_login_at BIGINT,
     login_count BIGINT NOT NULL DEFAULT 0,
     last_active_at BIGINT,
-    search_key TEXT NOT NULL DEFAULT '',
-    UNIQUE (organisation_id, username_key),
-    UNIQUE (organisation_id, email_key)
+    search_key TEXT NOT NULL DEFAULT ''
 );
 INSERT INTO users_new (id, organisation_id, username, username_key, email, email_key, full_name,
     full_name_key, password_hash, status, status_reason, role_id, created_at, updated_at,
@@ -83,6 +84,10 @@ UPDATE sqlite_sequence SET seq = (SELECT k.seq FROM kept_sequences k WHERE k.nam
       AND seq < (SELECT k.seq FROM kept_sequences k WHERE k.name = sqlite_sequence.name);
 DROP TABLE kept_sequences;
 
+-- Indexes rather than table constraints, so that a later migration can
+-- change them without rebuilding the table again.
+CREATE UNIQUE INDEX users_org_username ON users (organisation_id, username_key);
+CREATE UNIQUE INDEX users_org_email ON users (organisation_id, email_key);
 -- The list reads one organisation's users newest first, by status, by name.
 CREATE INDEX users_org_id ON users (organisation_id, id);
 CREATE INDEX users_org_status_id ON users (organisation_id, status, id);

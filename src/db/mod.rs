@@ -4,6 +4,7 @@
 //! services own transactions.
 
 pub mod audit;
+pub mod groups;
 pub mod login_throttle;
 pub mod organisations;
 pub mod outage;

@@ -7,8 +7,8 @@ use sqlx::FromRow;
 
 use super::{Conn, Scoped};
 use crate::domain::{
-    AuthUser, Credentials, Email, FullName, OrgId, OrgStatus, Permission, PermissionSet, RoleId,
-    Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
+    AuthUser, Credentials, Deletion, Email, FullName, OrgId, OrgStatus, Permission, PermissionSet,
+    RoleId, Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
 };
 
 #[derive(FromRow)]
@@ -27,13 +27,27 @@ struct UserRow {
     last_login_at: Option<i64>,
     login_count: i64,
     last_active_at: Option<i64>,
+    status_before_delete: Option<String>,
+    deleted_at: Option<i64>,
+    deleted_reason: Option<String>,
+    purged_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
     type Error = anyhow::Error;
 
     fn try_from(row: UserRow) -> anyhow::Result<User> {
+        let deletion = match (row.deleted_at, row.status_before_delete.as_deref()) {
+            (Some(at), Some(before)) => Some(Deletion {
+                at: Timestamp(at),
+                reason: row.deleted_reason,
+                status_before: stored_status(row.id, before)?,
+                purged_at: row.purged_at.map(Timestamp),
+            }),
+            _ => None,
+        };
         Ok(User {
+            deletion,
             id: UserId(row.id),
             status: stored_status(row.id, &row.status)?,
             username: row.username,
@@ -54,7 +68,8 @@ impl TryFrom<UserRow> for User {
 
 const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
-     u.last_login_at, u.login_count, u.last_active_at";
+     u.last_login_at, u.login_count, u.last_active_at, u.status_before_delete, u.deleted_at, \
+     u.deleted_reason, u.purged_at";
 
 /// A validated account ready to be inserted.
 pub struct NewUser<'a> {
@@ -104,8 +119,10 @@ pub async fn taken(
 ) -> anyhow::Result<(bool, bool)> {
     let (conn, scope) = scoped.parts();
     let (user_hits, email_hits): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM users WHERE organisation_id = $3 AND username_key = $1), \
-                (SELECT COUNT(*) FROM users WHERE organisation_id = $3 AND email_key = $2)",
+        "SELECT (SELECT COUNT(*) FROM users WHERE organisation_id = $3 AND username_key = $1 \
+                 AND status <> 'deleted'), \
+                (SELECT COUNT(*) FROM users WHERE organisation_id = $3 AND email_key = $2 \
+                 AND status <> 'deleted')",
     )
     .bind(username.key())
     .bind(email.key())
@@ -141,7 +158,8 @@ pub async fn find_credentials(
     let organisation = scope.org()?;
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
         "SELECT id, username, status, password_hash FROM users \
-         WHERE organisation_id = $2 AND (username_key = $1 OR email_key = $1)",
+         WHERE organisation_id = $2 AND (username_key = $1 OR email_key = $1) \
+         AND status <> 'deleted'",
     )
     .bind(&key)
     .bind(organisation)
@@ -176,19 +194,25 @@ pub(super) fn stored_status(id: i64, status: &str) -> anyhow::Result<UserStatus>
 }
 
 /// The SQL for `AuthUser`'s columns of the user aliased `u` (joined to its
-/// role as `r`), with the role's permissions as one comma-separated column so
-/// the signed-in user arrives as a single row on every request.
+/// role as `r`), with the permissions of their role and of the roles their
+/// groups grant as one comma-separated column (repeats are dropped when it
+/// is parsed), so the signed-in user arrives as a single row on every
+/// request.
 pub(super) fn auth_columns(conn: &Conn) -> &'static str {
     if super::is_sqlite(conn) {
         "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
          r.name AS role_name, \
-         (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id) \
+         (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id \
+          OR role_id IN (SELECT gr.role_id FROM group_members gm \
+          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id)) \
          AS permissions, \
          (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
     } else {
         "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
          r.name AS role_name, \
-         (SELECT string_agg(permission, ',') FROM role_permissions WHERE role_id = u.role_id) \
+         (SELECT string_agg(permission, ',') FROM role_permissions WHERE role_id = u.role_id \
+          OR role_id IN (SELECT gr.role_id FROM group_members gm \
+          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id)) \
          AS permissions, \
          (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
     }
@@ -350,30 +374,56 @@ pub async fn touch_active(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> any
     Ok(())
 }
 
-/// Whether an active user other than `excluding`, holding a role other than
-/// `excluding_role`, has `permission`. Stops at the first match, so it costs
-/// the same at a million users as at ten.
-pub async fn active_holder_exists(
+/// Whether an active user of the organisation other than `excluding`
+/// holds `permission`, through their role or a role one of their groups
+/// grants. Stops at the first holder, so it costs the same at a million
+/// users as at ten.
+pub async fn holder_exists(
     scoped: Scoped<'_>,
     permission: Permission,
     excluding: Option<UserId>,
-    excluding_role: Option<RoleId>,
 ) -> anyhow::Result<bool> {
     let (conn, scope) = scoped.parts();
     let found: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM role_permissions rp \
-         JOIN users u ON u.role_id = rp.role_id \
-         WHERE u.status = 'active' AND rp.permission = $1 AND u.id <> $2 AND u.role_id <> $3 \
-         AND u.organisation_id = $4 LIMIT 1) AS holder",
+        "SELECT COUNT(*) FROM (\
+         SELECT 1 FROM role_permissions rp JOIN users u ON u.role_id = rp.role_id \
+         WHERE rp.permission = $1 AND u.status = 'active' AND u.organisation_id = $2 \
+         AND u.id <> $3 \
+         UNION ALL \
+         SELECT 1 FROM role_permissions rp JOIN group_roles gr ON gr.role_id = rp.role_id \
+         JOIN group_members gm ON gm.group_id = gr.group_id JOIN users u ON u.id = gm.user_id \
+         WHERE rp.permission = $1 AND u.status = 'active' AND u.organisation_id = $2 \
+         AND u.id <> $3 LIMIT 1) AS holder",
     )
     .bind(permission.as_str())
-    .bind(excluding.map_or(-1, |id| id.0))
-    .bind(excluding_role.map_or(-1, |id| id.0))
     .bind(scope.org()?)
+    .bind(excluding.map_or(-1, |id| id.0))
     .fetch_one(conn)
     .await
-    .context("could not look for another administrator")?;
+    .context("could not look for an administrator")?;
     Ok(found > 0)
+}
+
+/// A user's permissions from every source, as `find_auth` reads them.
+pub async fn permissions_of(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<PermissionSet> {
+    let (conn, scope) = scoped.parts();
+    let sql = format!(
+        "SELECT {} FROM users u JOIN roles r ON r.id = u.role_id \
+         WHERE u.id = $1 AND u.organisation_id = $2",
+        auth_columns(conn)
+    );
+    let row: Option<AuthRow> = sqlx::query_as(&sql)
+        .bind(id.0)
+        .bind(scope.org()?)
+        .fetch_optional(conn)
+        .await
+        .with_context(|| format!("could not read the permissions of user {id}"))?;
+    Ok(row
+        .map(auth_user)
+        .transpose()?
+        .flatten()
+        .map(|user| user.permissions)
+        .unwrap_or_default())
 }
 
 /// Number of users in each status, for the admin list's tabs. Read from a
@@ -400,5 +450,95 @@ pub async fn count_by_status(scoped: Scoped<'_>) -> anyhow::Result<Vec<(UserStat
 
 /// Whether any active user can manage users (the first-admin hint at start).
 pub async fn admin_exists(scoped: Scoped<'_>) -> anyhow::Result<bool> {
-    active_holder_exists(scoped, Permission::UsersManage, None, None).await
+    holder_exists(scoped, Permission::UsersManage, None).await
+}
+
+/// Deletes a user: status `deleted`, remembering the status to restore.
+pub async fn soft_delete(
+    scoped: Scoped<'_>,
+    id: UserId,
+    reason: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE users SET status_before_delete = status, status = 'deleted', deleted_at = $1, \
+         deleted_reason = $2, status_changed_at = $1, updated_at = $1 \
+         WHERE id = $3 AND organisation_id = $4 AND status <> 'deleted'",
+    )
+    .bind(now.0)
+    .bind(reason)
+    .bind(id.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not delete user {id}"))?;
+    Ok(())
+}
+
+/// Gives a deleted (not purged) user back the status they had.
+pub async fn restore(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> Result<(), sqlx::Error> {
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE users SET status = status_before_delete, status_before_delete = NULL, \
+         deleted_at = NULL, deleted_reason = NULL, status_changed_at = $1, updated_at = $1 \
+         WHERE id = $2 AND organisation_id = $3 AND status = 'deleted' AND purged_at IS NULL",
+    )
+    .bind(now.0)
+    .bind(id.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deleted users of every organisation whose retention ended before
+/// `cutoff` and who are not purged yet: (id, organisation, username), at
+/// most `limit`, oldest deletion first (the instance's purge job).
+pub async fn due_for_purge(
+    scoped: Scoped<'_>,
+    cutoff: Timestamp,
+    limit: u64,
+) -> anyhow::Result<Vec<(UserId, OrgId, String)>> {
+    let (conn, _instance) = scoped.parts();
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT id, organisation_id, username FROM users \
+         WHERE deleted_at IS NOT NULL AND purged_at IS NULL AND deleted_at < $1 \
+         AND status = 'deleted' ORDER BY deleted_at LIMIT $2",
+    )
+    .bind(cutoff.0)
+    .bind(limit as i64)
+    .fetch_all(conn)
+    .await
+    .context("could not find deleted users due for purging")?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, org, name)| (UserId(id), OrgId(org), name))
+        .collect())
+}
+
+/// Erases a deleted user's personal data (name, email, password hash and
+/// the search key made of them), leaving a tombstone: the id, the
+/// organisation, role, dates and counters. The username becomes
+/// `deleted-<id>` and the email `deleted-<id>@purged.invalid`; being
+/// deleted, the row blocks no one's username or email (the unique indexes
+/// leave deleted rows out), and a hash of `!` matches no password.
+pub async fn purge(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> anyhow::Result<()> {
+    let (conn, scope) = scoped.parts();
+    let tomb = format!("deleted-{}", id.0);
+    sqlx::query(
+        "UPDATE users SET username = $1, username_key = $1, email = $2, email_key = $2, \
+         full_name = 'Deleted user', full_name_key = 'deleted user', password_hash = '!', \
+         search_key = '', deleted_reason = NULL, purged_at = $3, updated_at = $3 \
+         WHERE id = $4 AND organisation_id = $5 AND status = 'deleted' AND purged_at IS NULL",
+    )
+    .bind(&tomb)
+    .bind(format!("{tomb}@purged.invalid"))
+    .bind(now.0)
+    .bind(id.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not purge user {id}"))?;
+    Ok(())
 }

@@ -93,6 +93,22 @@ audit_actions! {
     OrganisationDisabled => "organisation.disabled", "Organisation disabled";
     /// A disabled organisation was enabled again.
     OrganisationEnabled => "organisation.enabled", "Organisation enabled";
+    /// A group was created.
+    GroupCreated => "group.created", "Group created";
+    /// What a group grants, or its description, was changed.
+    GroupChanged => "group.changed", "Group changed";
+    /// A group was deleted.
+    GroupDeleted => "group.deleted", "Group deleted";
+    /// A user was added to a group.
+    GroupMemberAdded => "group.member_added", "Added to group";
+    /// A user was removed from a group.
+    GroupMemberRemoved => "group.member_removed", "Removed from group";
+    /// A user was deleted (restorable until the retention period ends).
+    UserDeleted => "user.deleted", "User deleted";
+    /// A deleted user was restored.
+    UserRestored => "user.restored", "User restored";
+    /// A deleted user's personal data was erased after the retention period.
+    UserPurged => "user.purged", "User purged";
 }
 
 impl AuditAction {
@@ -117,6 +133,9 @@ impl AuditAction {
             | RoleRequestDenied
             | RoleCreated
             | RolePermissionsChanged
+            | UserDeleted
+            | UserRestored
+            | UserPurged
             | OrganisationCreated
             | OrganisationRenamed
             | OrganisationDisabled
@@ -124,6 +143,10 @@ impl AuditAction {
             LoginSucceeded | LoginFailed | Logout | PasswordChanged | SessionRevoked
             | CsrfRejected | AccessDenied | AccountLocked | LockoutCleared | LoginThrottled
             | PasswordRehashed => false,
+            // Groups change no status, request, role name or id.
+            GroupCreated | GroupChanged | GroupDeleted | GroupMemberAdded | GroupMemberRemoved => {
+                false
+            }
         }
     }
 
@@ -206,7 +229,7 @@ mod tests {
             assert_eq!(AuditAction::parse(a.as_str()), Some(a));
             assert!(!a.label().is_empty());
         }
-        assert_eq!(AuditAction::parse("user.deleted"), None);
+        assert_eq!(AuditAction::parse("user.vanished"), None);
     }
 
     #[test]

@@ -32,6 +32,10 @@ id_type!(
     /// Identifier of an organisation.
     OrgId
 );
+id_type!(
+    /// Identifier of a group.
+    GroupId
+);
 
 #[cfg(test)]
 mod tests {

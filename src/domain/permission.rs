@@ -22,6 +22,8 @@ pub enum Permission {
     RolesManage,
     /// Read the audit log.
     AuditRead,
+    /// Create groups, choose the roles they grant and their members.
+    GroupsManage,
     /// List, create, rename, disable and enable organisations. Held only in
     /// the default organisation (`DEFAULT_ORGANISATION`): the instance's
     /// administrators.
@@ -30,13 +32,14 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::UsersRead,
         Permission::UsersApprove,
         Permission::UsersManage,
         Permission::RoleRequestsReview,
         Permission::RolesManage,
         Permission::AuditRead,
+        Permission::GroupsManage,
         Permission::OrganisationsManage,
     ];
 
@@ -62,6 +65,7 @@ impl Permission {
             Permission::RoleRequestsReview => "role_requests.review",
             Permission::RolesManage => "roles.manage",
             Permission::AuditRead => "audit.read",
+            Permission::GroupsManage => "groups.manage",
             Permission::OrganisationsManage => "organisations.manage",
         }
     }
@@ -80,6 +84,7 @@ impl Permission {
             Permission::RoleRequestsReview => "Approve or deny requests for a different role.",
             Permission::RolesManage => "Create roles and change their permissions.",
             Permission::AuditRead => "Read the audit log.",
+            Permission::GroupsManage => "Create groups, choose what they grant and who is in them.",
             Permission::OrganisationsManage => {
                 "Create, rename, disable and enable organisations (instance administrators)."
             }
@@ -213,6 +218,7 @@ pub mod perm {
         RoleRequestsReview,
         RolesManage,
         AuditRead,
+        GroupsManage,
         OrganisationsManage
     );
 }

@@ -13,15 +13,20 @@ pub enum UserStatus {
     Rejected,
     /// Was active, switched off by a manager.
     Disabled,
+    /// Deleted by a manager: out of the lists and unable to sign in, and
+    /// restorable with everything they had until the retention period
+    /// ends and the account is purged to a tombstone.
+    Deleted,
 }
 
 impl UserStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [UserStatus; 4] = [
+    pub const ALL: [UserStatus; 5] = [
         UserStatus::Pending,
         UserStatus::Active,
         UserStatus::Rejected,
         UserStatus::Disabled,
+        UserStatus::Deleted,
     ];
 
     /// The stored (database) form, e.g. "pending".
@@ -31,6 +36,7 @@ impl UserStatus {
             UserStatus::Active => "active",
             UserStatus::Rejected => "rejected",
             UserStatus::Disabled => "disabled",
+            UserStatus::Deleted => "deleted",
         }
     }
 
@@ -46,6 +52,7 @@ impl UserStatus {
             UserStatus::Active => "Active",
             UserStatus::Rejected => "Rejected",
             UserStatus::Disabled => "Disabled",
+            UserStatus::Deleted => "Deleted",
         }
     }
 }

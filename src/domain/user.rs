@@ -20,6 +20,20 @@ pub struct User {
     pub last_login_at: Option<Timestamp>,
     pub login_count: i64,
     pub last_active_at: Option<Timestamp>,
+    /// Set while the user is deleted (status `Deleted`).
+    pub deletion: Option<Deletion>,
+}
+
+/// A deleted user's deletion: when, why, what to restore, and whether the
+/// account has been purged already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub at: Timestamp,
+    pub reason: Option<String>,
+    /// The status a restore gives back.
+    pub status_before: UserStatus,
+    /// Set once the personal data has been erased; nothing can be restored.
+    pub purged_at: Option<Timestamp>,
 }
 
 /// What the session extractors need on every request: live status and permissions.

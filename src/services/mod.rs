@@ -3,8 +3,11 @@
 //! transaction, so an action and its record commit together or not at all.
 
 pub mod accounts;
+mod admin_guard;
 pub mod audit_chain;
 pub mod auth_settings;
+pub mod deletion;
+pub mod groups;
 pub mod import;
 pub mod login;
 pub mod organisations;

@@ -1,8 +1,9 @@
 //! Role administration: create roles and choose what they grant.
 
 use super::Authorized;
+use super::admin_guard::Administrators;
 use super::work::Work;
-use super::{RequestMeta, ServiceError, user_admin::guard_administrators};
+use super::{RequestMeta, ServiceError};
 use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
 use crate::domain::permission::perm;
@@ -92,9 +93,9 @@ pub async fn set_permissions(
             current.name
         )));
     }
-    let lost = current.permissions.difference(&permissions);
-    guard_administrators(work.tx(), &lost, None, Some(role)).await?;
+    let admins = Administrators::before(work.tx()).await?;
     db::roles::set_permissions(work.tx(), role, &permissions).await?;
+    admins.ensure_remain(work.tx()).await?;
     work.audit(
         AuditAction::RolePermissionsChanged,
         Some(role_target(role, &current.name)),

@@ -1,13 +1,14 @@
 //! What admins do to other users: lifecycle transitions (one or in bulk) and role changes.
 
 use super::Authorized;
+use super::admin_guard::{Administrators, ensure_others_hold};
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
-use crate::db::{self, Db, Scoped};
+use crate::db::{self, Db};
 use crate::domain::permission::perm;
 use crate::domain::{
-    ADMIN_PERMISSIONS, AuditAction, Note, Permission, PermissionSet, RoleId, StatusAction,
-    Timestamp, User, UserId, UserStatus, ensure_administrators_remain, ensure_not_self,
+    AuditAction, Note, Permission, RoleId, StatusAction, Timestamp, User, UserId, UserStatus,
+    ensure_not_self,
 };
 
 /// The permission an action needs.
@@ -16,44 +17,6 @@ pub fn permission_for(action: StatusAction) -> Permission {
         StatusAction::Approve | StatusAction::Reject => Permission::UsersApprove,
         StatusAction::Disable | StatusAction::Enable => Permission::UsersManage,
     }
-}
-
-/// Refuses when losing `lost` would leave no active holder of an admin
-/// permission. `excluding_*` name the user or role whose grant is going away.
-pub(crate) async fn guard_administrators(
-    mut tx: Scoped<'_>,
-    lost: &PermissionSet,
-    excluding_user: Option<UserId>,
-    excluding_role: Option<RoleId>,
-) -> Result<(), ServiceError> {
-    let mut counts = Vec::new();
-    for permission in ADMIN_PERMISSIONS {
-        if lost.contains(permission) {
-            // The rule only needs to know whether anyone else remains.
-            let remains = db::users::active_holder_exists(
-                tx.again(),
-                permission,
-                excluding_user,
-                excluding_role,
-            )
-            .await?;
-            counts.push((permission, u64::from(remains)));
-        }
-    }
-    ensure_administrators_remain(lost, |p| {
-        counts
-            .iter()
-            .find(|(q, _)| *q == p)
-            .map_or(u64::MAX, |(_, n)| *n)
-    })?;
-    Ok(())
-}
-
-async fn role_permissions(tx: Scoped<'_>, role: RoleId) -> Result<PermissionSet, ServiceError> {
-    Ok(db::roles::find(tx, role)
-        .await?
-        .ok_or(ServiceError::NotFound)?
-        .permissions)
 }
 
 /// A status change requested by an admin.
@@ -93,8 +56,7 @@ async fn apply_in(
         actor.require(Permission::UsersManage)?;
     }
     if user.status == UserStatus::Active && new_status != UserStatus::Active {
-        let held = role_permissions(work.tx(), user.role_id).await?;
-        guard_administrators(work.tx(), &held, Some(user.id), None).await?;
+        ensure_others_hold(work.tx(), user.id).await?;
     }
     let now = Timestamp::now();
     db::users::set_status(
@@ -180,20 +142,19 @@ pub(crate) async fn set_role_in(
     user: &User,
     role: RoleId,
 ) -> Result<String, ServiceError> {
+    super::deletion::ensure_not_deleted(user)?;
     let new_role = db::roles::find(work.tx(), role)
         .await?
         .ok_or_else(|| ServiceError::Conflict("That role does not exist.".into()))?;
-    if user.status == UserStatus::Active {
-        let old = role_permissions(work.tx(), user.role_id).await?;
-        guard_administrators(
-            work.tx(),
-            &old.difference(&new_role.permissions),
-            Some(user.id),
-            None,
-        )
-        .await?;
-    }
+    // Only an Active user's role can take a permission from the holders.
+    let admins = match user.status {
+        UserStatus::Active => Some(Administrators::before(work.tx()).await?),
+        _ => None,
+    };
     db::users::set_role(work.tx(), user.id, role, Timestamp::now()).await?;
+    if let Some(admins) = admins {
+        admins.ensure_remain(work.tx()).await?;
+    }
     work.audit(
         AuditAction::RoleChanged,
         Some(user_target(user.id, &user.username)),

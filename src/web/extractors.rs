@@ -76,7 +76,9 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
         Some(user) => Some(user),
         None => sessions::signed_in_user(db, UserId(id)).await?,
     };
-    let Some(user) = user else {
+    // A deleted user's sessions end with the deletion; one read in flight
+    // at that moment still finds nobody to serve.
+    let Some(user) = user.filter(|u| u.status != UserStatus::Deleted) else {
         identity.logout();
         return Err(login_redirect(&req));
     };

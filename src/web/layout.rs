@@ -26,6 +26,7 @@ pub struct NavUser {
     pub can_review_requests: bool,
     pub can_manage_roles: bool,
     pub can_read_audit: bool,
+    pub can_manage_groups: bool,
     pub can_manage_organisations: bool,
     /// Pending accounts, shown next to "Users" for those who may approve
     /// them; `None` when there is nothing to show.
@@ -121,6 +122,7 @@ impl Layout {
                 can_review_requests: can(Permission::RoleRequestsReview),
                 can_manage_roles: can(Permission::RolesManage),
                 can_read_audit: can(Permission::AuditRead),
+                can_manage_groups: can(Permission::GroupsManage),
                 can_manage_organisations: can(Permission::OrganisationsManage),
                 pending_users: badge(
                     can(Permission::UsersRead) && can(Permission::UsersApprove),

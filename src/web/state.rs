@@ -7,4 +7,6 @@ use crate::domain::session::SessionLimits;
 pub struct AppConfig {
     pub default_role: String,
     pub session_limits: SessionLimits,
+    /// Days a deleted user can be restored.
+    pub deleted_retention_days: u32,
 }

@@ -33,6 +33,7 @@ const USERS_MANAGE: &str = "users.manage";
 const ROLE_REQUESTS_REVIEW: &str = "role_requests.review";
 const ROLES_MANAGE: &str = "roles.manage";
 const AUDIT_READ: &str = "audit.read";
+const GROUPS_MANAGE: &str = "groups.manage";
 const ORGANISATIONS_MANAGE: &str = "organisations.manage";
 
 /// What the default organisation's Admin role grants.
@@ -43,6 +44,7 @@ const ALL_PERMISSIONS: &[&str] = &[
     ROLE_REQUESTS_REVIEW,
     ROLES_MANAGE,
     AUDIT_READ,
+    GROUPS_MANAGE,
     ORGANISATIONS_MANAGE,
 ];
 
@@ -92,6 +94,12 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
         Permission(USERS_MANAGE),
     ),
     ("post", "/admin/users/{id}/unlock", Permission(USERS_MANAGE)),
+    ("post", "/admin/users/{id}/delete", Permission(USERS_MANAGE)),
+    (
+        "post",
+        "/admin/users/{id}/restore",
+        Permission(USERS_MANAGE),
+    ),
     (
         "get",
         "/admin/role-requests",
@@ -112,6 +120,30 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("post", "/admin/roles/{id}", Permission(ROLES_MANAGE)),
     ("get", "/admin/audit", Permission(AUDIT_READ)),
     ("get", "/admin/audit.csv", Permission(AUDIT_READ)),
+    (
+        "post",
+        "/admin/users/{id}/groups",
+        Permission(GROUPS_MANAGE),
+    ),
+    ("get", "/admin/groups", Permission(GROUPS_MANAGE)),
+    ("post", "/admin/groups", Permission(GROUPS_MANAGE)),
+    ("get", "/admin/groups/{id}", Permission(GROUPS_MANAGE)),
+    ("post", "/admin/groups/{id}", Permission(GROUPS_MANAGE)),
+    (
+        "post",
+        "/admin/groups/{id}/delete",
+        Permission(GROUPS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/groups/{id}/members",
+        Permission(GROUPS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/groups/{id}/members/remove",
+        Permission(GROUPS_MANAGE),
+    ),
     ("get", "/o/{slug}/login", Public),
     ("post", "/o/{slug}/login", Public),
     ("get", "/o/{slug}/register", Public),
@@ -292,6 +324,8 @@ struct Fixture {
     /// A second organisation, for the `/o/{slug}` and
     /// `/admin/organisations/{id}` routes.
     org: gatehouse::domain::OrgId,
+    /// A group granting nothing, for the `/admin/groups/{id}` routes.
+    group: gatehouse::domain::GroupId,
 }
 
 async fn fixture() -> Fixture {
@@ -335,6 +369,7 @@ async fn fixture() -> Fixture {
         .await;
     let pm_role = app.role_id("PM").await;
     let org = app.create_org("acme", "Acme").await;
+    let group = app.create_group("Matrix group").await;
     let browser = app.another_browser();
     browser.login_as(&requester).await;
     let response = browser
@@ -361,6 +396,7 @@ async fn fixture() -> Fixture {
         role,
         pm_role,
         org,
+        group,
     }
 }
 
@@ -376,6 +412,8 @@ impl Fixture {
             self.role.to_string()
         } else if path.starts_with("/admin/organisations/") {
             self.org.to_string()
+        } else if path.starts_with("/admin/groups/") {
+            self.group.to_string()
         } else {
             self.request.to_string()
         };
@@ -409,7 +447,9 @@ impl Fixture {
             ],
             "/admin/users/bulk" => vec![s("action", "approve"), s("ids", &self.target.to_string())],
             "/admin/users/{id}/reject" => vec![s("reason", "Not a member of staff.")],
-            "/admin/users/{id}/disable" => vec![s("reason", "Left the company.")],
+            "/admin/users/{id}/disable" | "/admin/users/{id}/delete" => {
+                vec![s("reason", "Left the company.")]
+            }
             "/admin/users/{id}/role" => vec![s("role_id", &self.pm_role.to_string())],
             "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
                 vec![s("note", "Checked with the team lead.")]
@@ -422,6 +462,11 @@ impl Fixture {
             ],
             "/admin/roles/{id}" => vec![s("permissions", USERS_READ), s("permissions", AUDIT_READ)],
             "/admin/organisations" => vec![s("slug", "matrix-org"), s("name", "Matrix Org")],
+            "/admin/users/{id}/groups" => vec![s("group_id", &self.group.to_string())],
+            "/admin/groups" => vec![s("name", "Help desk team")],
+            "/admin/groups/{id}" => vec![s("roles", &self.pm_role.to_string())],
+            "/admin/groups/{id}/members" => vec![s("username", "target")],
+            "/admin/groups/{id}/members/remove" => vec![s("user_id", &self.target.to_string())],
             "/admin/organisations/{id}" => vec![s("name", "Acme Renamed")],
             "/admin/organisations/{id}/admins" => vec![
                 s("username", "acme_admin"),
@@ -441,6 +486,9 @@ impl Fixture {
         let mut state = Vec::new();
         for table in [
             "organisations",
+            "user_groups",
+            "group_members",
+            "group_roles",
             "users",
             "role_requests",
             "roles",

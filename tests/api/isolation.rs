@@ -29,6 +29,8 @@ struct TwoOrganisations {
     beta_request: i64,
     beta_role: i64,
     beta_session: String,
+    /// Grants beta's PM; beta_staff is a member.
+    beta_group: i64,
 }
 
 async fn two_organisations() -> TwoOrganisations {
@@ -71,7 +73,24 @@ async fn two_organisations() -> TwoOrganisations {
             .fetch_one(&app.db.pool)
             .await
             .unwrap();
+    let beta_group = {
+        let scope = gatehouse::db::Scope::organisation(beta);
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let now = gatehouse::domain::Timestamp::now();
+        let group = gatehouse::db::groups::insert(scope.on(&mut conn), "Beta ops", "", now)
+            .await
+            .unwrap();
+        let pm = gatehouse::domain::RoleId(beta_role);
+        gatehouse::db::groups::set_roles(scope.on(&mut conn), group, &[pm])
+            .await
+            .unwrap();
+        gatehouse::db::groups::add_member(scope.on(&mut conn), group, beta_staff.id, now)
+            .await
+            .unwrap();
+        group.0
+    };
     TwoOrganisations {
+        beta_group,
         app,
         beta,
         alpha_admin_id: alpha_admin_user.id,
@@ -109,6 +128,8 @@ impl TwoOrganisations {
             self.beta_session.clone()
         } else if route.starts_with("/admin/organisations/") {
             self.beta.to_string()
+        } else if route.starts_with("/admin/groups/") {
+            self.beta_group.to_string()
         } else {
             self.beta_request.to_string()
         };
@@ -120,10 +141,18 @@ impl TwoOrganisations {
         let role = self.beta_role.to_string();
         match route {
             "/admin/users/{id}/approve" | "/admin/users/{id}/role" => vec![("role_id", role)],
-            "/admin/users/{id}/reject" | "/admin/users/{id}/disable" => {
+            "/admin/users/{id}/reject"
+            | "/admin/users/{id}/disable"
+            | "/admin/users/{id}/delete" => {
                 vec![("reason", "Crossing organisations.".into())]
             }
             "/admin/roles/{id}" => vec![("permissions", "users.read".into())],
+            "/admin/users/{id}/groups" => vec![("group_id", self.beta_group.to_string())],
+            "/admin/groups/{id}" => vec![("roles", role)],
+            "/admin/groups/{id}/members" => vec![("username", "beta_pending".into())],
+            "/admin/groups/{id}/members/remove" => {
+                vec![("user_id", self.beta_staff.to_string())]
+            }
             "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
                 vec![("note", "Crossing organisations.".into())]
             }
@@ -164,6 +193,17 @@ impl TwoOrganisations {
         .await
         .unwrap();
         rows.extend(grants.into_iter().map(|g| format!("grant {g:?}")));
+        let groups: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT g.id, g.description, \
+             (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id), \
+             (SELECT COUNT(*) FROM group_roles r WHERE r.group_id = g.id) \
+             FROM user_groups g WHERE g.organisation_id = $1 ORDER BY g.id",
+        )
+        .bind(beta)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.extend(groups.into_iter().map(|g| format!("group {g:?}")));
         let sessions: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE organisation_id = $1")
                 .bind(beta)
@@ -281,6 +321,13 @@ async fn ids_of_another_organisation_in_a_form_field_change_nothing() {
             &[("action", "approve"), ("ids", &beta_ids)],
         )
         .await;
+    let alpha_joins_beta_group = orgs
+        .alpha_admin
+        .post_form(
+            &format!("/admin/users/{alpha}/groups"),
+            &[("group_id", &orgs.beta_group.to_string())],
+        )
+        .await;
     let role_request = orgs
         .alpha_admin
         .submit_role_request_with(&[
@@ -295,6 +342,7 @@ async fn ids_of_another_organisation_in_a_form_field_change_nothing() {
         "role request: {}",
         role_request.status()
     );
+    assert_eq!(alpha_joins_beta_group.status(), StatusCode::NOT_FOUND);
     assert_eq!(orgs.app.open_role_request(alpha).await, None);
     assert_eq!(orgs.beta_rows().await, before);
 }
@@ -302,7 +350,7 @@ async fn ids_of_another_organisation_in_a_form_field_change_nothing() {
 #[tokio::test]
 async fn lists_searches_counts_and_the_audit_log_show_only_the_organisations_own_rows() {
     let orgs = two_organisations().await;
-    let beta_names = ["beta_admin", "beta_pending", "beta_staff"];
+    let beta_names = ["beta_admin", "beta_pending", "beta_staff", "Beta ops"];
     let beta_role = orgs.beta_role.to_string();
 
     for path in [
@@ -312,6 +360,7 @@ async fn lists_searches_counts_and_the_audit_log_show_only_the_organisations_own
         format!("/admin/users?role={beta_role}"),
         "/admin/role-requests".to_owned(),
         "/admin/roles".to_owned(),
+        "/admin/groups".to_owned(),
         "/admin/audit".to_owned(),
         "/admin/audit.csv".to_owned(),
     ] {

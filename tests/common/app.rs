@@ -200,6 +200,19 @@ impl TestApp {
         }
     }
 
+    /// Creates a group in the default organisation, granting nothing.
+    pub async fn create_group(&self, name: &str) -> gatehouse::domain::GroupId {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::groups::insert(
+            Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn),
+            name,
+            "",
+            gatehouse::domain::Timestamp::now(),
+        )
+        .await
+        .unwrap()
+    }
+
     /// Creates an organisation (with its default roles) as the command line does.
     pub async fn create_org(&self, slug: &str, name: &str) -> OrgId {
         let form = OrganisationForm {
@@ -246,13 +259,10 @@ impl TestApp {
     /// after building (`Application::start_jobs`).
     pub fn start_jobs(&self) {
         let settings = test_settings(self.database_url.clone());
-        let limits = gatehouse::domain::session::SessionLimits::from_minutes(
-            settings.session_idle_minutes,
-            settings.session_lifetime_minutes,
-        );
+        let jobs = gatehouse::jobs::JobSettings::from_settings(&settings);
         let monitor =
             std::sync::Arc::new(gatehouse::services::audit_chain::ChainMonitor::default());
-        gatehouse::jobs::start(self.db.clone(), limits, monitor);
+        gatehouse::jobs::start(self.db.clone(), jobs, monitor);
     }
 
     /// A browser of its own that sends `user_agent`.

@@ -31,6 +31,14 @@ pub fn enable_user(id: impl Display) -> String {
     user_action(id, "enable")
 }
 
+pub fn delete_user(id: impl Display) -> String {
+    user_action(id, "delete")
+}
+
+pub fn restore_user(id: impl Display) -> String {
+    user_action(id, "restore")
+}
+
 pub fn change_role(id: impl Display) -> String {
     user_action(id, "role")
 }

@@ -33,12 +33,13 @@ async fn every_page_passes_axe_without_serious_violations_and_fits_a_phone() {
     app.create_user("rita", "PM", UserStatus::Rejected).await;
     app.create_user("dan", "Engineer", UserStatus::Disabled)
         .await;
+    let group = app.create_group("Planners").await;
 
     let steps = async {
         anonymous_pages(&browser).await?;
         pending_pages(&browser).await?;
         account_pages(&browser).await?;
-        admin_pages(&browser, &admin.username, pat.id.0).await?;
+        admin_pages(&browser, &admin.username, pat.id.0, group.0).await?;
         phone_width(&browser).await
     };
     steps.await.unwrap_or_else(|e| panic!("{e:#}"));
@@ -98,7 +99,7 @@ async fn account_pages(browser: &Browser) -> Result {
     browser.sign_out().await
 }
 
-async fn admin_pages(browser: &Browser, admin: &str, pending_id: i64) -> Result {
+async fn admin_pages(browser: &Browser, admin: &str, pending_id: i64, group_id: i64) -> Result {
     browser.sign_in(admin, PASSWORD).await?;
     check(browser, "admin-home").await?;
     visit(browser, "/admin/users", "admin-users").await?;
@@ -116,6 +117,20 @@ async fn admin_pages(browser: &Browser, admin: &str, pending_id: i64) -> Result 
     .await?;
     visit(browser, "/admin/role-requests", "admin-role-requests").await?;
     visit(browser, "/admin/roles", "admin-roles").await?;
+    visit(browser, "/admin/groups", "admin-groups").await?;
+    visit(
+        browser,
+        &format!("/admin/groups/{group_id}"),
+        "admin-group-detail",
+    )
+    .await?;
+    visit(browser, "/admin/organisations", "admin-organisations").await?;
+    visit(
+        browser,
+        "/admin/organisations/1",
+        "admin-organisation-detail",
+    )
+    .await?;
     visit(browser, "/admin/audit", "admin-audit").await
 }
 

@@ -55,6 +55,23 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// Creates a user with `role` and `status` through the service layer.
     pub async fn create_user(&self, username: &str, role: &str, status: UserStatus) -> TestUser {
+        self.create_user_in(
+            gatehouse::domain::DEFAULT_ORGANISATION,
+            username,
+            role,
+            status,
+        )
+        .await
+    }
+
+    /// The same in organisation `org`.
+    pub async fn create_user_in(
+        &self,
+        org: gatehouse::domain::OrgId,
+        username: &str,
+        role: &str,
+        status: UserStatus,
+    ) -> TestUser {
         let full_name = format!("{} Tester", capitalise(username));
         let form = Registration {
             username: username.into(),
@@ -63,22 +80,15 @@ impl TestApp {
             password: SecretString::from(PASSWORD),
             password_confirm: SecretString::from(PASSWORD),
         };
-        let scope = gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION);
+        let scope = gatehouse::db::Scope::organisation(org);
         let id = accounts::create_user(&self.db, &scope, &AuthSettings::default(), form, role)
             .await
             .expect("user created");
         if status != UserStatus::Active {
             let mut conn = self.db.pool.acquire().await.unwrap();
-            db::users::set_status(
-                gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
-                    .on(&mut conn),
-                id,
-                status,
-                None,
-                Timestamp::now(),
-            )
-            .await
-            .unwrap();
+            db::users::set_status(scope.on(&mut conn), id, status, None, Timestamp::now())
+                .await
+                .unwrap();
         }
         TestUser {
             id,
@@ -88,21 +98,45 @@ impl TestApp {
         }
     }
 
+    /// The organisation whose slug is `slug`.
+    pub async fn org(&self, slug: &str) -> gatehouse::domain::OrgId {
+        gatehouse::services::organisations::by_slug(&self.db, slug)
+            .await
+            .unwrap()
+            .expect("the organisation exists")
+            .id
+    }
+
+    /// A group of the default organisation, granting nothing.
+    pub async fn create_group(&self, name: &str) -> gatehouse::domain::GroupId {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::groups::insert(
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
+            name,
+            "",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap()
+    }
+
     pub async fn admin(&self) -> TestUser {
         self.create_user("admin", "Admin", UserStatus::Active).await
     }
 
     pub async fn user_status(&self, id: UserId) -> UserStatus {
+        self.user_status_in(gatehouse::domain::DEFAULT_ORGANISATION, id)
+            .await
+    }
+
+    pub async fn user_status_in(&self, org: gatehouse::domain::OrgId, id: UserId) -> UserStatus {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find(
-            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
-                .on(&mut conn),
-            id,
-        )
-        .await
-        .unwrap()
-        .expect("user exists")
-        .status
+        db::users::find(gatehouse::db::Scope::organisation(org).on(&mut conn), id)
+            .await
+            .unwrap()
+            .expect("user exists")
+            .status
     }
 }
 

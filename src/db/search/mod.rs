@@ -142,9 +142,13 @@ fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
             binds.push(Bind::Text(super::like_contains(search)));
         }
     }
-    if let Some(status) = filter.status {
-        binds.push(Bind::Text(status.as_str().to_owned()));
-        clauses.push(format!("u.status = ${}", binds.len()));
+    match filter.status {
+        Some(status) => {
+            binds.push(Bind::Text(status.as_str().to_owned()));
+            clauses.push(format!("u.status = ${}", binds.len()));
+        }
+        // Deleted users have a tab of their own and are in no other list.
+        None => clauses.push("u.status <> 'deleted'".to_owned()),
     }
     if let Some(role) = filter.role {
         binds.push(Bind::Int(role.0));
@@ -240,7 +244,10 @@ pub async fn list(
         let users = page(conn, &query, sort, limit, offset).await?;
         let counted = status_counts
             .iter()
-            .filter(|(status, _)| filter.status.is_none_or(|wanted| wanted == *status))
+            .filter(|(status, _)| match filter.status {
+                Some(wanted) => wanted == *status,
+                None => *status != UserStatus::Deleted,
+            })
             .map(|(_, n)| *n)
             .sum();
         let more = false;
@@ -405,6 +412,9 @@ mod tests {
         );
         assert!(matches!(q.binds[2], super::Bind::Int(7)));
         let q = query(false, &UserFilter::default(), 7);
-        assert_eq!(q.where_sql, " WHERE u.organisation_id = $1");
+        assert_eq!(
+            q.where_sql,
+            " WHERE u.status <> 'deleted' AND u.organisation_id = $1"
+        );
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod audit_export;
+pub mod deletion;
+pub mod groups;
 pub mod lockouts;
 pub mod organisations;
 pub mod role_requests;

@@ -84,7 +84,8 @@ pub async fn create(ctx: Manage, form: CsrfForm<OrgValues>) -> Result<HttpRespon
         Ok(id) => Ok(redirect_with(
             &format!("/admin/organisations/{id}"),
             Flash::success(format!(
-                "The organisation {} has been created. Give it its first administrator below.",
+                "{} has been created; its people sign in at /o/{}/login. Give it its first administrator below.",
+                values.name.trim(),
                 values.slug.trim()
             )),
         )),

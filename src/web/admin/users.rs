@@ -8,7 +8,8 @@ use super::{Pager, outcome, url_with};
 use crate::domain::audit_chain::AuditRecord;
 use crate::domain::user_list::{ListedUser, UserFilter, UserSort};
 use crate::domain::{
-    Page, Permission, Role, RoleId, RoleRequest, StatusAction, User, UserId, UserStatus,
+    Group, Page, Permission, PermissionSource, Role, RoleId, RoleRequest, StatusAction, Timestamp,
+    User, UserId, UserStatus,
 };
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self, LockoutStatus};
@@ -126,6 +127,14 @@ struct UserPage {
     can_manage: bool,
     lockout: LockoutStatus,
     sessions: Vec<crate::services::sessions::SessionView>,
+    /// The user's groups, and where each of their permissions comes from.
+    groups: Vec<Group>,
+    sources: Vec<PermissionSource>,
+    /// The groups the user could join, for those who manage groups.
+    joinable: Vec<Group>,
+    can_manage_groups: bool,
+    /// The end of a deleted user's retention period.
+    restorable_until: Timestamp,
 }
 
 pub async fn detail(
@@ -145,7 +154,22 @@ pub async fn detail(
         &ctx.meta,
     )
     .await?;
+    let (groups, sources) =
+        crate::services::groups::of_user(db, &scope, detail.user.id, detail.user.role_id).await?;
+    let restorable_until = Timestamp(
+        detail.user.deletion.as_ref().map_or(0, |d| d.at.0)
+            + i64::from(config.deleted_retention_days) * 86_400_000,
+    );
     let user = ctx.user();
+    let can_manage_groups = user.permissions.contains(Permission::GroupsManage);
+    let joinable = match can_manage_groups {
+        true => crate::services::groups::list(db, &scope)
+            .await?
+            .into_iter()
+            .filter(|g| groups.iter().all(|mine| mine.id != g.id))
+            .collect(),
+        false => Vec::new(),
+    };
     Ok(render(UserPage {
         layout: ctx.layout().await?,
         is_self: detail.user.id == user.id,
@@ -157,6 +181,11 @@ pub async fn detail(
         roles: detail.roles,
         lockout,
         sessions,
+        groups,
+        sources,
+        joinable,
+        can_manage_groups,
+        restorable_until,
     }))
 }
 

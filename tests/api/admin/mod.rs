@@ -5,6 +5,8 @@
 
 mod audit;
 mod bulk;
+mod deletion;
+mod groups;
 mod last_admin;
 mod lifecycle;
 mod role_requests;

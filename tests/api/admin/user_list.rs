@@ -337,7 +337,14 @@ async fn the_user_list_counts_users_per_status_with_pending_prominent() {
     let tabs = texts(&page, ".status-tabs li");
     assert_eq!(
         tabs,
-        ["Pending 3", "Active 2", "Rejected 2", "Disabled 1", "All"]
+        [
+            "Pending 3",
+            "Active 2",
+            "Rejected 2",
+            "Disabled 1",
+            "All",
+            "Deleted 0"
+        ]
     );
     assert_eq!(texts(&page, ".status-tabs .prominent"), ["Pending 3"]);
     assert_eq!(texts(&page, ".status-tabs .prominent .count"), ["3"]);

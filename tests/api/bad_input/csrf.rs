@@ -35,7 +35,9 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
             ("ids", scene.bob.id.to_string()),
         ],
         "/admin/users/{id}/reject" => &[("reason", "Not a member of staff".into())],
-        "/admin/users/{id}/disable" => &[("reason", "Left the company".into())],
+        "/admin/users/{id}/disable" | "/admin/users/{id}/delete" => {
+            &[("reason", "Left the company".into())]
+        }
         "/admin/users/{id}/role" => &[("role_id", scene.pm.to_string())],
         "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
             &[("note", "Discussed with the team".into())]
@@ -46,6 +48,11 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         ],
         "/admin/roles/{id}" => &[("permissions", "users.read".into())],
         "/admin/organisations" => &[("slug", "csrf-org".into()), ("name", "CSRF Org".into())],
+        "/admin/users/{id}/groups" => &[("group_id", scene.group.to_string())],
+        "/admin/groups" => &[("name", "CSRF group".into())],
+        "/admin/groups/{id}" => &[("roles", scene.pm.to_string())],
+        "/admin/groups/{id}/members" => &[("username", "alice".into())],
+        "/admin/groups/{id}/members/remove" => &[("user_id", scene.alice.id.to_string())],
         "/admin/organisations/{id}" => &[("name", "Acme Renamed".into())],
         "/admin/organisations/{id}/admins" => &[
             ("username", "acme_admin".into()),
@@ -61,6 +68,9 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         "/admin/users/{id}/approve" | "/admin/users/{id}/reject" => id(scene.bob.id.0),
         "/admin/users/{id}/disable" | "/admin/users/{id}/role" => id(scene.alice.id.0),
         "/admin/users/{id}/enable" => id(scene.carol.id.0),
+        "/admin/users/{id}/delete" => id(scene.alice.id.0),
+        // Deleted by the test first, so the valid POST has something to do.
+        "/admin/users/{id}/restore" => id(scene.carol.id.0),
         "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
             id(scene.alice_request)
         }
@@ -71,6 +81,11 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/admin/organisations/{id}/disable"
         | "/admin/organisations/{id}/admins" => id(scene.acme),
         "/admin/organisations/{id}/enable" => id(scene.dormant),
+        "/admin/users/{id}/groups" => id(scene.alice.id.0),
+        "/admin/groups/{id}"
+        | "/admin/groups/{id}/delete"
+        | "/admin/groups/{id}/members"
+        | "/admin/groups/{id}/members/remove" => id(scene.group),
         // Locked by the test first, so the valid POST has something to do.
         "/admin/users/{id}/unlock" => id(scene.alice.id.0),
         // Filled in by `with_session` once the admin's sessions exist.
@@ -83,7 +98,8 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/account/role-request"
         | "/admin/users/bulk"
         | "/admin/roles"
-        | "/admin/organisations" => pattern.to_owned(),
+        | "/admin/organisations"
+        | "/admin/groups" => pattern.to_owned(),
         other => panic!("no request for the POST route {other}: add it to this test"),
     };
     let fields = fields
@@ -184,6 +200,30 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
             .await
             .unwrap();
         }
+        if *pattern == "/admin/groups/{id}/members/remove" {
+            let mut conn = scene.app.db.pool.acquire().await.unwrap();
+            gatehouse::db::groups::add_member(
+                gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                    .on(&mut conn),
+                gatehouse::domain::GroupId(scene.group),
+                scene.alice.id,
+                gatehouse::domain::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        }
+        if *pattern == "/admin/users/{id}/restore" {
+            let mut conn = scene.app.db.pool.acquire().await.unwrap();
+            gatehouse::db::users::soft_delete(
+                gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                    .on(&mut conn),
+                scene.carol.id,
+                "Deleted so that it can be restored",
+                gatehouse::domain::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        }
         let browser = browser_for(&scene, pattern).await;
         let (path, fields) = request_for(&scene, pattern);
         let path = with_session(&scene, &path).await;
@@ -219,6 +259,9 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
             scene.app.count("audit_log").await > audit_before,
             "the valid POST {path} did nothing, so its refusals proved nothing"
         );
+        // One app per route: close each one's connections before the next,
+        // or on PostgreSQL the loop alone holds dozens of them open.
+        scene.app.db.pool.close().await;
     }
 }
 

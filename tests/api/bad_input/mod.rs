@@ -256,6 +256,8 @@ struct Scene {
     acme: i64,
     /// A third, disabled.
     dormant: i64,
+    /// A group granting nothing, without members.
+    group: i64,
 }
 
 impl Scene {
@@ -290,6 +292,7 @@ impl Scene {
             .await
             .unwrap();
         drop(conn);
+        let group = app.create_group("Ops").await.0;
         app.login_as(&admin).await;
         Scene {
             app,
@@ -302,6 +305,7 @@ impl Scene {
             engineer,
             acme: acme.0,
             dormant: dormant.0,
+            group,
         }
     }
 

@@ -36,6 +36,14 @@ impl TestApp {
         self.post_form(&paths::enable_user(id), &[]).await
     }
 
+    pub async fn delete_user(&self, id: impl Display, fields: Fields<'_>) -> Response {
+        self.post_form(&paths::delete_user(id), fields).await
+    }
+
+    pub async fn restore_user(&self, id: impl Display) -> Response {
+        self.post_form(&paths::restore_user(id), &[]).await
+    }
+
     pub async fn change_role(&self, id: impl Display, fields: Fields<'_>) -> Response {
         self.post_form(&paths::change_role(id), fields).await
     }

@@ -16,6 +16,7 @@ mod seed;
 mod account;
 mod admin;
 mod auth;
+mod groups;
 mod organisations;
 
 pub use app::*;

@@ -3,6 +3,7 @@
 //! starts its own chromedriver and two browsers (an administrator's and the
 //! user's the story is about), and a fresh database.
 
+mod organisations;
 mod stories;
 
 use crate::browser::{Browser, DESKTOP, Driver, Result};
@@ -34,14 +35,14 @@ impl People {
     }
 }
 
-/// A test per scenario, running the steps of the same name in `stories`.
+/// A test per scenario, running the steps of the same name in its module.
 macro_rules! scenarios {
-    ($($name:ident),* $(,)?) => {$(
+    ($($module:ident :: $name:ident),* $(,)?) => {$(
         #[tokio::test]
         async fn $name() {
             let driver = Driver::start();
             let mut people = People::start(&driver).await;
-            stories::$name(&mut people)
+            $module::$name(&mut people)
                 .await
                 .unwrap_or_else(|e| panic!("{} failed: {e:#}", stringify!($name)));
             people.close().await;
@@ -50,13 +51,14 @@ macro_rules! scenarios {
 }
 
 scenarios!(
-    a_visitor_registers_and_lands_on_the_pending_page,
-    an_admin_approves_an_account_from_the_queue_and_sees_the_flash,
-    an_approved_user_signs_in_and_sees_role_and_status_at_home,
-    a_role_request_approved_by_an_admin_shows_the_new_role,
-    a_disabled_user_lands_on_the_login_page_at_the_next_click,
-    an_admin_approves_three_pending_users_at_once_from_the_list,
-    a_wrong_password_gets_a_message_tied_to_the_form,
-    a_keyboard_user_signs_in_with_tab_and_enter_and_sees_the_focus,
-    a_locked_account_is_refused_until_an_admin_clears_the_lockout,
+    stories::a_visitor_registers_and_lands_on_the_pending_page,
+    stories::an_admin_approves_an_account_from_the_queue_and_sees_the_flash,
+    stories::an_approved_user_signs_in_and_sees_role_and_status_at_home,
+    stories::a_role_request_approved_by_an_admin_shows_the_new_role,
+    stories::a_disabled_user_lands_on_the_login_page_at_the_next_click,
+    stories::an_admin_approves_three_pending_users_at_once_from_the_list,
+    stories::a_wrong_password_gets_a_message_tied_to_the_form,
+    stories::a_keyboard_user_signs_in_with_tab_and_enter_and_sees_the_focus,
+    stories::a_locked_account_is_refused_until_an_admin_clears_the_lockout,
+    organisations::an_instance_administrator_sets_up_acme_whose_admin_groups_a_user,
 );
