@@ -102,7 +102,9 @@ async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
 /// operator how to.
 async fn bootstrap_admin(db: &Db, auth: &AuthSettings, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = db.acquire().await?;
-    if db::users::admin_exists(Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn)).await? {
+    if db::permission_holders::admin_exists(Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn))
+        .await?
+    {
         return Ok(());
     }
     drop(conn);

@@ -4,10 +4,12 @@
 //! services own transactions.
 
 pub mod audit;
+pub mod deleted_users;
 pub mod groups;
 pub mod login_throttle;
 pub mod organisations;
 pub mod outage;
+pub mod permission_holders;
 mod reads;
 pub mod role_requests;
 pub mod roles;

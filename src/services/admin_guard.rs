@@ -26,7 +26,8 @@ pub(crate) async fn ensure_others_hold(
     let mut others = Vec::new();
     for permission in ADMIN_PERMISSIONS {
         if held.contains(permission) {
-            let remains = db::users::holder_exists(tx.again(), permission, Some(user)).await?;
+            let remains =
+                db::permission_holders::holder_exists(tx.again(), permission, Some(user)).await?;
             others.push((permission, u64::from(remains)));
         }
     }
@@ -47,7 +48,7 @@ impl Administrators {
     pub(crate) async fn before(mut tx: Scoped<'_>) -> Result<Administrators, ServiceError> {
         let mut held = PermissionSet::new();
         for permission in ADMIN_PERMISSIONS {
-            if db::users::holder_exists(tx.again(), permission, None).await? {
+            if db::permission_holders::holder_exists(tx.again(), permission, None).await? {
                 held.insert(permission);
             }
         }
@@ -59,7 +60,7 @@ impl Administrators {
     pub(crate) async fn ensure_remain(&self, mut tx: Scoped<'_>) -> Result<(), ServiceError> {
         let mut lost = PermissionSet::new();
         for permission in self.0.iter() {
-            if !db::users::holder_exists(tx.again(), permission, None).await? {
+            if !db::permission_holders::holder_exists(tx.again(), permission, None).await? {
                 lost.insert(permission);
             }
         }

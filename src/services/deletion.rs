@@ -50,7 +50,7 @@ pub async fn delete(
         ensure_others_hold(work.tx(), user.id).await?;
     }
     let now = Timestamp::now();
-    db::users::soft_delete(work.tx(), user.id, reason.as_str(), now).await?;
+    db::deleted_users::soft_delete(work.tx(), user.id, reason.as_str(), now).await?;
     let ended = db::sessions::delete_for_user(work.tx(), user.id).await?;
     work.audit(
         AuditAction::UserDeleted,
@@ -109,7 +109,7 @@ pub async fn restore(
             user.username
         )));
     }
-    db::users::restore(work.tx(), user.id, Timestamp::now())
+    db::deleted_users::restore(work.tx(), user.id, Timestamp::now())
         .await
         .map_err(|e| anyhow::Error::new(e).context("could not restore the user"))?;
     work.audit(
@@ -134,14 +134,15 @@ pub async fn purge_due(db: &Db, retention_days: u32) -> Result<u64, ServiceError
     loop {
         let due = {
             let mut conn = db.acquire().await?;
-            db::users::due_for_purge(Scope::instance().on(&mut conn), cutoff, PURGE_BATCH).await?
+            db::deleted_users::due_for_purge(Scope::instance().on(&mut conn), cutoff, PURGE_BATCH)
+                .await?
         };
         if due.is_empty() {
             return Ok(purged);
         }
         for (id, organisation, username) in due {
             let mut work = Work::in_scope(db, Scope::organisation(organisation), &meta).await?;
-            db::users::purge(work.tx(), id, Timestamp::now()).await?;
+            db::deleted_users::purge(work.tx(), id, Timestamp::now()).await?;
             work.audit(AuditAction::UserPurged, Some(user_target(id, &username)))
                 .change("deleted", "purged")
                 .reason(Some(&format!("retention of {retention_days} days ended")));

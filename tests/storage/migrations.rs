@@ -163,7 +163,11 @@ mod upgrade {
             .unwrap()
             .unwrap();
         assert!(role.grants(&gatehouse::domain::Permission::OrganisationsManage));
-        assert!(db::users::admin_exists(scope.on(&mut conn)).await.unwrap());
+        assert!(
+            db::permission_holders::admin_exists(scope.on(&mut conn))
+                .await
+                .unwrap()
+        );
         let credentials = db::users::find_credentials(scope.on(&mut conn), "ROOT")
             .await
             .unwrap()

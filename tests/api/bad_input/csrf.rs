@@ -214,7 +214,7 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
         }
         if *pattern == "/admin/users/{id}/restore" {
             let mut conn = scene.app.db.pool.acquire().await.unwrap();
-            gatehouse::db::users::soft_delete(
+            gatehouse::db::deleted_users::soft_delete(
                 gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
                     .on(&mut conn),
                 scene.carol.id,
