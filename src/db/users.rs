@@ -27,6 +27,7 @@ struct UserRow {
     last_login_at: Option<i64>,
     login_count: i64,
     last_active_at: Option<i64>,
+    minutes_of_use: i64,
     status_before_delete: Option<String>,
     deleted_at: Option<i64>,
     deleted_reason: Option<String>,
@@ -62,13 +63,14 @@ impl TryFrom<UserRow> for User {
             last_login_at: row.last_login_at.map(Timestamp),
             login_count: row.login_count,
             last_active_at: row.last_active_at.map(Timestamp),
+            minutes_of_use: row.minutes_of_use,
         })
     }
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
-     u.last_login_at, u.login_count, u.last_active_at, u.status_before_delete, u.deleted_at, \
+     u.last_login_at, u.login_count, u.last_active_at, u.minutes_of_use, u.status_before_delete, u.deleted_at, \
      u.deleted_reason, u.purged_at";
 
 /// A validated account ready to be inserted.

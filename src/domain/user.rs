@@ -20,6 +20,9 @@ pub struct User {
     pub last_login_at: Option<Timestamp>,
     pub login_count: i64,
     pub last_active_at: Option<Timestamp>,
+    /// Minutes between the start and the last activity of each ended
+    /// session, added up.
+    pub minutes_of_use: i64,
     /// Set while the user is deleted (status `Deleted`).
     pub deletion: Option<Deletion>,
 }

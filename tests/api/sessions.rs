@@ -531,3 +531,46 @@ async fn only_user_managers_get_the_end_session_buttons() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.sessions_of(vic.id).await, 1);
 }
+
+#[tokio::test]
+async fn each_ended_session_adds_its_minutes_of_use_to_the_user_page() {
+    let app = spawn_app().await;
+    app.signed_in_admin().await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
+    let signed_in_page = app.user_page(alice.id).await;
+    assert_ne!(
+        fact_of(&signed_in_page, "Current session since"),
+        "not signed in"
+    );
+    assert_eq!(
+        fact_of(&signed_in_page, "Time in Gatehouse"),
+        "0 min (ended sessions)"
+    );
+
+    // Began 40 minutes ago, last used 15 minutes ago: 25 minutes of use.
+    age_sessions(&app, &alice, 40, 15).await;
+    browser.logout().await;
+    // Began 50 minutes ago, idle for 31: expires, 19 minutes of use.
+    browser.login_as(&alice).await;
+    age_sessions(&app, &alice, 50, 31).await;
+    gatehouse::services::sessions::purge_expired(&app.db, SessionLimits::from_minutes(30, 12 * 60))
+        .await
+        .unwrap();
+
+    let page = app.user_page(alice.id).await;
+    assert_eq!(
+        fact_of(&page, "Time in Gatehouse"),
+        "44 min (ended sessions)"
+    );
+    assert_eq!(fact_of(&page, "Current session since"), "not signed in");
+}
+
+/// The user page's fact labelled `label`.
+fn fact_of(page: &scraper::Html, label: &str) -> String {
+    texts(page, ".facts dt")
+        .into_iter()
+        .zip(texts(page, ".facts dd"))
+        .find(|(l, _)| l == label)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no fact {label}"))
+}

@@ -135,6 +135,8 @@ struct UserPage {
     can_manage_groups: bool,
     /// The end of a deleted user's retention period.
     restorable_until: Timestamp,
+    /// When the user's newest live session began.
+    session_started: Option<Timestamp>,
 }
 
 pub async fn detail(
@@ -170,8 +172,10 @@ pub async fn detail(
             .collect(),
         false => Vec::new(),
     };
+    let session_started = sessions.iter().map(|s| s.created_at).max();
     Ok(render(UserPage {
         layout: ctx.layout().await?,
+        session_started,
         is_self: detail.user.id == user.id,
         can_approve: user.permissions.contains(Permission::UsersApprove),
         can_manage: user.permissions.contains(Permission::UsersManage),
