@@ -28,11 +28,7 @@ impl GroupName {
                 "Group name may only contain letters, digits, spaces and - _ . &",
             ));
         }
-        let collapsed = trimmed
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let collapsed = super::role::single_spaced(trimmed);
         let len = collapsed.chars().count();
         if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&len) {
             return Err(FieldError::new("Group name must be 2 to 60 characters."));

@@ -28,11 +28,7 @@ impl RoleName {
                 "Role name may only contain letters, digits, spaces, hyphens and underscores.",
             ));
         }
-        let collapsed = trimmed
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let collapsed = single_spaced(trimmed);
         let len = collapsed.chars().count();
         if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&len) {
             return Err(FieldError::new("Role name must be 2 to 40 characters."));
@@ -96,6 +92,15 @@ impl std::ops::Deref for RoleUsage {
     fn deref(&self) -> &Role {
         &self.role
     }
+}
+
+/// `text` with each run of spaces made one: names of roles and groups are
+/// compared and shown this way.
+pub(crate) fn single_spaced(text: &str) -> String {
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -539,11 +539,11 @@ async fn each_ended_session_adds_its_minutes_of_use_to_the_user_page() {
     let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
     let signed_in_page = app.user_page(alice.id).await;
     assert_ne!(
-        fact_of(&signed_in_page, "Current session since"),
+        fact(&signed_in_page, "Current session since"),
         "not signed in"
     );
     assert_eq!(
-        fact_of(&signed_in_page, "Time in Gatehouse"),
+        fact(&signed_in_page, "Time in Gatehouse"),
         "0 min (ended sessions)"
     );
 
@@ -558,19 +558,6 @@ async fn each_ended_session_adds_its_minutes_of_use_to_the_user_page() {
         .unwrap();
 
     let page = app.user_page(alice.id).await;
-    assert_eq!(
-        fact_of(&page, "Time in Gatehouse"),
-        "44 min (ended sessions)"
-    );
-    assert_eq!(fact_of(&page, "Current session since"), "not signed in");
-}
-
-/// The user page's fact labelled `label`.
-fn fact_of(page: &scraper::Html, label: &str) -> String {
-    texts(page, ".facts dt")
-        .into_iter()
-        .zip(texts(page, ".facts dd"))
-        .find(|(l, _)| l == label)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no fact {label}"))
+    assert_eq!(fact(&page, "Time in Gatehouse"), "44 min (ended sessions)");
+    assert_eq!(fact(&page, "Current session since"), "not signed in");
 }

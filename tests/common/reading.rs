@@ -82,3 +82,20 @@ pub fn listed(page: &Html) -> Vec<String> {
 pub async fn first_listed(app: &TestApp, path: &str) -> Option<String> {
     listed(&app.get_html(path).await).first().cloned()
 }
+
+/// A page's facts (`.facts dt` and `dd`) as (label, value) pairs.
+pub fn facts(page: &Html) -> Vec<(String, String)> {
+    texts(page, ".facts dt")
+        .into_iter()
+        .zip(texts(page, ".facts dd"))
+        .collect()
+}
+
+/// The value of the fact labelled `label`.
+pub fn fact(page: &Html, label: &str) -> String {
+    facts(page)
+        .into_iter()
+        .find(|(l, _)| l == label)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no fact {label}"))
+}

@@ -43,22 +43,6 @@ fn error(page: &Html) -> Option<String> {
     texts(page, ".flash-error").into_iter().next()
 }
 
-/// The user page's facts as (label, value) pairs.
-fn facts(page: &Html) -> Vec<(String, String)> {
-    texts(page, ".facts dt")
-        .into_iter()
-        .zip(texts(page, ".facts dd"))
-        .collect()
-}
-
-fn fact(page: &Html, label: &str) -> String {
-    facts(page)
-        .into_iter()
-        .find(|(l, _)| l == label)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no fact {label}"))
-}
-
 /// Audit table rows as lists of cell texts.
 fn audit_rows(page: &Html) -> Vec<Vec<String>> {
     let row = scraper::Selector::parse("table.audit tbody tr").unwrap();
