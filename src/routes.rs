@@ -4,7 +4,7 @@
 
 use actix_web::web;
 
-use crate::web::{account, admin, auth, sessions, system};
+use crate::web::{account, admin, auth, profile, sessions, system};
 
 macro_rules! route_table {
     ($( $path:literal => { $( $method:ident : $handler:path ),+ $(,)? } )*) => {
@@ -36,6 +36,7 @@ route_table! {
     "/pending" => { get: auth::pending }
     "/" => { get: account::home }
     "/account/password" => { get: account::password_form, post: account::change_password }
+    "/account/profile" => { get: profile::form, post: profile::save }
     "/account/role-request" => { get: account::role_request_form, post: account::submit_role_request }
     "/account/role-request/{id}/withdraw" => { post: account::withdraw_role_request }
     "/account/sessions" => { get: sessions::list }
@@ -52,6 +53,7 @@ route_table! {
     "/admin/users/{id}/unlock" => { post: admin::lockouts::unlock }
     "/admin/users/{id}/sessions/revoke" => { post: sessions::admin_revoke }
     "/admin/users/{id}/groups" => { post: admin::groups::add_user_to_group }
+    "/admin/users/{id}/profile" => { post: profile::save_for }
     "/admin/users/{id}/delete" => { post: admin::deletion::delete }
     "/admin/users/{id}/restore" => { post: admin::deletion::restore }
     "/admin/role-requests" => { get: admin::role_requests::list }

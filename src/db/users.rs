@@ -7,8 +7,8 @@ use sqlx::FromRow;
 
 use super::{Conn, Scoped};
 use crate::domain::{
-    AuthUser, Credentials, Deletion, Email, FullName, OrgId, OrgStatus, PermissionSet, RoleId,
-    Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
+    AuthUser, Credentials, Deletion, Email, FullName, OrgId, OrgStatus, PermissionSet, Phone,
+    RoleId, Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
 };
 
 #[derive(FromRow)]
@@ -17,6 +17,7 @@ struct UserRow {
     username: String,
     email: String,
     full_name: String,
+    phone: String,
     status: String,
     status_reason: Option<String>,
     role_id: i64,
@@ -54,6 +55,7 @@ impl TryFrom<UserRow> for User {
             username: row.username,
             email: row.email,
             full_name: row.full_name,
+            phone: row.phone,
             status_reason: row.status_reason,
             role_id: RoleId(row.role_id),
             role_name: row.role_name,
@@ -68,7 +70,7 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, u.status_reason, \
+const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.phone, u.status, u.status_reason, \
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
      u.last_login_at, u.login_count, u.last_active_at, u.minutes_of_use, u.status_before_delete, u.deleted_at, \
      u.deleted_reason, u.purged_at";
@@ -306,6 +308,32 @@ pub async fn set_status(
     .execute(conn)
     .await
     .with_context(|| format!("could not set the status of user {id}"))?;
+    Ok(())
+}
+
+/// Sets a user's name and phone, and the search key made with the name.
+pub async fn set_profile(
+    scoped: Scoped<'_>,
+    user: &User,
+    full_name: &FullName,
+    phone: &Phone,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE users SET full_name = $1, full_name_key = $2, search_key = $3, phone = $4, \
+         updated_at = $5 WHERE id = $6 AND organisation_id = $7",
+    )
+    .bind(full_name.as_str())
+    .bind(case_key(full_name.as_str()))
+    .bind(search_key(&user.username, &user.email, full_name.as_str()))
+    .bind(phone.as_str())
+    .bind(now.0)
+    .bind(user.id.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not change the profile of user {}", user.id))?;
     Ok(())
 }
 

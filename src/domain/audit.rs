@@ -109,6 +109,8 @@ audit_actions! {
     UserRestored => "user.restored", "User restored";
     /// A deleted user's personal data was erased after the retention period.
     UserPurged => "user.purged", "User purged";
+    /// A user's name or phone was changed, by them or an administrator.
+    ProfileChanged => "user.profile_changed", "Profile changed";
 }
 
 impl AuditAction {
@@ -142,7 +144,7 @@ impl AuditAction {
             | OrganisationEnabled => true,
             LoginSucceeded | LoginFailed | Logout | PasswordChanged | SessionRevoked
             | CsrfRejected | AccessDenied | AccountLocked | LockoutCleared | LoginThrottled
-            | PasswordRehashed => false,
+            | PasswordRehashed | ProfileChanged => false,
             // Groups change no status, request, role name or id.
             GroupCreated | GroupChanged | GroupDeleted | GroupMemberAdded | GroupMemberRemoved => {
                 false

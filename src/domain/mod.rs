@@ -17,6 +17,7 @@ pub mod organisation;
 pub mod pagination;
 pub mod password;
 pub mod permission;
+pub mod phone;
 pub mod role;
 pub mod role_request;
 pub mod scope;
@@ -42,6 +43,7 @@ pub use password::{PasswordPolicy, PasswordRejection, PasswordRule, passwords_ma
 pub use permission::{
     ADMIN_PERMISSIONS, Permission, PermissionSet, ensure_administrators_remain, ensure_not_self,
 };
+pub use phone::Phone;
 pub use role::{DEFAULT_ROLES, Role, RoleName, RoleUsage};
 pub use role_request::{
     Justification, RoleRequest, RoleRequestDecision, RoleRequestStatus, ensure_different_role,

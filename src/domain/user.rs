@@ -10,6 +10,8 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub full_name: String,
+    /// As typed (see `Phone`); empty when not given.
+    pub phone: String,
     pub status: UserStatus,
     pub status_reason: Option<String>,
     pub role_id: RoleId,

@@ -12,6 +12,7 @@ pub mod import;
 pub mod login;
 pub mod organisations;
 pub mod overview;
+pub mod profile;
 pub mod queries;
 pub mod role_requests;
 pub mod roles;

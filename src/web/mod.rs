@@ -15,6 +15,7 @@ pub mod flash;
 pub mod forms;
 pub mod layout;
 pub mod page_org;
+pub mod profile;
 pub mod rate_limit;
 pub mod request;
 pub mod request_span;

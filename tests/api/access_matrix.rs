@@ -62,6 +62,8 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("get", "/", Active),
     ("get", "/account/password", SignedIn),
     ("post", "/account/password", SignedIn),
+    ("get", "/account/profile", SignedIn),
+    ("post", "/account/profile", SignedIn),
     ("get", "/account/role-request", Active),
     ("post", "/account/role-request", Active),
     ("post", "/account/role-request/{id}/withdraw", Active),
@@ -95,6 +97,11 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ),
     ("post", "/admin/users/{id}/unlock", Permission(USERS_MANAGE)),
     ("post", "/admin/users/{id}/delete", Permission(USERS_MANAGE)),
+    (
+        "post",
+        "/admin/users/{id}/profile",
+        Permission(USERS_MANAGE),
+    ),
     (
         "post",
         "/admin/users/{id}/restore",
@@ -436,6 +443,12 @@ impl Fixture {
                 s("password", PASSWORD),
                 s("password_confirm", "a-different-long-password"),
             ],
+            "/account/profile" | "/admin/users/{id}/profile" => {
+                vec![
+                    s("full_name", "Matrix Renamed"),
+                    s("phone", "+1 555 010 4477"),
+                ]
+            }
             "/account/password" => vec![
                 s("current_password", "not-the-current-password"),
                 s("new_password", "a-brand-new-long-password"),

@@ -147,6 +147,9 @@ impl TwoOrganisations {
                 vec![("reason", "Crossing organisations.".into())]
             }
             "/admin/roles/{id}" => vec![("permissions", "users.read".into())],
+            "/admin/users/{id}/profile" => {
+                vec![("full_name", "Crossing Organisations".into())]
+            }
             "/admin/users/{id}/groups" => vec![("group_id", self.beta_group.to_string())],
             "/admin/groups/{id}" => vec![("roles", role)],
             "/admin/groups/{id}/members" => vec![("username", "beta_pending".into())],

@@ -71,6 +71,13 @@ async fn pending_pages(browser: &Browser) -> Result {
         .click("form[action='/account/password'] button[type=submit]")
         .await?;
     check(browser, "password-errors").await?;
+    visit(browser, "/account/profile", "profile").await?;
+    browser.fill("#phone", "call me maybe").await?;
+    browser
+        .click("form[action='/account/profile'] button[type=submit]")
+        .await?;
+    assert!(browser.exists("[aria-invalid=true]").await?);
+    check(browser, "profile-errors").await?;
     browser.sign_out().await
 }
 

@@ -6,6 +6,7 @@
 mod activity;
 mod password;
 mod pending;
+mod profile;
 mod register;
 mod role_requests;
 mod session_cookie;

@@ -19,11 +19,16 @@ async fn the_pending_page_says_since_when_the_account_has_waited() {
 }
 
 #[tokio::test]
-async fn a_pending_user_reaches_only_the_pending_page_their_password_and_their_sessions() {
+async fn a_pending_user_reaches_only_the_pending_page_their_password_profile_and_sessions() {
     let app = spawn_app().await;
     app.register("patient", "patient@example.com", "Pat Ient", PASSWORD)
         .await;
-    let open = ["/pending", "/account/password", "/account/sessions"];
+    let open = [
+        "/pending",
+        "/account/password",
+        "/account/profile",
+        "/account/sessions",
+    ];
     let own_sessions = [
         "/account/sessions/revoke-others",
         "/account/sessions/{id}/revoke",

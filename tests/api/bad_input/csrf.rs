@@ -21,6 +21,10 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
             ("password", PASSWORD.into()),
             ("password_confirm", PASSWORD.into()),
         ],
+        "/account/profile" | "/admin/users/{id}/profile" => &[
+            ("full_name", "Renamed By Csrf".into()),
+            ("phone", "+44 20 7946 0958".into()),
+        ],
         "/account/password" => &[
             ("current_password", PASSWORD.into()),
             ("new_password", "a-brand-new-passphrase-42".into()),
@@ -68,7 +72,7 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         "/admin/users/{id}/approve" | "/admin/users/{id}/reject" => id(scene.bob.id.0),
         "/admin/users/{id}/disable" | "/admin/users/{id}/role" => id(scene.alice.id.0),
         "/admin/users/{id}/enable" => id(scene.carol.id.0),
-        "/admin/users/{id}/delete" => id(scene.alice.id.0),
+        "/admin/users/{id}/delete" | "/admin/users/{id}/profile" => id(scene.alice.id.0),
         // Deleted by the test first, so the valid POST has something to do.
         "/admin/users/{id}/restore" => id(scene.carol.id.0),
         "/admin/role-requests/{id}/approve" | "/admin/role-requests/{id}/deny" => {
@@ -95,6 +99,7 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/logout"
         | "/register"
         | "/account/password"
+        | "/account/profile"
         | "/account/role-request"
         | "/admin/users/bulk"
         | "/admin/roles"

@@ -7,6 +7,15 @@ use reqwest::Response;
 use super::{TestApp, paths};
 
 impl TestApp {
+    pub async fn profile_page(&self) -> scraper::Html {
+        self.get_html("/account/profile").await
+    }
+
+    /// POSTs the profile form with exactly `fields` (and a token).
+    pub async fn save_profile(&self, fields: &[(&str, &str)]) -> Response {
+        self.post_form("/account/profile", fields).await
+    }
+
     pub async fn submit_role_request(&self, role_id: &str, justification: &str) -> Response {
         self.submit_role_request_with(&[("role_id", role_id), ("justification", justification)])
             .await

@@ -36,6 +36,11 @@ impl TestApp {
         self.post_form(&paths::enable_user(id), &[]).await
     }
 
+    pub async fn save_user_profile(&self, id: impl Display, fields: Fields<'_>) -> Response {
+        self.post_form(&paths::user_action(id, "profile"), fields)
+            .await
+    }
+
     pub async fn delete_user(&self, id: impl Display, fields: Fields<'_>) -> Response {
         self.post_form(&paths::delete_user(id), fields).await
     }

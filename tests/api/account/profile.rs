@@ -1,0 +1,130 @@
+//! The user's own profile (name and phone) and an administrator's change
+//! to it, each audited before → after.
+
+use gatehouse::domain::AuditAction;
+
+use super::*;
+
+#[tokio::test]
+async fn a_user_saves_their_name_and_phone_and_sees_them_on_the_form() {
+    let app = spawn_app().await;
+    let (_alice, browser) = signed_in(&app, "alice", "Engineer").await;
+
+    let response = browser
+        .save_profile(&[
+            ("full_name", "  Alice Liddell "),
+            ("phone", " +44 20 7946 0958 "),
+        ])
+        .await;
+
+    assert_redirect_to(&response, "/account/profile");
+    let page = browser.follow(response).await;
+    assert_eq!(
+        flash(&page).as_deref(),
+        Some("Your profile has been saved.")
+    );
+    assert_eq!(
+        first_attr(&page, "#full_name", "value").as_deref(),
+        Some("Alice Liddell")
+    );
+    assert_eq!(
+        first_attr(&page, "#phone", "value").as_deref(),
+        Some("+44 20 7946 0958")
+    );
+    let rows = app.audit_rows(AuditAction::ProfileChanged).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].content.actor_username.as_deref(), Some("alice"));
+    assert_eq!(
+        rows[0].content.before_value.as_deref(),
+        Some("name: alice Tester; no phone")
+    );
+    assert_eq!(
+        rows[0].content.after_value.as_deref(),
+        Some("name: Alice Liddell; phone: +44 20 7946 0958")
+    );
+    let again = browser
+        .follow(
+            browser
+                .save_profile(&[
+                    ("full_name", "Alice Liddell"),
+                    ("phone", "+44 20 7946 0958"),
+                ])
+                .await,
+        )
+        .await;
+    assert_eq!(
+        flash(&again).as_deref(),
+        Some("Nothing to save: your profile is as it was.")
+    );
+    assert_eq!(app.audit_rows(AuditAction::ProfileChanged).await.len(), 1);
+    let found = app.another_browser();
+    found.signed_in_admin().await;
+    assert_eq!(listed(&found.admin_users("q=liddell").await), ["alice"]);
+}
+
+#[tokio::test]
+async fn a_bad_phone_or_an_empty_name_re_renders_the_form_naming_the_field_and_saves_nothing() {
+    let app = spawn_app().await;
+    let (alice, browser) = signed_in(&app, "alice", "Engineer").await;
+    let audit_before = app.count("audit_log").await;
+
+    let response = browser
+        .save_profile(&[("full_name", "   "), ("phone", "555-CALL-NOW")])
+        .await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = html(response).await;
+    assert_eq!(
+        field_error(&page, "full_name"),
+        "Please enter your full name."
+    );
+    assert!(field_error(&page, "phone").starts_with("Enter a phone number of 5 to 15 digits"));
+    assert_eq!(
+        first_attr(&page, "#phone", "value").as_deref(),
+        Some("555-CALL-NOW")
+    );
+    assert_eq!(app.count("audit_log").await, audit_before);
+    let form = browser.profile_page().await;
+    assert_eq!(
+        first_attr(&form, "#full_name", "value").as_deref(),
+        Some("alice Tester")
+    );
+    let admin = app.another_browser();
+    admin.signed_in_admin().await;
+    let user_page = admin.user_page(alice.id).await;
+    assert_eq!(fact(&user_page, "Phone"), "none given");
+}
+
+#[tokio::test]
+async fn an_administrator_changes_a_users_profile_from_the_user_page() {
+    let app = spawn_app().await;
+    app.signed_in_admin().await;
+    let vic = app.create_user("vic", "Engineer", UserStatus::Active).await;
+
+    let bad = app
+        .follow(
+            app.save_user_profile(vic.id, &[("full_name", "Vic"), ("phone", "12")])
+                .await,
+        )
+        .await;
+    assert!(flash(&bad).is_some_and(|f| f.starts_with("Enter a phone number")));
+    let page = app
+        .follow(
+            app.save_user_profile(
+                vic.id,
+                &[("full_name", "Victoria Lake"), ("phone", "(555) 010-4477")],
+            )
+            .await,
+        )
+        .await;
+
+    assert_eq!(
+        flash(&page).as_deref(),
+        Some("vic's profile has been saved.")
+    );
+    assert_eq!(fact(&page, "Phone"), "(555) 010-4477");
+    let rows = app.audit_rows(AuditAction::ProfileChanged).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].content.actor_username.as_deref(), Some("admin"));
+    assert_eq!(rows[0].content.target_label.as_deref(), Some("vic"));
+}
