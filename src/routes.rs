@@ -4,7 +4,7 @@
 
 use actix_web::web;
 
-use crate::web::{account, admin, auth, profile, sessions, system};
+use crate::web::{account, admin, auth, profile, registration, sessions, system};
 
 macro_rules! route_table {
     ($( $path:literal => { $( $method:ident : $handler:path ),+ $(,)? } )*) => {
@@ -30,9 +30,9 @@ route_table! {
     "/favicon.ico" => { get: system::favicon }
     "/login" => { get: auth::login_form, post: auth::login }
     "/logout" => { post: auth::logout }
-    "/register" => { get: auth::register_form, post: auth::register }
+    "/register" => { get: registration::register_form, post: registration::register }
     "/o/{slug}/login" => { get: auth::login_form, post: auth::login }
-    "/o/{slug}/register" => { get: auth::register_form, post: auth::register }
+    "/o/{slug}/register" => { get: registration::register_form, post: registration::register }
     "/pending" => { get: auth::pending }
     "/" => { get: account::home }
     "/account/password" => { get: account::password_form, post: account::change_password }
@@ -43,6 +43,7 @@ route_table! {
     "/account/sessions/revoke-others" => { post: sessions::revoke_others }
     "/account/sessions/{id}/revoke" => { post: sessions::revoke_one }
     "/admin/users" => { get: admin::users::list }
+    "/admin/users.csv" => { get: admin::users_export::export }
     "/admin/users/bulk" => { post: admin::users::bulk }
     "/admin/users/{id}" => { get: admin::users::detail }
     "/admin/users/{id}/approve" => { post: admin::users::approve }
@@ -66,6 +67,9 @@ route_table! {
     "/admin/groups/{id}/delete" => { post: admin::groups::delete }
     "/admin/groups/{id}/members" => { post: admin::groups::add_member }
     "/admin/groups/{id}/members/remove" => { post: admin::groups::remove_member }
+    "/admin/fields" => { get: admin::fields::list, post: admin::fields::create }
+    "/admin/fields/{id}" => { post: admin::fields::update }
+    "/admin/fields/{id}/delete" => { post: admin::fields::delete }
     "/admin/audit" => { get: admin::audit::list }
     "/admin/organisations" => { get: admin::organisations::list, post: admin::organisations::create }
     "/admin/organisations/{id}" => { get: admin::organisations::detail, post: admin::organisations::rename }

@@ -70,7 +70,7 @@ pub async fn due_for_purge(
         .collect())
 }
 
-/// Erases a deleted user's personal data (name, email, phone, password hash and
+/// Erases a deleted user's personal data (name, email, phone, custom fields, password hash and
 /// the search key made of them), leaving a tombstone: the id, the
 /// organisation, role, dates and counters. The username becomes
 /// `deleted-<id>` and the email `deleted-<id>@purged.invalid`; being
@@ -81,7 +81,7 @@ pub async fn purge(scoped: Scoped<'_>, id: UserId, now: Timestamp) -> anyhow::Re
     let tomb = format!("deleted-{}", id.0);
     sqlx::query(
         "UPDATE users SET username = $1, username_key = $1, email = $2, email_key = $2, \
-         full_name = 'Deleted user', full_name_key = 'deleted user', phone = '', password_hash = '!', \
+         full_name = 'Deleted user', full_name_key = 'deleted user', phone = '', metadata = '{}', password_hash = '!', \
          search_key = '', deleted_reason = NULL, purged_at = $3, updated_at = $3 \
          WHERE id = $4 AND organisation_id = $5 AND status = 'deleted' AND purged_at IS NULL",
     )

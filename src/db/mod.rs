@@ -4,6 +4,7 @@
 //! services own transactions.
 
 pub mod audit;
+pub mod custom_fields;
 pub mod deleted_users;
 pub mod groups;
 pub mod login_throttle;

@@ -111,6 +111,12 @@ audit_actions! {
     UserPurged => "user.purged", "User purged";
     /// A user's name or phone was changed, by them or an administrator.
     ProfileChanged => "user.profile_changed", "Profile changed";
+    /// A custom field was defined.
+    FieldCreated => "field.created", "Custom field created";
+    /// A custom field's label, choices or rules were changed.
+    FieldChanged => "field.changed", "Custom field changed";
+    /// A custom field was deleted, and its values with it.
+    FieldDeleted => "field.deleted", "Custom field deleted";
 }
 
 impl AuditAction {
@@ -149,6 +155,8 @@ impl AuditAction {
             GroupCreated | GroupChanged | GroupDeleted | GroupMemberAdded | GroupMemberRemoved => {
                 false
             }
+            // Nor do custom fields.
+            FieldCreated | FieldChanged | FieldDeleted => false,
         }
     }
 

@@ -36,6 +36,10 @@ id_type!(
     /// Identifier of a group.
     GroupId
 );
+id_type!(
+    /// Identifier of a custom field definition.
+    FieldId
+);
 
 #[cfg(test)]
 mod tests {

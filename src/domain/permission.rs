@@ -24,6 +24,8 @@ pub enum Permission {
     AuditRead,
     /// Create groups, choose the roles they grant and their members.
     GroupsManage,
+    /// Define the organisation's custom fields.
+    FieldsManage,
     /// List, create, rename, disable and enable organisations. Held only in
     /// the default organisation (`DEFAULT_ORGANISATION`): the instance's
     /// administrators.
@@ -32,7 +34,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::UsersRead,
         Permission::UsersApprove,
         Permission::UsersManage,
@@ -40,6 +42,7 @@ impl Permission {
         Permission::RolesManage,
         Permission::AuditRead,
         Permission::GroupsManage,
+        Permission::FieldsManage,
         Permission::OrganisationsManage,
     ];
 
@@ -66,6 +69,7 @@ impl Permission {
             Permission::RolesManage => "roles.manage",
             Permission::AuditRead => "audit.read",
             Permission::GroupsManage => "groups.manage",
+            Permission::FieldsManage => "fields.manage",
             Permission::OrganisationsManage => "organisations.manage",
         }
     }
@@ -85,6 +89,9 @@ impl Permission {
             Permission::RolesManage => "Create roles and change their permissions.",
             Permission::AuditRead => "Read the audit log.",
             Permission::GroupsManage => "Create groups, choose what they grant and who is in them.",
+            Permission::FieldsManage => {
+                "Define the custom fields users fill in (profile and registration)."
+            }
             Permission::OrganisationsManage => {
                 "Create, rename, disable and enable organisations (instance administrators)."
             }
@@ -219,6 +226,7 @@ pub mod perm {
         RolesManage,
         AuditRead,
         GroupsManage,
+        FieldsManage,
         OrganisationsManage
     );
 }

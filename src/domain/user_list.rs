@@ -1,10 +1,10 @@
 //! The admin user list as the rest of the code sees it: how it is narrowed
 //! and ordered, one row of it, and how many users matched.
 
-use super::{RoleId, Timestamp, UserId, UserStatus};
+use super::{FieldKey, RoleId, Timestamp, UserId, UserStatus};
 
-/// A user as one row of the admin list: only what the list shows (9
-/// columns rather than all 14 of `User`).
+/// A user as one row of the admin list: only what the list shows (10
+/// columns rather than all of `User`).
 #[derive(Debug, Clone)]
 pub struct ListedUser {
     pub id: UserId,
@@ -16,6 +16,16 @@ pub struct ListedUser {
     pub created_at: Timestamp,
     pub last_login_at: Option<Timestamp>,
     pub login_count: i64,
+    pub last_active_at: Option<Timestamp>,
+}
+
+/// A user as one line of the list's CSV export.
+#[derive(Debug, Clone)]
+pub struct ExportedUser {
+    pub listed: ListedUser,
+    pub phone: String,
+    pub minutes_of_use: i64,
+    pub metadata: super::Metadata,
 }
 
 /// How the admin list is narrowed and ordered.
@@ -25,6 +35,8 @@ pub struct UserFilter {
     pub search: Option<String>,
     pub status: Option<UserStatus>,
     pub role: Option<RoleId>,
+    /// Custom choice fields and the choice each must hold.
+    pub fields: Vec<(FieldKey, String)>,
     pub sort: UserSort,
 }
 
@@ -34,6 +46,8 @@ pub enum UserSort {
     Newest,
     Oldest,
     Name,
+    /// Most recently active first; never active last.
+    LastActive,
 }
 
 impl UserSort {
@@ -42,6 +56,7 @@ impl UserSort {
             "newest" => Some(UserSort::Newest),
             "oldest" => Some(UserSort::Oldest),
             "name" => Some(UserSort::Name),
+            "active" => Some(UserSort::LastActive),
             _ => None,
         }
     }
@@ -51,6 +66,7 @@ impl UserSort {
             UserSort::Newest => "newest",
             UserSort::Oldest => "oldest",
             UserSort::Name => "name",
+            UserSort::LastActive => "active",
         }
     }
 }

@@ -9,8 +9,8 @@ use super::{FieldErrors, RequestMeta, ServiceError, user_target};
 use crate::db::Scope;
 use crate::db::{self, Db};
 use crate::domain::{
-    AuditAction, Email, FieldError, FullName, PasswordPolicy, RoleId, Timestamp, UserId,
-    UserStatus, Username, passwords_match,
+    AuditAction, Email, FieldError, FullName, Metadata, PasswordPolicy, RoleId, Timestamp, UserId,
+    UserStatus, Username, Writer, passwords_match,
 };
 
 /// Checks a new password; a refusal names the rule on `field` and puts the
@@ -139,16 +139,34 @@ async fn role_by_name(tx: db::Scoped<'_>, name: &str) -> Result<RoleId, ServiceE
         .ok_or_else(|| anyhow::anyhow!("the role {name:?} does not exist").into())
 }
 
-/// Self-registration: the account starts Pending with the default role.
+/// Self-registration: the account starts Pending with the default role,
+/// and the custom fields asked at registration (`custom`, key → typed).
 pub async fn register(
     db: &Db,
     scope: &Scope,
     auth: &AuthSettings,
     form: Registration,
+    custom: &[(String, String)],
     default_role: &str,
     meta: &RequestMeta,
 ) -> Result<UserId, ServiceError> {
-    let account = validate(&form, &auth.password_policy)?;
+    let fields = super::fields::list(db, scope).await?;
+    let metadata = Metadata::default().apply(&fields, custom, Writer::Registration);
+    let account = match (validate(&form, &auth.password_policy), metadata.as_ref()) {
+        (Ok(account), Ok(_)) => account,
+        (account, metadata) => {
+            let mut errors = match account {
+                Err(ServiceError::Invalid(errors)) => errors,
+                Err(other) => return Err(other),
+                Ok(_) => Vec::new(),
+            };
+            if let Err(wrong) = metadata {
+                errors.extend(wrong.iter().map(|(f, m)| (f.clone().into(), m.clone())));
+            }
+            return Err(ServiceError::Invalid(errors));
+        }
+    };
+    let metadata = metadata.unwrap_or_default();
     let hash = auth.hasher.hash(form.password).await?;
     let mut work = Work::in_scope(db, scope.clone(), meta).await?;
     let role = role_by_name(work.tx(), default_role).await?;
@@ -161,6 +179,9 @@ pub async fn register(
         AuditAction::UserRegistered,
     )
     .await?;
+    if !metadata.is_empty() {
+        db::custom_fields::set_metadata(work.tx(), id, &metadata, Timestamp::now()).await?;
+    }
     work.commit("the registration").await?;
     Ok(id)
 }

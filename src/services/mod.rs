@@ -7,6 +7,7 @@ mod admin_guard;
 pub mod audit_chain;
 pub mod auth_settings;
 pub mod deletion;
+pub mod fields;
 pub mod groups;
 pub mod import;
 pub mod login;
@@ -23,6 +24,7 @@ pub mod user_admin;
 pub mod work;
 
 use crate::domain::AuthUser;
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use crate::domain::permission::PermissionMarker;
@@ -107,9 +109,10 @@ pub struct RequestMeta {
 /// Why a use case refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// Input that does not pass validation, by form field.
+    /// Input that does not pass validation, by form field (a custom
+    /// field's form name is made at run time, hence `Cow`).
     #[error("invalid input")]
-    Invalid(Vec<(&'static str, String)>),
+    Invalid(Vec<(Cow<'static, str>, String)>),
     #[error(transparent)]
     Rule(#[from] RuleError),
     #[error("{0}")]
@@ -124,7 +127,7 @@ pub enum ServiceError {
 
 impl ServiceError {
     pub fn field(name: &'static str, err: FieldError) -> ServiceError {
-        ServiceError::Invalid(vec![(name, err.0)])
+        ServiceError::Invalid(vec![(Cow::Borrowed(name), err.0)])
     }
 }
 
@@ -159,7 +162,12 @@ impl FieldErrors {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ServiceError::Invalid(self.0))
+            Err(ServiceError::Invalid(
+                self.0
+                    .into_iter()
+                    .map(|(f, m)| (Cow::Borrowed(f), m))
+                    .collect(),
+            ))
         }
     }
 }

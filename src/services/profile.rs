@@ -1,30 +1,55 @@
-//! A user's profile: their name and phone, changed by themselves or by an
-//! administrator with `users.manage`, audited before → after.
+//! A user's profile: their name, phone and custom field values, changed by
+//! themselves or by an administrator with `users.manage`, audited
+//! before → after. The user changes the fields they may edit; an
+//! administrator changes every field.
 
 use super::work::Work;
 use super::{Actor, Authorized, RequestMeta, ServiceError, user_target};
-use crate::db::{self, Db};
+use crate::db::{self, Db, Scope};
 use crate::domain::permission::perm;
-use crate::domain::{AuditAction, FullName, Phone, Timestamp, User, UserId};
+use crate::domain::{
+    AuditAction, FieldDefinition, FullName, Metadata, Phone, Timestamp, User, UserId, Writer,
+};
 
 /// The profile form's fields as typed.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileForm {
     pub full_name: String,
     pub phone: String,
+    /// Custom field values by key.
+    pub fields: Vec<(String, String)>,
 }
 
-/// Validated fields, each field's message naming it.
-fn parse(form: &ProfileForm) -> Result<(FullName, Phone), ServiceError> {
+/// The profile after the form: every message names its field.
+struct Parsed {
+    name: FullName,
+    phone: Phone,
+    metadata: Metadata,
+}
+
+fn parse(
+    form: &ProfileForm,
+    definitions: &[FieldDefinition],
+    current: &Metadata,
+    writer: Writer,
+) -> Result<Parsed, ServiceError> {
     let mut errors = Vec::new();
     let name = FullName::parse(&form.full_name)
-        .map_err(|e| errors.push(("full_name", e.0)))
+        .map_err(|e| errors.push(("full_name".into(), e.0)))
         .ok();
     let phone = Phone::parse(&form.phone)
-        .map_err(|e| errors.push(("phone", e.0)))
+        .map_err(|e| errors.push(("phone".into(), e.0)))
         .ok();
-    match (name, phone) {
-        (Some(name), Some(phone)) => Ok((name, phone)),
+    let metadata = current
+        .apply(definitions, &form.fields, writer)
+        .map_err(|e| errors.extend(e.into_iter().map(|(f, m)| (f.into(), m))))
+        .ok();
+    match (name, phone, metadata) {
+        (Some(name), Some(phone), Some(metadata)) => Ok(Parsed {
+            name,
+            phone,
+            metadata,
+        }),
         _ => Err(ServiceError::Invalid(errors)),
     }
 }
@@ -36,7 +61,9 @@ pub async fn update_own(
     form: &ProfileForm,
     meta: &RequestMeta,
 ) -> Result<bool, ServiceError> {
-    Ok(update(db, actor, actor.id, form, meta).await?.1)
+    Ok(update(db, actor, actor.id, form, Writer::User, meta)
+        .await?
+        .1)
 }
 
 /// An administrator changes another user's profile; returns their username.
@@ -47,7 +74,9 @@ pub async fn update_for(
     form: &ProfileForm,
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
-    Ok(update(db, actor, target, form, meta).await?.0)
+    Ok(update(db, actor, target, form, Writer::Administrator, meta)
+        .await?
+        .0)
 }
 
 /// Saves the profile when it changed; returns the username and whether
@@ -57,36 +86,90 @@ async fn update(
     actor: &Actor,
     target: UserId,
     form: &ProfileForm,
+    writer: Writer,
     meta: &RequestMeta,
 ) -> Result<(String, bool), ServiceError> {
-    let (name, phone) = parse(form)?;
     let mut work = Work::begin(db, actor, meta).await?;
     let user = db::users::find(work.tx(), target)
         .await?
         .ok_or(ServiceError::NotFound)?;
     super::deletion::ensure_not_deleted(&user)?;
-    if user.full_name == name.as_str() && user.phone == phone.as_str() {
+    let definitions = db::custom_fields::list(work.tx()).await?;
+    let current = db::custom_fields::metadata_of(work.tx(), target).await?;
+    let next = parse(form, &definitions, &current, writer)?;
+    let same_fixed = user.full_name == next.name.as_str() && user.phone == next.phone.as_str();
+    if same_fixed && current == next.metadata {
         return Ok((user.username, false));
     }
-    db::users::set_profile(work.tx(), &user, &name, &phone, Timestamp::now()).await?;
+    let now = Timestamp::now();
+    if !same_fixed {
+        db::users::set_profile(work.tx(), &user, &next.name, &next.phone, now).await?;
+    }
+    if current != next.metadata {
+        db::custom_fields::set_metadata(work.tx(), target, &next.metadata, now).await?;
+    }
     work.audit(
         AuditAction::ProfileChanged,
         Some(user_target(user.id, &user.username)),
     )
     .change(
-        described(&user.full_name, &user.phone),
-        described(name.as_str(), phone.as_str()),
+        described(&user.full_name, &user.phone, &current, &definitions),
+        described(
+            next.name.as_str(),
+            next.phone.as_str(),
+            &next.metadata,
+            &definitions,
+        ),
     );
     work.commit("the profile").await?;
     Ok((user.username, true))
 }
 
-/// The audit row's before or after: the name, and the phone when given.
-fn described(name: &str, phone: &str) -> String {
-    match phone {
+/// The audit row's before or after: the name, the phone when given, and
+/// each custom field with a value ("Department: Sales").
+fn described(name: &str, phone: &str, metadata: &Metadata, fields: &[FieldDefinition]) -> String {
+    let mut text = match phone {
         "" => format!("name: {name}; no phone"),
         phone => format!("name: {name}; phone: {phone}"),
+    };
+    for (label, value) in metadata.labelled(fields) {
+        text.push_str(&format!("; {label}: {value}"));
     }
+    text
+}
+
+/// A user with their custom field values and the organisation's fields:
+/// what a profile form shows.
+pub struct ProfileView {
+    pub user: User,
+    pub fields: Vec<FieldDefinition>,
+    pub metadata: Metadata,
+}
+
+pub async fn view(db: &Db, scope: &Scope, id: UserId) -> Result<ProfileView, ServiceError> {
+    let mut conn = db.acquire().await?;
+    let user = db::users::find(scope.on(&mut conn), id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let fields = db::custom_fields::list(scope.on(&mut conn)).await?;
+    let metadata = db::custom_fields::metadata_of(scope.on(&mut conn), id).await?;
+    Ok(ProfileView {
+        user,
+        fields,
+        metadata,
+    })
+}
+
+/// The organisation's fields and a user's values of them.
+pub async fn custom_values(
+    db: &Db,
+    scope: &Scope,
+    id: UserId,
+) -> Result<(Vec<FieldDefinition>, Metadata), ServiceError> {
+    let mut conn = db.acquire().await?;
+    let fields = db::custom_fields::list(scope.on(&mut conn)).await?;
+    let metadata = db::custom_fields::metadata_of(scope.on(&mut conn), id).await?;
+    Ok((fields, metadata))
 }
 
 /// The profile form filled in with what `user` has.
@@ -94,5 +177,6 @@ pub fn form_of(user: &User) -> ProfileForm {
     ProfileForm {
         full_name: user.full_name.clone(),
         phone: user.phone.clone(),
+        fields: Vec::new(),
     }
 }

@@ -6,16 +6,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use secrecy::SecretString;
 use serde::Deserialize;
-use validator::Validate;
 
 use super::flash::{Flash, redirect, redirect_with};
-use super::forms::FormErrors;
 use super::layout::Layout;
 use super::rate_limit::LoginRateLimit;
 use super::render;
 use crate::db::Db;
 use crate::domain::{Timestamp, UserStatus};
-use crate::services::accounts::{self, Registration};
+use crate::services::accounts;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self as login_service, LoginOutcome};
 use crate::web::context::Ctx;
@@ -25,7 +23,6 @@ use crate::web::extensions::RotateCsrf;
 use crate::web::extractors::CurrentUser;
 use crate::web::page_org::{PageOrg, scope_of};
 use crate::web::request::request_meta;
-use crate::web::state::AppConfig;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]
@@ -40,19 +37,19 @@ pub struct LoginPage {
 /// What the sign-in and registration pages show of their organisation.
 pub struct OrgFields {
     /// The organisation's name, when the instance has several.
-    heading: Option<String>,
+    pub heading: Option<String>,
     /// Whether the form has an organisation field.
-    asks: bool,
+    pub asks: bool,
     /// What was typed in it.
-    typed: String,
+    pub typed: String,
     /// Its message.
-    error: String,
+    pub error: String,
     /// The path prefix of the page's form and links (`/o/acme`, or empty).
-    prefix: String,
+    pub prefix: String,
 }
 
 impl OrgFields {
-    fn of(page: &PageOrg, typed: &str, error: &str) -> OrgFields {
+    pub(super) fn of(page: &PageOrg, typed: &str, error: &str) -> OrgFields {
         OrgFields {
             heading: page.heading().map(str::to_owned),
             asks: page.asks(),
@@ -211,127 +208,6 @@ pub async fn logout(
 /// A form with nothing but its CSRF token.
 #[derive(Deserialize)]
 pub struct Empty {}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "auth/register.html")]
-pub struct RegisterPage {
-    layout: Layout,
-    org: OrgFields,
-    form: RegisterValues,
-    errors: FormErrors,
-}
-
-/// What the user typed, echoed back on errors (never the password).
-#[derive(Default)]
-pub struct RegisterValues {
-    username: String,
-    email: String,
-    full_name: String,
-}
-
-pub async fn register_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let page = PageOrg::of(&req).await?;
-    Ok(render(RegisterPage {
-        layout: Layout::anonymous(&req),
-        org: OrgFields::of(&page, "", ""),
-        form: RegisterValues::default(),
-        errors: FormErrors::default(),
-    }))
-}
-
-#[derive(Deserialize, Validate)]
-pub struct RegisterForm {
-    #[serde(default)]
-    #[validate(length(max = 32, message = "Username must be 3 to 32 characters."))]
-    username: String,
-    #[serde(default)]
-    #[validate(length(max = 254, message = "Email address must be at most 254 characters."))]
-    email: String,
-    #[serde(default)]
-    #[validate(length(max = 100, message = "Full name must be at most 100 characters."))]
-    full_name: String,
-    #[serde(default)]
-    #[validate(length(max = 128, message = "Password must be at most 128 characters."))]
-    password: String,
-    #[serde(default)]
-    #[validate(length(max = 128, message = "Password must be at most 128 characters."))]
-    password_confirm: String,
-    /// The organisation's slug, when the page asks for it.
-    #[serde(default)]
-    organisation: String,
-}
-
-pub async fn register(
-    _limit: LoginRateLimit,
-    req: HttpRequest,
-    db: web::Data<Db>,
-    auth: web::Data<AuthSettings>,
-    config: web::Data<AppConfig>,
-    form: CsrfForm<RegisterForm>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let values = RegisterValues {
-        username: form.username.chars().take(100).collect(),
-        email: form.email.chars().take(300).collect(),
-        full_name: form.full_name.chars().take(200).collect(),
-    };
-    let page = PageOrg::of(&req).await?;
-    let mut errors = FormErrors::of_shape(&form);
-    let org = page.for_form(&req, &form.organisation).await?;
-    if let Err(message) = &org {
-        errors.add("organisation", message.clone());
-    }
-    let org = match org {
-        Ok(org) if errors.is_empty() => org,
-        _ => {
-            return Ok(render(RegisterPage {
-                layout: Layout::anonymous(&req),
-                org: OrgFields::of(&page, &form.organisation, ""),
-                form: values,
-                errors,
-            }));
-        }
-    };
-    let typed_org = form.organisation.clone();
-    let registration = Registration {
-        username: form.username,
-        email: form.email,
-        full_name: form.full_name,
-        password: SecretString::from(form.password),
-        password_confirm: SecretString::from(form.password_confirm),
-    };
-    let meta = request_meta(&req);
-    match accounts::register(
-        &db,
-        &scope_of(&org),
-        &auth,
-        registration,
-        &config.default_role,
-        &meta,
-    )
-    .await
-    {
-        Ok(id) => {
-            Identity::login(&req.extensions(), id.0.to_string())
-                .map_err(|e| anyhow::anyhow!("could not start the session: {e}"))?;
-            let mut response = redirect_with(
-                "/pending",
-                Flash::success("Your account has been created and is waiting for approval."),
-            );
-            response.extensions_mut().insert(RotateCsrf);
-            Ok(response)
-        }
-        Err(err) => {
-            let errors = FormErrors::from_service(err, "username")?;
-            Ok(render(RegisterPage {
-                layout: Layout::anonymous(&req),
-                org: OrgFields::of(&page, &typed_org, ""),
-                form: values,
-                errors,
-            }))
-        }
-    }
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/pending.html")]

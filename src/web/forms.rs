@@ -24,6 +24,19 @@ impl FormErrors {
         self.0.is_empty()
     }
 
+    /// Puts the messages about fields the form does not show (`shown` says
+    /// which it does) together under `to`, so none is lost.
+    pub fn gather(&mut self, shown: impl Fn(&str) -> bool, to: &'static str) {
+        let (kept, strays): (Vec<_>, Vec<_>) = std::mem::take(&mut self.0)
+            .into_iter()
+            .partition(|(field, _)| shown(field));
+        self.0 = kept;
+        if !strays.is_empty() {
+            let text = strays.into_iter().map(|(_, m)| m).collect::<Vec<_>>();
+            self.0.push((Cow::Borrowed(to), text.join(" ")));
+        }
+    }
+
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push((Cow::Borrowed(field), message.into()));
     }
@@ -51,12 +64,7 @@ impl FormErrors {
         fallback_field: &'static str,
     ) -> Result<FormErrors, ServiceError> {
         match err {
-            ServiceError::Invalid(fields) => Ok(FormErrors(
-                fields
-                    .into_iter()
-                    .map(|(f, m)| (Cow::Borrowed(f), m))
-                    .collect(),
-            )),
+            ServiceError::Invalid(fields) => Ok(FormErrors(fields)),
             ServiceError::Rule(rule) => Ok(FormErrors(vec![(
                 Cow::Borrowed(fallback_field),
                 rule.to_string(),

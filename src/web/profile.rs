@@ -1,20 +1,23 @@
 //! Profiles: the signed-in user's own page (`/account/profile`) and an
-//! administrator's form on the user page (`users.manage`).
+//! administrator's form on the user page (`users.manage`). Both hold the
+//! organisation's custom fields their writer may fill in.
+
+use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
 
-use super::admin::outcome;
 use super::context::Ctx;
+use super::custom_fields::{self, FieldInput, Values};
 use super::flash::{Flash, redirect_with};
 use super::forms::FormErrors;
 use super::layout::Layout;
 use super::render;
-use crate::domain::UserId;
+use crate::domain::{UserId, Writer};
+use crate::services::ServiceError;
 use crate::services::profile::{self, ProfileForm};
-use crate::services::queries;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extractors::{CurrentUser, Require, perm};
@@ -27,11 +30,13 @@ struct ProfilePage {
     email: String,
     full_name: String,
     phone: String,
+    custom: Vec<FieldInput>,
     errors: FormErrors,
 }
 
 /// The form as posted. The lengths only bound what is echoed back; the
-/// domain types say what is valid.
+/// domain types say what is valid. `rest` holds the custom fields
+/// (`field_{key}`) and the CSRF token.
 #[derive(Deserialize, Validate)]
 pub struct ProfileFields {
     #[serde(default)]
@@ -40,28 +45,47 @@ pub struct ProfileFields {
     #[serde(default)]
     #[validate(length(max = 1000, message = "Enter a phone number of at most 32 characters."))]
     phone: String,
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+impl ProfileFields {
+    fn into_form(self) -> ProfileForm {
+        ProfileForm {
+            fields: custom_fields::typed(&self.rest),
+            full_name: self.full_name,
+            phone: self.phone,
+        }
+    }
 }
 
 /// Pending users may fill in their profile too.
 pub async fn form(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
-    let user = queries::user(&ctx.db, &ctx.scope(), ctx.user().id).await?;
-    let fields = profile::form_of(&user);
-    page(&ctx, fields.full_name, fields.phone, FormErrors::default()).await
+    let view = profile::view(&ctx.db, &ctx.scope(), ctx.user().id).await?;
+    let form = profile::form_of(&view.user);
+    let custom = custom_fields::inputs(
+        &view.fields,
+        Values::Stored(&view.metadata),
+        &FormErrors::default(),
+        Writer::User,
+    );
+    page(&ctx, view.user.email, form, custom, FormErrors::default()).await
 }
 
 async fn page(
     ctx: &Ctx<CurrentUser>,
-    full_name: String,
-    phone: String,
+    email: String,
+    form: ProfileForm,
+    custom: Vec<FieldInput>,
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
-    let user = ctx.user();
     Ok(render(ProfilePage {
         layout: ctx.layout().await?,
-        username: user.username.clone(),
-        email: queries::user(&ctx.db, &ctx.scope(), user.id).await?.email,
-        full_name,
-        phone,
+        username: ctx.user().username.clone(),
+        email,
+        full_name: form.full_name,
+        phone: form.phone,
+        custom,
         errors,
     }))
 }
@@ -71,27 +95,32 @@ pub async fn save(
     form: CsrfForm<ProfileFields>,
 ) -> Result<HttpResponse, AppError> {
     let fields = form.into_inner();
-    let errors = FormErrors::of_shape(&fields);
-    if !errors.is_empty() {
-        return page(&ctx, fields.full_name, fields.phone, errors).await;
-    }
-    let form = ProfileForm {
-        full_name: fields.full_name,
-        phone: fields.phone,
+    let shape = FormErrors::of_shape(&fields);
+    let form = fields.into_form();
+    let result = match shape.is_empty() {
+        true => profile::update_own(&ctx.db, &ctx.actor(), &form, &ctx.meta).await,
+        false => Err(ServiceError::Invalid(Vec::new())),
     };
-    match profile::update_own(&ctx.db, &ctx.actor(), &form, &ctx.meta).await {
+    let errors = match result {
         Ok(changed) => {
             let text = match changed {
                 true => "Your profile has been saved.",
                 false => "Nothing to save: your profile is as it was.",
             };
-            Ok(redirect_with("/account/profile", Flash::success(text)))
+            return Ok(redirect_with("/account/profile", Flash::success(text)));
         }
-        Err(err) => {
-            let errors = FormErrors::from_service(err, "full_name")?;
-            page(&ctx, form.full_name, form.phone, errors).await
-        }
-    }
+        Err(_) if !shape.is_empty() => shape,
+        Err(err) => FormErrors::from_service(err, "full_name")?,
+    };
+    let view = profile::view(&ctx.db, &ctx.scope(), ctx.user().id).await?;
+    let custom = custom_fields::inputs(
+        &view.fields,
+        Values::Typed(&form.fields),
+        &errors,
+        Writer::User,
+    );
+    let errors = custom_fields::gather_strays(errors, &custom);
+    page(&ctx, view.user.email, form, custom, errors).await
 }
 
 /// An administrator's change to another user's profile, from the user page.
@@ -101,13 +130,9 @@ pub async fn save_for(
     form: CsrfForm<ProfileFields>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let fields = form.into_inner();
-    let form = ProfileForm {
-        full_name: fields.full_name,
-        phone: fields.phone,
-    };
+    let form = form.into_inner().into_form();
     let result = profile::update_for(&ctx.db, ctx.authorized(), UserId(id), &form, &ctx.meta).await;
-    outcome(&format!("/admin/users/{id}"), result, |name| {
+    super::admin::outcome(&format!("/admin/users/{id}"), result, |name| {
         format!("{name}'s profile has been saved.")
     })
 }

@@ -34,6 +34,7 @@ const ROLE_REQUESTS_REVIEW: &str = "role_requests.review";
 const ROLES_MANAGE: &str = "roles.manage";
 const AUDIT_READ: &str = "audit.read";
 const GROUPS_MANAGE: &str = "groups.manage";
+const FIELDS_MANAGE: &str = "fields.manage";
 const ORGANISATIONS_MANAGE: &str = "organisations.manage";
 
 /// What the default organisation's Admin role grants.
@@ -45,6 +46,7 @@ const ALL_PERMISSIONS: &[&str] = &[
     ROLES_MANAGE,
     AUDIT_READ,
     GROUPS_MANAGE,
+    FIELDS_MANAGE,
     ORGANISATIONS_MANAGE,
 ];
 
@@ -127,6 +129,15 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("post", "/admin/roles/{id}", Permission(ROLES_MANAGE)),
     ("get", "/admin/audit", Permission(AUDIT_READ)),
     ("get", "/admin/audit.csv", Permission(AUDIT_READ)),
+    ("get", "/admin/users.csv", Permission(USERS_READ)),
+    ("get", "/admin/fields", Permission(FIELDS_MANAGE)),
+    ("post", "/admin/fields", Permission(FIELDS_MANAGE)),
+    ("post", "/admin/fields/{id}", Permission(FIELDS_MANAGE)),
+    (
+        "post",
+        "/admin/fields/{id}/delete",
+        Permission(FIELDS_MANAGE),
+    ),
     (
         "post",
         "/admin/users/{id}/groups",
@@ -333,6 +344,8 @@ struct Fixture {
     org: gatehouse::domain::OrgId,
     /// A group granting nothing, for the `/admin/groups/{id}` routes.
     group: gatehouse::domain::GroupId,
+    /// A custom choice field, for the `/admin/fields/{id}` routes.
+    field: gatehouse::domain::FieldId,
 }
 
 async fn fixture() -> Fixture {
@@ -377,6 +390,9 @@ async fn fixture() -> Fixture {
     let pm_role = app.role_id("PM").await;
     let org = app.create_org("acme", "Acme").await;
     let group = app.create_group("Matrix group").await;
+    let field = app
+        .create_field("matrix_dept", "choice", "Sales\nOps", (false, false, true))
+        .await;
     let browser = app.another_browser();
     browser.login_as(&requester).await;
     let response = browser
@@ -404,6 +420,7 @@ async fn fixture() -> Fixture {
         pm_role,
         org,
         group,
+        field,
     }
 }
 
@@ -421,6 +438,8 @@ impl Fixture {
             self.org.to_string()
         } else if path.starts_with("/admin/groups/") {
             self.group.to_string()
+        } else if path.starts_with("/admin/fields/") {
+            self.field.to_string()
         } else {
             self.request.to_string()
         };
@@ -481,6 +500,12 @@ impl Fixture {
             "/admin/groups/{id}/members" => vec![s("username", "target")],
             "/admin/groups/{id}/members/remove" => vec![s("user_id", &self.target.to_string())],
             "/admin/organisations/{id}" => vec![s("name", "Acme Renamed")],
+            "/admin/fields" => vec![
+                s("key", "badge"),
+                s("label", "Badge number"),
+                s("kind", "text"),
+            ],
+            "/admin/fields/{id}" => vec![s("label", "Team"), s("choices", "Sales")],
             "/admin/organisations/{id}/admins" => vec![
                 s("username", "acme_admin"),
                 s("email", "acme_admin@example.com"),
@@ -499,6 +524,7 @@ impl Fixture {
         let mut state = Vec::new();
         for table in [
             "organisations",
+            "custom_fields",
             "user_groups",
             "group_members",
             "group_roles",
@@ -514,14 +540,25 @@ impl Fixture {
             self.app.count_audit_except_refusals().await
         ));
         // Raw: every stored column of whole tables, so any change shows; no db read returns all.
-        let users: Vec<(i64, String, i64, i64)> =
-            sqlx::query_as("SELECT id, status, role_id, organisation_id FROM users ORDER BY id")
+        let users: Vec<(i64, String, i64, i64, String)> = sqlx::query_as(
+            "SELECT id, status, role_id, organisation_id, metadata FROM users ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        state.extend(users.into_iter().map(|(id, status, role, org, metadata)| {
+            format!("user {id}: {status}, role {role}, organisation {org}, fields {metadata}")
+        }));
+        let fields: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, label, choices FROM custom_fields ORDER BY id")
                 .fetch_all(pool)
                 .await
                 .unwrap();
-        state.extend(users.into_iter().map(|(id, status, role, org)| {
-            format!("user {id}: {status}, role {role}, organisation {org}")
-        }));
+        state.extend(
+            fields
+                .into_iter()
+                .map(|(id, label, choices)| format!("field {id}: {label}, {choices:?}")),
+        );
         let orgs: Vec<(i64, String, String, String)> =
             sqlx::query_as("SELECT id, slug, name, status FROM organisations ORDER BY id")
                 .fetch_all(pool)

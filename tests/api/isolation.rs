@@ -31,6 +31,8 @@ struct TwoOrganisations {
     beta_session: String,
     /// Grants beta's PM; beta_staff is a member.
     beta_group: i64,
+    /// A choice field of beta's; beta_staff holds "Ops".
+    beta_field: i64,
 }
 
 async fn two_organisations() -> TwoOrganisations {
@@ -89,7 +91,36 @@ async fn two_organisations() -> TwoOrganisations {
             .unwrap();
         group.0
     };
+    let beta_field = {
+        let scope = gatehouse::db::Scope::organisation(beta);
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        let field = gatehouse::domain::FieldDefinition {
+            id: gatehouse::domain::FieldId(0),
+            key: gatehouse::domain::FieldKey::parse("team").unwrap(),
+            label: "Team".into(),
+            kind: gatehouse::domain::FieldKind::Choice,
+            choices: vec!["Sales".into(), "Ops".into()],
+            required: false,
+            at_registration: false,
+            user_editable: true,
+        };
+        let now = gatehouse::domain::Timestamp::now();
+        let id = gatehouse::db::custom_fields::insert(scope.on(&mut conn), &field, now)
+            .await
+            .unwrap();
+        let values = gatehouse::domain::Metadata::from_json(r#"{"team":"Ops"}"#).unwrap();
+        gatehouse::db::custom_fields::set_metadata(
+            scope.on(&mut conn),
+            beta_staff.id,
+            &values,
+            now,
+        )
+        .await
+        .unwrap();
+        id.0
+    };
     TwoOrganisations {
+        beta_field,
         beta_group,
         app,
         beta,
@@ -130,6 +161,8 @@ impl TwoOrganisations {
             self.beta.to_string()
         } else if route.starts_with("/admin/groups/") {
             self.beta_group.to_string()
+        } else if route.starts_with("/admin/fields/") {
+            self.beta_field.to_string()
         } else {
             self.beta_request.to_string()
         };
@@ -150,6 +183,10 @@ impl TwoOrganisations {
             "/admin/users/{id}/profile" => {
                 vec![("full_name", "Crossing Organisations".into())]
             }
+            "/admin/fields/{id}" => vec![("label", "Crossed"), ("choices", "Sales")]
+                .into_iter()
+                .map(|(k, v)| (k, v.to_owned()))
+                .collect(),
             "/admin/users/{id}/groups" => vec![("group_id", self.beta_group.to_string())],
             "/admin/groups/{id}" => vec![("roles", role)],
             "/admin/groups/{id}/members" => vec![("username", "beta_pending".into())],
@@ -169,8 +206,8 @@ impl TwoOrganisations {
         let beta = self.beta.0;
         let mut rows = Vec::new();
         // Raw: every stored column that an action could change, across tables; no db read returns them all.
-        let users: Vec<(i64, String, i64, String, i64)> = sqlx::query_as(
-            "SELECT id, status, role_id, password_hash, updated_at FROM users \
+        let users: Vec<(i64, String, i64, String, i64, String)> = sqlx::query_as(
+            "SELECT id, status, role_id, password_hash, updated_at, metadata FROM users \
              WHERE organisation_id = $1 ORDER BY id",
         )
         .bind(beta)
@@ -207,6 +244,14 @@ impl TwoOrganisations {
         .await
         .unwrap();
         rows.extend(groups.into_iter().map(|g| format!("group {g:?}")));
+        let fields: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, label, choices FROM custom_fields WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(beta)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.extend(fields.into_iter().map(|f| format!("field {f:?}")));
         let sessions: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE organisation_id = $1")
                 .bind(beta)
@@ -353,7 +398,13 @@ async fn ids_of_another_organisation_in_a_form_field_change_nothing() {
 #[tokio::test]
 async fn lists_searches_counts_and_the_audit_log_show_only_the_organisations_own_rows() {
     let orgs = two_organisations().await;
-    let beta_names = ["beta_admin", "beta_pending", "beta_staff", "Beta ops"];
+    let beta_names = [
+        "beta_admin",
+        "beta_pending",
+        "beta_staff",
+        "Beta ops",
+        "Team",
+    ];
     let beta_role = orgs.beta_role.to_string();
 
     for path in [
@@ -366,6 +417,10 @@ async fn lists_searches_counts_and_the_audit_log_show_only_the_organisations_own
         "/admin/groups".to_owned(),
         "/admin/audit".to_owned(),
         "/admin/audit.csv".to_owned(),
+        "/admin/users.csv".to_owned(),
+        "/admin/users.csv?q=beta".to_owned(),
+        "/admin/users.csv?field_team=Ops".to_owned(),
+        "/admin/fields".to_owned(),
     ] {
         let response = orgs.alpha_admin.get(&path).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");

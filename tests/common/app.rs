@@ -213,6 +213,48 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Defines a custom field in the default organisation: `kind` as
+    /// stored ("choice", "date"…), `choices` one per line.
+    pub async fn create_field(
+        &self,
+        key: &str,
+        kind: &str,
+        choices: &str,
+        rules: (bool, bool, bool),
+    ) -> gatehouse::domain::FieldId {
+        let (required, at_registration, user_editable) = rules;
+        let field = gatehouse::domain::FieldDefinition {
+            id: gatehouse::domain::FieldId(0),
+            key: gatehouse::domain::FieldKey::parse(key).expect("a valid key"),
+            label: key.replace('_', " "),
+            kind: gatehouse::domain::FieldKind::parse(kind).expect("a known type"),
+            choices: choices.lines().map(str::to_owned).collect(),
+            required,
+            at_registration,
+            user_editable,
+        };
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::custom_fields::insert(
+            Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn),
+            &field,
+            gatehouse::domain::Timestamp::now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// A user's stored custom field values, as JSON.
+    pub async fn metadata_of(&self, user: UserId) -> String {
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::custom_fields::metadata_of(
+            Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn),
+            user,
+        )
+        .await
+        .unwrap()
+        .to_json()
+    }
+
     /// Creates an organisation (with its default roles) as the command line does.
     pub async fn create_org(&self, slug: &str, name: &str) -> OrgId {
         let form = OrganisationForm {

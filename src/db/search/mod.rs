@@ -10,6 +10,7 @@
 
 use anyhow::Context;
 
+pub mod export;
 mod postgres;
 mod sqlite;
 
@@ -21,7 +22,7 @@ use crate::domain::{Timestamp, UserId, UserStatus};
 
 /// What a page reads of each user.
 const LISTED_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, \
-     r.name AS role_name, u.created_at, u.last_login_at, u.login_count";
+     r.name AS role_name, u.created_at, u.last_login_at, u.login_count, u.last_active_at";
 
 /// `LISTED_COLUMNS`, and on SQLite the name order's key too, which orders
 /// the JSON array `listed` reads there.
@@ -43,6 +44,7 @@ struct ListedRow {
     created_at: i64,
     last_login_at: Option<i64>,
     login_count: i64,
+    last_active_at: Option<i64>,
 }
 
 impl TryFrom<ListedRow> for ListedUser {
@@ -59,6 +61,7 @@ impl TryFrom<ListedRow> for ListedUser {
             created_at: Timestamp(row.created_at),
             last_login_at: row.last_login_at.map(Timestamp),
             login_count: row.login_count,
+            last_active_at: row.last_active_at.map(Timestamp),
         })
     }
 }
@@ -72,6 +75,7 @@ fn order_by(sort: UserSort, id: &str) -> String {
         UserSort::Newest => format!("{id} DESC"),
         UserSort::Oldest => format!("{id} ASC"),
         UserSort::Name => "u.full_name_key ASC, u.id ASC".to_owned(),
+        UserSort::LastActive => "u.last_active_at DESC NULLS LAST, u.id DESC".to_owned(),
     }
 }
 
@@ -81,6 +85,7 @@ fn order_by_listed(sort: UserSort) -> &'static str {
         UserSort::Newest => "p.id DESC",
         UserSort::Oldest => "p.id ASC",
         UserSort::Name => "p.name_key ASC, p.id ASC",
+        UserSort::LastActive => "p.last_active_at DESC NULLS LAST, p.id DESC",
     }
 }
 
@@ -154,6 +159,24 @@ fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
         binds.push(Bind::Int(role.0));
         clauses.push(format!("u.role_id = ${}", binds.len()));
     }
+    let pg_search = !sqlite && search.is_some();
+    for (key, value) in &filter.fields {
+        binds.push(Bind::Text(super::custom_fields::key_bind(sqlite, key)));
+        let param = format!("${}", binds.len());
+        binds.push(Bind::Text(value.clone()));
+        let wanted = format!("${}", binds.len());
+        // PostgreSQL's search reads `user_search`, which keeps no values.
+        clauses.push(match pg_search {
+            true => format!(
+                "EXISTS (SELECT 1 FROM users m WHERE m.id = u.id AND {} = {wanted})",
+                super::custom_fields::value_sql(sqlite, "m.metadata", &param)
+            ),
+            false => format!(
+                "{} = {wanted}",
+                super::custom_fields::value_sql(sqlite, "u.metadata", &param)
+            ),
+        });
+    }
     binds.push(Bind::Int(organisation));
     clauses.push(format!("u.organisation_id = ${}", binds.len()));
     Query {
@@ -161,7 +184,7 @@ fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
         where_sql: format!(" WHERE {}", clauses.join(" AND ")),
         binds,
         id,
-        pg_search: !sqlite && search.is_some(),
+        pg_search,
         has_trigram: search.is_some_and(has_trigram),
     }
 }
@@ -226,7 +249,8 @@ const COUNT_LIMIT: u64 = 1_000;
 ///   it collects the ids of its first matches in that order, as many as the
 ///   count needs, window by window (`postgres::ids_in_order`), and the page
 ///   is a slice of them. By name, it sorts its matches by the name key kept
-///   there (`postgres::page_by_name`), and counts apart.
+///   there, and by last activity by the users' column (`postgres::page_sorted`),
+///   and counts apart.
 pub async fn list(
     scoped: Scoped<'_>,
     filter: &UserFilter,
@@ -240,7 +264,8 @@ pub async fn list(
     let organisation = scope.org()?;
     let query = query(sqlite, filter, organisation);
     let sort = filter.sort;
-    if filter.search.as_deref().unwrap_or("").is_empty() && filter.role.is_none() {
+    let unfiltered = filter.role.is_none() && filter.fields.is_empty();
+    if filter.search.as_deref().unwrap_or("").is_empty() && unfiltered {
         let users = page(conn, &query, sort, limit, offset).await?;
         let counted = status_counts
             .iter()
@@ -259,8 +284,8 @@ pub async fn list(
         let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));
     }
-    if sort == UserSort::Name {
-        let ids = postgres::page_by_name(conn, &query, limit, offset).await?;
+    if matches!(sort, UserSort::Name | UserSort::LastActive) {
+        let ids = postgres::page_sorted(conn, &query, sort, limit, offset).await?;
         let users = postgres::by_ids(conn, &ids, sort, organisation).await?;
         let n = count(conn, &query, count_limit + 1).await?;
         return Ok((users, Matches::up_to(n, count_limit)));

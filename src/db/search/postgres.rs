@@ -175,24 +175,36 @@ async fn ids_of(conn: &mut Conn, query: &Query, select: &str) -> anyhow::Result<
     parse_ids(one_text(conn, &sql, &query.binds, "could not search users").await?)
 }
 
-/// The ids of a page of a search by name, from `user_search` alone: each
-/// window's index finds its matches, sorted by the name key kept beside
-/// them, rather than through users, where every match is looked up by
-/// primary key (several times slower for a common surname).
-pub(super) async fn page_by_name(
+/// The ids of a page of a search by name or by last activity. By name,
+/// from `user_search` alone: each window's index finds its matches, sorted
+/// by the name key kept beside them, rather than through users, where every
+/// match is looked up by primary key (several times slower for a common
+/// surname). By last activity, which `user_search` does not keep (it would
+/// be written at every activity), each match is looked up in `users`.
+pub(super) async fn page_sorted(
     conn: &mut Conn,
     query: &Query,
+    sort: UserSort,
     limit: u64,
     offset: u64,
 ) -> anyhow::Result<Vec<i64>> {
     let Query {
         from, where_sql, ..
     } = query;
-    let sql = format!(
-        "SELECT string_agg(CAST(m.id AS TEXT), ',' ORDER BY m.name_key, m.id) FROM \
-         (SELECT u.id, u.name_key {from}{where_sql} \
-         ORDER BY u.name_key, u.id LIMIT {limit} OFFSET {offset}) m"
-    );
+    let sql = match sort {
+        UserSort::LastActive => format!(
+            "SELECT string_agg(CAST(m.id AS TEXT), ',' \
+             ORDER BY m.last_active_at DESC NULLS LAST, m.id DESC) FROM \
+             (SELECT u.id, x.last_active_at {from} JOIN users x ON x.id = u.id{where_sql} \
+             ORDER BY x.last_active_at DESC NULLS LAST, u.id DESC \
+             LIMIT {limit} OFFSET {offset}) m"
+        ),
+        _ => format!(
+            "SELECT string_agg(CAST(m.id AS TEXT), ',' ORDER BY m.name_key, m.id) FROM \
+             (SELECT u.id, u.name_key {from}{where_sql} \
+             ORDER BY u.name_key, u.id LIMIT {limit} OFFSET {offset}) m"
+        ),
+    };
     parse_ids(one_text(conn, &sql, &query.binds, "could not search users").await?)
 }
 

@@ -53,7 +53,8 @@ pub(super) async fn listed(
         "SELECT json_group_array(json_object('id', p.id, 'username', p.username, \
          'email', p.email, 'full_name', p.full_name, 'status', p.status, \
          'role_name', p.role_name, 'created_at', p.created_at, \
-         'last_login_at', p.last_login_at, 'login_count', p.login_count) \
+         'last_login_at', p.last_login_at, 'login_count', p.login_count, \
+         'last_active_at', p.last_active_at) \
          ORDER BY {}) FROM ({select}) p",
         super::order_by_listed(sort)
     );

@@ -2,13 +2,17 @@
 
 pub mod audit;
 pub mod audit_export;
+pub mod csv;
 pub mod deletion;
+pub mod fields;
 pub mod groups;
 pub mod lockouts;
 pub mod organisations;
 pub mod role_requests;
 pub mod roles;
+pub mod user_filter;
 pub mod users;
+pub mod users_export;
 
 use actix_web::HttpResponse;
 

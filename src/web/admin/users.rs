@@ -4,12 +4,13 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Pager, outcome, url_with};
+use super::user_filter::{ListParams, ListQuery};
+use super::{Pager, outcome};
 use crate::domain::audit_chain::AuditRecord;
-use crate::domain::user_list::{ListedUser, UserFilter, UserSort};
+use crate::domain::user_list::ListedUser;
 use crate::domain::{
     Group, Page, Permission, PermissionSource, Role, RoleId, RoleRequest, StatusAction, Timestamp,
-    User, UserId, UserStatus,
+    User, UserId, UserStatus, Writer,
 };
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self, LockoutStatus};
@@ -18,25 +19,12 @@ use crate::services::user_admin::{self, StatusChange};
 use crate::web::auth::safe_next;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
+use crate::web::custom_fields::{self, Values};
 use crate::web::error::AppError;
 use crate::web::extractors::{PermissionMarker, Require, perm};
-use crate::web::forms::parse_id;
+use crate::web::forms::{FormErrors, parse_id};
 use crate::web::layout::{Layout, overview};
 use crate::web::render;
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    sort: String,
-    #[serde(default)]
-    page: String,
-}
 
 #[derive(Template)]
 #[template(path = "admin/users.html")]
@@ -45,10 +33,10 @@ struct UsersPage {
     users: Vec<ListedUser>,
     counts: Vec<(UserStatus, u64)>,
     roles: Vec<(RoleId, String)>,
-    q: String,
-    status: String,
-    role: i64,
-    sort: &'static str,
+    /// The search, filters and order, as read from the query string.
+    params: ListParams,
+    /// This list as CSV.
+    export: String,
     pager: Pager,
     can_approve: bool,
     can_manage: bool,
@@ -59,45 +47,15 @@ pub async fn list(
     ctx: Ctx<Require<perm::UsersRead>>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    // Control characters could only match across the lines of search_key.
-    let q = query
-        .q
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect::<String>();
-    let status = UserStatus::parse(&query.status);
-    let role = parse_id(&query.role).map(RoleId);
-    let sort = UserSort::parse(&query.sort).unwrap_or_default();
-    let filter = UserFilter {
-        search: Some(crate::domain::case_key(&q)),
-        status,
-        role,
-        sort,
-    };
+    let fields = queries::custom_fields(&ctx.db, &ctx.scope()).await?;
+    let params = ListParams::parse(&query, &fields);
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
     let overview = overview(ctx.request(), ctx.user()).await?;
     let (users, matches) =
-        queries::list_users(&ctx.db, &ctx.scope(), &filter, page, &overview).await?;
-    let status_str = status.map_or("", UserStatus::as_str);
-    let role_str = role.map(|r| r.0.to_string()).unwrap_or_default();
-    let sort_str = if sort == UserSort::Newest {
-        ""
-    } else {
-        sort.as_str()
-    };
-    let base = url_with(
-        "/admin/users",
-        &[
-            ("q", &q),
-            ("status", status_str),
-            ("role", &role_str),
-            ("sort", sort_str),
-        ],
-    );
+        queries::list_users(&ctx.db, &ctx.scope(), &params.filter, page, &overview).await?;
+    let base = params.url("/admin/users", &[]);
     let pager = Pager::open_ended(&base, page.number, matches.counted, matches.more, PAGE_SIZE);
-    let back = url_with(&base, &[("page", &page.number.to_string())]);
+    let back = params.url("/admin/users", &[("page", &page.number.to_string())]);
     Ok(render(UsersPage {
         layout: ctx.layout_with(&overview),
         can_approve: ctx.user().permissions.contains(Permission::UsersApprove),
@@ -105,10 +63,8 @@ pub async fn list(
         users,
         counts: overview.by_status.clone(),
         roles: overview.role_names.clone(),
-        q,
-        status: status_str.to_owned(),
-        role: role.map_or(0, |r| r.0),
-        sort: sort.as_str(),
+        export: params.url("/admin/users.csv", &[]),
+        params,
         pager,
         back,
     }))
@@ -137,6 +93,10 @@ struct UserPage {
     restorable_until: Timestamp,
     /// When the user's newest live session began.
     session_started: Option<Timestamp>,
+    /// The custom fields with a value, as (label, value).
+    custom_values: Vec<(String, String)>,
+    /// The custom field inputs of the administrator's profile form.
+    custom: Vec<crate::web::custom_fields::FieldInput>,
 }
 
 pub async fn detail(
@@ -173,9 +133,19 @@ pub async fn detail(
         false => Vec::new(),
     };
     let session_started = sessions.iter().map(|s| s.created_at).max();
+    let (fields, metadata) =
+        crate::services::profile::custom_values(db, &scope, detail.user.id).await?;
+    let custom = custom_fields::inputs(
+        &fields,
+        Values::Stored(&metadata),
+        &FormErrors::default(),
+        Writer::Administrator,
+    );
     Ok(render(UserPage {
         layout: ctx.layout().await?,
         session_started,
+        custom_values: custom_fields::shown(&fields, &metadata),
+        custom,
         is_self: detail.user.id == user.id,
         can_approve: user.permissions.contains(Permission::UsersApprove),
         can_manage: user.permissions.contains(Permission::UsersManage),

@@ -6,6 +6,7 @@
 mod audit;
 mod bulk;
 mod deletion;
+mod fields;
 mod groups;
 mod last_admin;
 mod lifecycle;

@@ -58,6 +58,12 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         "/admin/groups/{id}/members" => &[("username", "alice".into())],
         "/admin/groups/{id}/members/remove" => &[("user_id", scene.alice.id.to_string())],
         "/admin/organisations/{id}" => &[("name", "Acme Renamed".into())],
+        "/admin/fields" => &[
+            ("key", "badge".into()),
+            ("label", "Badge".into()),
+            ("kind", "text".into()),
+        ],
+        "/admin/fields/{id}" => &[("label", "Squad".into()), ("choices", "Sales\nOps".into())],
         "/admin/organisations/{id}/admins" => &[
             ("username", "acme_admin".into()),
             ("email", "acme_admin@example.com".into()),
@@ -90,6 +96,7 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/admin/groups/{id}/delete"
         | "/admin/groups/{id}/members"
         | "/admin/groups/{id}/members/remove" => id(scene.group),
+        "/admin/fields/{id}" | "/admin/fields/{id}/delete" => id(scene.field),
         // Locked by the test first, so the valid POST has something to do.
         "/admin/users/{id}/unlock" => id(scene.alice.id.0),
         // Filled in by `with_session` once the admin's sessions exist.
@@ -104,6 +111,7 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/admin/users/bulk"
         | "/admin/roles"
         | "/admin/organisations"
+        | "/admin/fields"
         | "/admin/groups" => pattern.to_owned(),
         other => panic!("no request for the POST route {other}: add it to this test"),
     };

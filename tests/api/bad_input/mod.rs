@@ -161,6 +161,8 @@ struct Snapshot {
     role_requests: Vec<(i64, String, Option<String>)>,
     roles: Vec<(i64, String, String)>,
     role_permissions: Vec<(i64, String)>,
+    custom_fields: Vec<(i64, String, String)>,
+    metadata: Vec<(i64, String)>,
 }
 
 async fn snapshot(app: &TestApp) -> Snapshot {
@@ -190,6 +192,14 @@ async fn snapshot(app: &TestApp) -> Snapshot {
         .fetch_all(pool)
         .await
         .unwrap(),
+        custom_fields: sqlx::query_as("SELECT id, label, choices FROM custom_fields ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+        metadata: sqlx::query_as("SELECT id, metadata FROM users ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap(),
     }
 }
 
@@ -258,6 +268,8 @@ struct Scene {
     dormant: i64,
     /// A group granting nothing, without members.
     group: i64,
+    /// A custom choice field (Sales, Ops) users may edit.
+    field: i64,
 }
 
 impl Scene {
@@ -293,6 +305,10 @@ impl Scene {
             .unwrap();
         drop(conn);
         let group = app.create_group("Ops").await.0;
+        let field = app
+            .create_field("team", "choice", "Sales\nOps", (false, false, true))
+            .await
+            .0;
         app.login_as(&admin).await;
         Scene {
             app,
@@ -306,6 +322,7 @@ impl Scene {
             acme: acme.0,
             dormant: dormant.0,
             group,
+            field,
         }
     }
 

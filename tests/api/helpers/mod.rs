@@ -16,6 +16,7 @@ mod seed;
 mod account;
 mod admin;
 mod auth;
+mod fields;
 mod groups;
 mod organisations;
 
