@@ -34,6 +34,11 @@ async fn every_page_passes_axe_without_serious_violations_and_fits_a_phone() {
     app.create_user("dan", "Engineer", UserStatus::Disabled)
         .await;
     let group = app.create_group("Planners").await;
+    // Asked at registration and on the profile, and a select in the list.
+    app.create_field("department", "choice", "Sales\nOps", (true, true, true))
+        .await;
+    app.create_field("github", "handle", "", (false, true, true))
+        .await;
 
     let steps = async {
         anonymous_pages(&browser).await?;
@@ -131,6 +136,7 @@ async fn admin_pages(browser: &Browser, admin: &str, pending_id: i64, group_id: 
         "admin-group-detail",
     )
     .await?;
+    visit(browser, "/admin/fields", "admin-fields").await?;
     visit(browser, "/admin/organisations", "admin-organisations").await?;
     visit(
         browser,

@@ -121,6 +121,37 @@ impl TestApp {
         .unwrap()
     }
 
+    /// A custom field of the default organisation, labelled by its key:
+    /// `kind` as stored, `choices` one per line, `rules` (required, asked
+    /// at registration, users edit it).
+    pub async fn create_field(
+        &self,
+        key: &str,
+        kind: &str,
+        choices: &str,
+        rules: (bool, bool, bool),
+    ) {
+        let field = gatehouse::domain::FieldDefinition {
+            id: gatehouse::domain::FieldId(0),
+            key: gatehouse::domain::FieldKey::parse(key).expect("a valid key"),
+            label: key.to_owned(),
+            kind: gatehouse::domain::FieldKind::parse(kind).expect("a known type"),
+            choices: choices.lines().map(str::to_owned).collect(),
+            required: rules.0,
+            at_registration: rules.1,
+            user_editable: rules.2,
+        };
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        db::custom_fields::insert(
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
+                .on(&mut conn),
+            &field,
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    }
+
     pub async fn admin(&self) -> TestUser {
         self.create_user("admin", "Admin", UserStatus::Active).await
     }

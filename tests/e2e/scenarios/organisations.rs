@@ -1,7 +1,8 @@
 //! Organisations and groups, clicked through: an instance administrator
 //! creates organisation `acme` and its first administrator, who signs in
-//! on acme's own page, creates a group that grants PM, adds a user, and
-//! deletes and restores them.
+//! on acme's own page, creates a group that grants PM, adds a user,
+//! defines a custom field and fills it in for them, and deletes and
+//! restores them.
 
 use gatehouse::domain::UserStatus;
 
@@ -80,7 +81,34 @@ pub async fn an_instance_administrator_sets_up_acme_whose_admin_groups_a_user(
         ["roadrunner"]
     );
 
+    wile.click("nav a[href='/admin/fields']").await?;
+    wile.fill("#key", "department").await?;
+    wile.fill("#label", "Department").await?;
+    wile.tick("#kind option[value='choice']").await?;
+    wile.fill("#choices", "Sales\nOps").await?;
+    wile.tick("#required").await?;
+    wile.click("form[action='/admin/fields'] button[type=submit]")
+        .await?;
+    assert_eq!(
+        wile.flash().await?,
+        "The field Department has been created."
+    );
+    wile.click("nav a[href='/admin/groups']").await?;
     wile.click("main table tbody tr td a").await?;
+    wile.click("main table tbody tr td a").await?;
+    wile.tick("#field_department option:nth-child(3)").await?;
+    wile.click("form[action$='/profile'] button[type=submit]")
+        .await?;
+    assert_eq!(wile.flash().await?, "roadrunner's profile has been saved.");
+    let facts = wile.texts(".facts dt").await?;
+    let values = wile.texts(".facts dd").await?;
+    let department = facts.iter().position(|f| f == "Department");
+    assert_eq!(
+        department.map(|i| values[i].as_str()),
+        Some("Ops"),
+        "{facts:?}"
+    );
+
     wile.fill("#delete-reason", "Moved to another company")
         .await?;
     wile.click("form[action$='/delete'] button[type=submit]")
