@@ -141,19 +141,83 @@ const LAST: [&str; 96] = [
     "Dahl",
 ];
 
+/// What to seed.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedOptions {
+    /// Users in all.
+    pub users: u64,
+    /// Organisations to spread them over, the default one included: the
+    /// others are made as `demo-0001`, `demo-0002`… with their default roles.
+    pub organisations: u64,
+    /// Groups to make in the default organisation, each granting a role, all
+    /// with one demo user as a member (the user page's heaviest case).
+    pub groups: u64,
+}
+
 /// Summary of what was seeded.
 pub struct SeedReport {
     pub users: u64,
     pub requests: u64,
+    pub organisations: u64,
+    /// The demo user in every seeded group, when groups were seeded.
+    pub group_member: Option<UserId>,
 }
 
-/// Adds `count` users (about 10% pending, 5% disabled, 2% rejected), a role
-/// request for some of them, and their registration audit rows.
-pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
+/// Adds users (about 10% pending, 5% disabled, 2% rejected), a role request
+/// for some of them and their registration audit rows, spread evenly over
+/// the organisations; then the groups.
+pub async fn seed(db: &Db, options: SeedOptions) -> anyhow::Result<SeedReport> {
     let hash = crate::auth::password::hash_blocking(DEMO_PASSWORD)?;
+    // Before the load's transactions: its users land in windows ready for them.
+    crate::services::search_index::make_windows(db, options.users).await?;
+    let organisations = options.organisations.max(1);
+    let mut scopes = vec![Scope::organisation(DEFAULT_ORGANISATION)];
+    for n in 1..organisations {
+        let form = crate::services::organisations::OrganisationForm {
+            slug: format!("demo-{n:04}"),
+            name: format!("Demo {n}"),
+            host: String::new(),
+        };
+        let id = crate::services::organisations::create_from_command_line(db, &form)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not create demo organisation {n}: {e}"))?;
+        scopes.push(Scope::organisation(id));
+    }
+    let (mut requests, mut first_demo_id) = (0, 0);
+    let (each, rest) = (options.users / organisations, options.users % organisations);
+    for (i, scope) in scopes.iter().enumerate() {
+        let count = each + u64::from((i as u64) < rest);
+        let (made, before) = seed_organisation(db, scope, count, &hash).await?;
+        requests += made;
+        if i == 0 {
+            first_demo_id = before;
+        }
+    }
+    crate::services::search_index::after_bulk_load(db).await?;
+    let group_member = match options.groups {
+        0 => None,
+        n => Some(seed_groups(db, n, first_demo_id).await?),
+    };
+    seed::settle(db).await?;
+    Ok(SeedReport {
+        users: options.users,
+        requests,
+        organisations,
+        group_member,
+    })
+}
+
+/// Seeds `count` users into `scope`'s organisation in one transaction;
+/// returns how many role requests it made and the highest user id before.
+async fn seed_organisation(
+    db: &Db,
+    scope: &Scope,
+    count: u64,
+    hash: &str,
+) -> anyhow::Result<(u64, i64)> {
     let roles = {
         let mut conn = db.acquire().await?;
-        db::roles::list(Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn)).await?
+        db::roles::list(scope.on(&mut conn)).await?
     };
     let role_ids: Vec<RoleId> = roles
         .iter()
@@ -161,15 +225,12 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
         .map(|r| r.id)
         .collect();
     anyhow::ensure!(!role_ids.is_empty(), "no roles to give demo users");
-    // Before the load's transaction: its users land in windows ready for them.
-    crate::services::search_index::make_windows(db, count).await?;
     let meta = RequestMeta {
         ip: Some("127.0.0.1".into()),
         user_agent: Some("gatehouse demo seed".into()),
         ..RequestMeta::default()
     };
-    // Demo users join the default organisation.
-    let mut work = Work::in_scope(db, Scope::organisation(DEFAULT_ORGANISATION), &meta).await?;
+    let mut work = Work::in_scope(db, scope.clone(), &meta).await?;
     seed::prepare_bulk_load(work.transaction()).await?;
     let start = seed::max_user_id(work.tx()).await?;
     let now = Timestamp::now().0;
@@ -190,7 +251,7 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
                 )
             })
             .collect();
-        seed::insert_users(work.tx(), &batch, &hash).await?;
+        seed::insert_users(work.tx(), &batch, hash).await?;
         done += n;
     }
     let pending = seed::user_ids(work.tx(), UserStatus::Pending, start, 1_000).await?;
@@ -226,12 +287,33 @@ pub async fn seed(db: &Db, count: u64) -> anyhow::Result<SeedReport> {
             .after(Some("pending".into()));
     }
     work.commit("the demo data").await?;
-    crate::services::search_index::after_bulk_load(db).await?;
-    seed::settle(db).await?;
-    Ok(SeedReport {
-        users: count,
-        requests,
-    })
+    Ok((requests, start))
+}
+
+/// Makes `count` groups in the default organisation, each granting one of
+/// its roles, with the first active demo user (id above `after`) in all of
+/// them; returns that user.
+async fn seed_groups(db: &Db, count: u64, after: i64) -> anyhow::Result<UserId> {
+    let scope = Scope::organisation(DEFAULT_ORGANISATION);
+    let meta = RequestMeta::default();
+    let mut work = Work::in_scope(db, scope, &meta).await?;
+    let roles = db::roles::list(work.tx()).await?;
+    let member = seed::user_ids(work.tx(), UserStatus::Active, after, 1)
+        .await?
+        .first()
+        .copied()
+        .context("no active demo user to put in the groups")?;
+    let now = Timestamp::now();
+    for n in 1..=count {
+        let group = db::groups::insert(work.tx(), &format!("Demo group {n}"), "", now)
+            .await
+            .context("could not insert a demo group")?;
+        let role = roles[(n as usize) % roles.len()].id;
+        db::groups::set_roles(work.tx(), group, &[role]).await?;
+        db::groups::add_member(work.tx(), group, UserId(member), now).await?;
+    }
+    work.commit("the demo groups").await?;
+    Ok(UserId(member))
 }
 
 /// The `n`th demo user; `last` is the number of the last one seeded, who

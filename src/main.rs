@@ -129,6 +129,14 @@ enum DemoCommand {
     Seed {
         #[arg(long, default_value_t = 1000)]
         users: u64,
+        /// Spread the users over this many organisations (the default one
+        /// and demo-0001, demo-0002…).
+        #[arg(long, default_value_t = 1)]
+        orgs: u64,
+        /// Make this many groups in the default organisation, with one demo
+        /// user in all of them.
+        #[arg(long, default_value_t = 0)]
+        groups: u64,
     },
 }
 
@@ -228,18 +236,32 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(code);
         }
         Command::Demo {
-            command: DemoCommand::Seed { users },
+            command:
+                DemoCommand::Seed {
+                    users,
+                    orgs,
+                    groups,
+                },
         } => {
             let db = connect(&settings).await?;
             let started = std::time::Instant::now();
-            let report = gatehouse::demo::seed(&db, users).await?;
+            let options = gatehouse::demo::SeedOptions {
+                users,
+                organisations: orgs,
+                groups,
+            };
+            let report = gatehouse::demo::seed(&db, options).await?;
             println!(
-                "Seeded {} users and {} role requests in {:.1} s. Every demo user's password is: {}",
+                "Seeded {} users in {} organisation(s) and {} role requests in {:.1} s. Every demo user's password is: {}",
                 report.users,
+                report.organisations,
                 report.requests,
                 started.elapsed().as_secs_f64(),
                 gatehouse::demo::DEMO_PASSWORD
             );
+            if let Some(member) = report.group_member {
+                println!("User {member} is in all {groups} demo groups.");
+            }
         }
     }
     Ok(())

@@ -45,13 +45,58 @@ async fn a_searched_list_pages_in_registration_order_whatever_order_the_rows_are
     assert_eq!(newest, expected(&mut (70..120).rev()));
     assert_eq!(newest_last, expected(&mut (0..20).rev()));
 }
+fn seed_options(users: u64, organisations: u64, groups: u64) -> gatehouse::demo::SeedOptions {
+    gatehouse::demo::SeedOptions {
+        users,
+        organisations,
+        groups,
+    }
+}
+
+#[tokio::test]
+async fn the_demo_seed_spreads_users_over_organisations_and_puts_one_in_every_group() {
+    let app = spawn_app().await;
+    app.signed_in_admin().await;
+
+    let report = gatehouse::demo::seed(&app.db, seed_options(301, 3, 20))
+        .await
+        .unwrap();
+
+    assert_eq!(report.organisations, 3);
+    // Raw: users per organisation across all three, which no page shows at once.
+    let per_org: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT organisation_id, COUNT(*) FROM users WHERE username <> 'admin' \
+         GROUP BY organisation_id ORDER BY organisation_id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        per_org.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [101, 100, 100]
+    );
+    let member = report.group_member.expect("a member of every group");
+    let page = app.user_page(member).await;
+    assert_ne!(fact(&page, "Role"), "Admin", "a demo user, not the admin");
+    assert_eq!(
+        texts(&page, "#groups ul.groups > li").len(),
+        20,
+        "{}",
+        page.html()
+    );
+    let orgs = app.get_html("/admin/organisations").await;
+    assert!(texts(&orgs, "main td").iter().any(|t| t == "demo-0002"));
+}
+
 #[tokio::test]
 async fn the_demo_seed_adds_realistic_users_with_their_history_and_a_merged_search_index() {
     let app = spawn_app().await;
     app.signed_in_admin().await;
     let users_before = app.count("users").await;
 
-    let report = gatehouse::demo::seed(&app.db, 300).await.unwrap();
+    let report = gatehouse::demo::seed(&app.db, seed_options(300, 1, 0))
+        .await
+        .unwrap();
 
     assert_eq!(report.users, 300);
     assert_eq!(app.count("users").await - users_before, 300);
