@@ -1,4 +1,4 @@
--- wrk script: POST /login with valid credentials (set by benches/run).
+-- wrk script: POST a sign-in form with valid credentials (set by benches/run).
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")

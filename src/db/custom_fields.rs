@@ -164,20 +164,6 @@ pub(super) fn key_bind(sqlite: bool, key: &FieldKey) -> String {
     }
 }
 
-/// A user's values.
-pub async fn metadata_of(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<Metadata> {
-    let (conn, scope) = scoped.parts();
-    let json: String =
-        sqlx::query_scalar("SELECT metadata FROM users WHERE id = $1 AND organisation_id = $2")
-            .bind(user.0)
-            .bind(scope.org()?)
-            .fetch_optional(conn)
-            .await
-            .with_context(|| format!("could not read the custom fields of user {user}"))?
-            .with_context(|| format!("user {user} is not in this organisation"))?;
-    Metadata::from_json(&json).map_err(|e| anyhow::anyhow!("user {user}: {e}"))
-}
-
 /// Stores a user's values (already checked by `Metadata::apply`).
 pub async fn set_metadata(
     scoped: Scoped<'_>,

@@ -9,53 +9,74 @@ use crate::domain::{Group, GroupId, GroupMember, RoleId, Timestamp, UserId, case
 
 /// The organisation's groups (one when `only` is given), by name, with the
 /// roles they grant and their number of members.
-async fn load(scoped: Scoped<'_>, only: Option<GroupId>) -> anyhow::Result<Vec<Group>> {
+/// With `member`, each group says whether that user is in it.
+async fn load(
+    scoped: Scoped<'_>,
+    only: Option<GroupId>,
+    member: Option<UserId>,
+) -> anyhow::Result<Vec<(Group, bool)>> {
     let (conn, scope) = scoped.parts();
     let organisation = scope.org()?;
     let only = only.map_or(-1, |id| id.0);
-    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+    // One statement, a row per group and role it grants (the user page
+    // reads every group on each view; each statement is a round trip).
+    type Row = (i64, String, String, i64, i64, Option<i64>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT g.id, g.name, g.description, \
-         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
-         FROM user_groups g WHERE g.organisation_id = $1 AND ($2 = -1 OR g.id = $2) \
-         ORDER BY g.name_key",
+         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id), \
+         (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id AND m.user_id = $3), \
+         r.id, r.name \
+         FROM user_groups g LEFT JOIN group_roles gr ON gr.group_id = g.id \
+         LEFT JOIN roles r ON r.id = gr.role_id AND r.organisation_id = g.organisation_id \
+         WHERE g.organisation_id = $1 AND ($2 = -1 OR g.id = $2) \
+         ORDER BY g.name_key, g.id, r.name_key",
     )
     .bind(organisation)
     .bind(only)
-    .fetch_all(&mut *conn)
-    .await
-    .context("could not list groups")?;
-    let grants: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT gr.group_id, r.id, r.name FROM group_roles gr \
-         JOIN user_groups g ON g.id = gr.group_id JOIN roles r ON r.id = gr.role_id \
-         WHERE g.organisation_id = $1 AND ($2 = -1 OR g.id = $2) ORDER BY r.name_key",
-    )
-    .bind(organisation)
-    .bind(only)
+    .bind(member.map_or(-1, |id| id.0))
     .fetch_all(conn)
     .await
-    .context("could not list what groups grant")?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, description, members)| Group {
-            id: GroupId(id),
-            name,
-            description,
-            roles: grants
-                .iter()
-                .filter(|(g, ..)| *g == id)
-                .map(|(_, role, name)| (RoleId(*role), name.clone()))
-                .collect(),
-            member_count: members.max(0) as u64,
-        })
-        .collect())
+    .context("could not list groups")?;
+    let mut groups: Vec<(Group, bool)> = Vec::new();
+    for (id, name, description, members, is_member, role, role_name) in rows {
+        if groups.last().is_none_or(|(g, _)| g.id.0 != id) {
+            let group = Group {
+                id: GroupId(id),
+                name,
+                description,
+                roles: Vec::new(),
+                member_count: members.max(0) as u64,
+            };
+            groups.push((group, is_member > 0));
+        }
+        if let (Some((group, _)), Some(role), Some(role_name)) =
+            (groups.last_mut(), role, role_name)
+        {
+            group.roles.push((RoleId(role), role_name));
+        }
+    }
+    Ok(groups)
 }
 
 pub async fn list(scoped: Scoped<'_>) -> anyhow::Result<Vec<Group>> {
-    load(scoped, None).await
+    Ok(load(scoped, None, None)
+        .await?
+        .into_iter()
+        .map(|(g, _)| g)
+        .collect())
+}
+
+/// The organisation's groups, each with whether `user` is in it.
+pub async fn list_for(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<Vec<(Group, bool)>> {
+    load(scoped, None, Some(user)).await
 }
 
 pub async fn find(scoped: Scoped<'_>, id: GroupId) -> anyhow::Result<Option<Group>> {
-    Ok(load(scoped, Some(id)).await?.into_iter().next())
+    Ok(load(scoped, Some(id), None)
+        .await?
+        .into_iter()
+        .next()
+        .map(|(g, _)| g))
 }
 
 pub async fn insert(
@@ -201,20 +222,4 @@ pub async fn remove_member(scoped: Scoped<'_>, id: GroupId, user: UserId) -> any
     .await
     .with_context(|| format!("could not remove user {user} from group {id}"))?;
     Ok(done.rows_affected() > 0)
-}
-
-/// The groups `user` is in, by name, with the roles each grants.
-pub async fn of_user(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<Vec<Group>> {
-    let (conn, scope) = scoped.parts();
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT m.group_id FROM group_members m JOIN user_groups g ON g.id = m.group_id \
-         WHERE m.user_id = $1 AND g.organisation_id = $2",
-    )
-    .bind(user.0)
-    .bind(scope.org()?)
-    .fetch_all(&mut *conn)
-    .await
-    .with_context(|| format!("could not list the groups of user {user}"))?;
-    let all = load(scope.on(conn), None).await?;
-    Ok(all.into_iter().filter(|g| ids.contains(&g.id.0)).collect())
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 
 use super::{Conn, Db, Scoped};
 use crate::domain::{
-    DEFAULT_ROLES, OrgId, PermissionSet, Role, RoleId, RoleUsage, Timestamp, case_key,
+    DEFAULT_ROLES, OrgId, Permission, PermissionSet, Role, RoleId, RoleUsage, Timestamp, case_key,
 };
 
 /// The organisation's roles (one when `only` is given) with their
@@ -15,39 +15,34 @@ async fn load(
     only: Option<RoleId>,
 ) -> anyhow::Result<Vec<Role>> {
     let only = only.map_or(-1, |id| id.0);
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, description FROM roles WHERE organisation_id = $2 \
-         AND ($1 = -1 OR id = $1) ORDER BY name_key",
-    )
-    .bind(only)
-    .bind(organisation)
-    .fetch_all(&mut *conn)
-    .await
-    .context("could not list roles")?;
-    let grants: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT rp.role_id, rp.permission FROM role_permissions rp \
-         JOIN roles r ON r.id = rp.role_id WHERE r.organisation_id = $2 \
-         AND ($1 = -1 OR rp.role_id = $1)",
+    // One statement, a row per role and permission: each statement is a
+    // round trip, and the user page reads the roles on every view.
+    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT r.id, r.name, r.description, rp.permission FROM roles r \
+         LEFT JOIN role_permissions rp ON rp.role_id = r.id \
+         WHERE r.organisation_id = $2 AND ($1 = -1 OR r.id = $1) ORDER BY r.name_key, r.id",
     )
     .bind(only)
     .bind(organisation)
     .fetch_all(conn)
     .await
-    .context("could not list role permissions")?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, description)| Role {
-            id: RoleId(id),
-            name,
-            description,
-            permissions: PermissionSet::from_strs(
-                grants
-                    .iter()
-                    .filter(|(r, _)| *r == id)
-                    .map(|(_, p)| p.as_str()),
-            ),
-        })
-        .collect())
+    .context("could not list roles")?;
+    let mut roles: Vec<Role> = Vec::new();
+    for (id, name, description, permission) in rows {
+        if roles.last().is_none_or(|r| r.id.0 != id) {
+            roles.push(Role {
+                id: RoleId(id),
+                name,
+                description,
+                permissions: PermissionSet::new(),
+            });
+        }
+        let known = permission.as_deref().and_then(Permission::parse);
+        if let (Some(role), Some(permission)) = (roles.last_mut(), known) {
+            role.permissions.insert(permission);
+        }
+    }
+    Ok(roles)
 }
 
 /// Every role with its permissions, by name.

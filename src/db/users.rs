@@ -7,8 +7,8 @@ use sqlx::FromRow;
 
 use super::{Conn, Scoped};
 use crate::domain::{
-    AuthUser, Credentials, Deletion, Email, FullName, OrgId, OrgStatus, PermissionSet, Phone,
-    RoleId, Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
+    AuthUser, Credentials, Deletion, Email, FullName, Metadata, OrgId, OrgStatus, PermissionSet,
+    Phone, RoleId, Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
 };
 
 #[derive(FromRow)]
@@ -33,6 +33,7 @@ struct UserRow {
     deleted_at: Option<i64>,
     deleted_reason: Option<String>,
     purged_at: Option<i64>,
+    metadata: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -48,8 +49,11 @@ impl TryFrom<UserRow> for User {
             }),
             _ => None,
         };
+        let metadata = Metadata::from_json(&row.metadata)
+            .map_err(|e| anyhow::anyhow!("user {}: {e}", row.id))?;
         Ok(User {
             deletion,
+            metadata,
             id: UserId(row.id),
             status: stored_status(row.id, &row.status)?,
             username: row.username,
@@ -73,7 +77,7 @@ impl TryFrom<UserRow> for User {
 const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.phone, u.status, u.status_reason, \
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
      u.last_login_at, u.login_count, u.last_active_at, u.minutes_of_use, u.status_before_delete, u.deleted_at, \
-     u.deleted_reason, u.purged_at";
+     u.deleted_reason, u.purged_at, u.metadata";
 
 /// A validated account ready to be inserted.
 pub struct NewUser<'a> {

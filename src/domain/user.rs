@@ -27,6 +27,8 @@ pub struct User {
     pub minutes_of_use: i64,
     /// Set while the user is deleted (status `Deleted`).
     pub deletion: Option<Deletion>,
+    /// Their custom field values.
+    pub metadata: super::Metadata,
 }
 
 /// A deleted user's deletion: when, why, what to restore, and whether the

@@ -12,8 +12,8 @@ use crate::db::{self, Db, Scope};
 use crate::domain::group::GROUP_DESCRIPTION_MAX_CHARS;
 use crate::domain::permission::perm;
 use crate::domain::{
-    AuditAction, FieldError, Group, GroupId, GroupMember, GroupName, PermissionSource, RoleId,
-    Timestamp, UserId, Username,
+    AuditAction, FieldError, Group, GroupId, GroupMember, GroupName, PermissionSource, Role,
+    RoleId, Timestamp, UserId, Username,
 };
 
 fn target(id: GroupId, name: &str) -> AuditTarget {
@@ -249,16 +249,10 @@ pub async fn remove_member(
     Ok((account.username, group.name))
 }
 
-/// A user's groups, and where each of their permissions comes from.
-pub async fn of_user(
-    db: &Db,
-    scope: &Scope,
-    user: UserId,
-    role: RoleId,
-) -> Result<(Vec<Group>, Vec<PermissionSource>), ServiceError> {
-    let mut conn = db.acquire().await?;
-    let groups = db::groups::of_user(scope.on(&mut conn), user).await?;
-    let roles = db::roles::list(scope.on(&mut conn)).await?;
+/// Where each permission of a user with `role`, in `groups`, comes from:
+/// their own role, or a group and the role it grants. `roles` holds the
+/// organisation's roles with their permissions.
+pub fn permission_sources(role: RoleId, roles: &[Role], groups: &[Group]) -> Vec<PermissionSource> {
     let mut sources: Vec<PermissionSource> = Vec::new();
     let mut add = |permission, source: String| match sources
         .iter_mut()
@@ -275,7 +269,7 @@ pub async fn of_user(
             add(permission, format!("role {}", own.name));
         }
     }
-    for group in &groups {
+    for group in groups {
         for (granted, _) in &group.roles {
             if let Some(granted) = roles.iter().find(|r| r.id == *granted) {
                 for permission in granted.permissions.iter() {
@@ -288,5 +282,5 @@ pub async fn of_user(
         }
     }
     sources.sort_by_key(|s| s.permission);
-    Ok((groups, sources))
+    sources
 }

@@ -21,6 +21,7 @@ pub mod search_index;
 pub mod security;
 pub mod sessions;
 pub mod user_admin;
+pub mod user_page;
 pub mod work;
 
 use crate::domain::AuthUser;

@@ -95,7 +95,7 @@ async fn update(
         .ok_or(ServiceError::NotFound)?;
     super::deletion::ensure_not_deleted(&user)?;
     let definitions = db::custom_fields::list(work.tx()).await?;
-    let current = db::custom_fields::metadata_of(work.tx(), target).await?;
+    let current = user.metadata.clone();
     let next = parse(form, &definitions, &current, writer)?;
     let same_fixed = user.full_name == next.name.as_str() && user.phone == next.phone.as_str();
     if same_fixed && current == next.metadata {
@@ -138,12 +138,11 @@ fn described(name: &str, phone: &str, metadata: &Metadata, fields: &[FieldDefini
     text
 }
 
-/// A user with their custom field values and the organisation's fields:
+/// A user (with their custom field values) and the organisation's fields:
 /// what a profile form shows.
 pub struct ProfileView {
     pub user: User,
     pub fields: Vec<FieldDefinition>,
-    pub metadata: Metadata,
 }
 
 pub async fn view(db: &Db, scope: &Scope, id: UserId) -> Result<ProfileView, ServiceError> {
@@ -152,24 +151,7 @@ pub async fn view(db: &Db, scope: &Scope, id: UserId) -> Result<ProfileView, Ser
         .await?
         .ok_or(ServiceError::NotFound)?;
     let fields = db::custom_fields::list(scope.on(&mut conn)).await?;
-    let metadata = db::custom_fields::metadata_of(scope.on(&mut conn), id).await?;
-    Ok(ProfileView {
-        user,
-        fields,
-        metadata,
-    })
-}
-
-/// The organisation's fields and a user's values of them.
-pub async fn custom_values(
-    db: &Db,
-    scope: &Scope,
-    id: UserId,
-) -> Result<(Vec<FieldDefinition>, Metadata), ServiceError> {
-    let mut conn = db.acquire().await?;
-    let fields = db::custom_fields::list(scope.on(&mut conn)).await?;
-    let metadata = db::custom_fields::metadata_of(scope.on(&mut conn), id).await?;
-    Ok((fields, metadata))
+    Ok(ProfileView { user, fields })
 }
 
 /// The profile form filled in with what `user` has.

@@ -84,33 +84,6 @@ pub async fn export_page(
     Ok(users)
 }
 
-pub struct UserDetail {
-    pub user: User,
-    pub requests: Vec<RoleRequest>,
-    pub history: Vec<AuditRecord>,
-    pub roles: Vec<Role>,
-}
-
-pub async fn user_detail(db: &Db, scope: &Scope, id: UserId) -> Result<UserDetail, ServiceError> {
-    let mut conn = db.acquire().await?;
-    let user = db::users::find(scope.on(&mut conn), id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let requests = db::role_requests::for_user(scope.on(&mut conn), id, 20).await?;
-    let filter = AuditFilter {
-        involving: Some(id),
-        ..AuditFilter::default()
-    };
-    let (history, _) = db::audit::list(scope.on(&mut conn), &filter, PAGE_SIZE, 0).await?;
-    let roles = db::roles::list(scope.on(&mut conn)).await?;
-    Ok(UserDetail {
-        user,
-        requests,
-        history,
-        roles,
-    })
-}
-
 pub async fn role_requests(
     db: &Db,
     scope: &Scope,

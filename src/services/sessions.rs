@@ -25,7 +25,7 @@ pub struct SessionView {
 /// The row as shown; the session making this request is shown as it is
 /// being used right now (its row may not have caught up yet: activity is
 /// written after the response, at most once a minute).
-fn view(row: SessionRow, request: &RequestMeta, now: Timestamp) -> SessionView {
+pub(crate) fn view(row: SessionRow, request: &RequestMeta, now: Timestamp) -> SessionView {
     let current = request.session.as_deref() == Some(row.public_id.as_str());
     let (ip, user_agent, last_seen) = if current {
         (request.ip.clone(), request.user_agent.clone(), now)

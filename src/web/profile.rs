@@ -65,7 +65,7 @@ pub async fn form(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
     let form = profile::form_of(&view.user);
     let custom = custom_fields::inputs(
         &view.fields,
-        Values::Stored(&view.metadata),
+        Values::Stored(&view.user.metadata),
         &FormErrors::default(),
         Writer::User,
     );

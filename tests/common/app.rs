@@ -246,12 +246,14 @@ impl TestApp {
     /// A user's stored custom field values, as JSON.
     pub async fn metadata_of(&self, user: UserId) -> String {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::custom_fields::metadata_of(
+        db::users::find(
             Scope::organisation(DEFAULT_ORGANISATION).on(&mut conn),
             user,
         )
         .await
         .unwrap()
+        .expect("the user")
+        .metadata
         .to_json()
     }
 

@@ -133,7 +133,10 @@ fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
     let fts = sqlite && search.is_some_and(|s| s.chars().count() >= 3);
     if let Some(search) = search {
         if fts {
-            from = "FROM users_fts f JOIN users u ON u.id = f.rowid";
+            // CROSS JOIN: SQLite keeps this order, so the trigram table
+            // drives. Joined the other way, its planner may walk the
+            // organisation's users and run the text search once for each.
+            from = "FROM users_fts f CROSS JOIN users u ON u.id = f.rowid";
             id = "f.rowid";
             clauses.push("users_fts MATCH $1".to_owned());
             // An FTS5 string: everything inside the quotes is literal text.

@@ -13,9 +13,10 @@ use crate::domain::{
     User, UserId, UserStatus, Writer,
 };
 use crate::services::auth_settings::AuthSettings;
-use crate::services::login::{self, LockoutStatus};
+use crate::services::login::LockoutStatus;
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::user_admin::{self, StatusChange};
+use crate::services::user_page;
 use crate::web::auth::safe_next;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
@@ -105,59 +106,46 @@ pub async fn detail(
     config: web::Data<crate::web::state::AppConfig>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let (db, scope) = (&ctx.db, ctx.scope());
-    let detail = queries::user_detail(db, &scope, UserId(path.into_inner())).await?;
-    let lockout = login::lockout_status(db, &scope, &auth, detail.user.id).await?;
-    let sessions = crate::services::sessions::list(
-        db,
-        &scope,
-        detail.user.id,
-        config.session_limits,
-        &ctx.meta,
-    )
-    .await?;
-    let (groups, sources) =
-        crate::services::groups::of_user(db, &scope, detail.user.id, detail.user.role_id).await?;
+    let context = user_page::Context {
+        auth: &auth,
+        limits: config.session_limits,
+        request: &ctx.meta,
+    };
+    let id = UserId(path.into_inner());
+    let data = user_page::load(&ctx.db, &ctx.scope(), id, context).await?;
     let restorable_until = Timestamp(
-        detail.user.deletion.as_ref().map_or(0, |d| d.at.0)
+        data.user.deletion.as_ref().map_or(0, |d| d.at.0)
             + i64::from(config.deleted_retention_days) * 86_400_000,
     );
     let user = ctx.user();
     let can_manage_groups = user.permissions.contains(Permission::GroupsManage);
-    let joinable = match can_manage_groups {
-        true => crate::services::groups::list(db, &scope)
-            .await?
-            .into_iter()
-            .filter(|g| groups.iter().all(|mine| mine.id != g.id))
-            .collect(),
-        false => Vec::new(),
-    };
-    let session_started = sessions.iter().map(|s| s.created_at).max();
-    let (fields, metadata) =
-        crate::services::profile::custom_values(db, &scope, detail.user.id).await?;
+    let session_started = data.sessions.iter().map(|s| s.created_at).max();
     let custom = custom_fields::inputs(
-        &fields,
-        Values::Stored(&metadata),
+        &data.fields,
+        Values::Stored(&data.metadata),
         &FormErrors::default(),
         Writer::Administrator,
     );
     Ok(render(UserPage {
         layout: ctx.layout().await?,
         session_started,
-        custom_values: custom_fields::shown(&fields, &metadata),
+        custom_values: custom_fields::shown(&data.fields, &data.metadata),
         custom,
-        is_self: detail.user.id == user.id,
+        is_self: data.user.id == user.id,
         can_approve: user.permissions.contains(Permission::UsersApprove),
         can_manage: user.permissions.contains(Permission::UsersManage),
-        account: detail.user,
-        requests: detail.requests,
-        history: detail.history,
-        roles: detail.roles,
-        lockout,
-        sessions,
-        groups,
-        sources,
-        joinable,
+        account: data.user,
+        requests: data.requests,
+        history: data.history,
+        roles: data.roles,
+        lockout: data.lockout,
+        sessions: data.sessions,
+        groups: data.groups,
+        sources: data.sources,
+        joinable: match can_manage_groups {
+            true => data.joinable,
+            false => Vec::new(),
+        },
         can_manage_groups,
         restorable_until,
     }))
