@@ -251,7 +251,7 @@ async fn seed_organisation(
                 )
             })
             .collect();
-        seed::insert_users(work.tx(), &batch, hash).await?;
+        seed::insert_users(work.tx(), &batch, seed::Hashes::Shared(hash)).await?;
         done += n;
     }
     let pending = seed::user_ids(work.tx(), UserStatus::Pending, start, 1_000).await?;

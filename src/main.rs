@@ -215,7 +215,8 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(2);
             };
             let scope = Scope::organisation(found.id);
-            let code = import_users(&db, &scope, &file, dry_run).await?;
+            let params = gatehouse::services::auth_settings::hash_params(&settings);
+            let code = import_users(&db, &scope, &file, dry_run, params).await?;
             std::process::exit(code);
         }
         Command::Purge { now: _ } => {
@@ -291,21 +292,20 @@ async fn import_users(
     scope: &Scope,
     file: &std::path::Path,
     dry_run: bool,
+    params: gatehouse::auth::password::HashParams,
 ) -> anyhow::Result<i32> {
     let input =
         std::fs::File::open(file).with_context(|| format!("could not open {}", file.display()))?;
     let progress = |stage: &str, n: usize| eprintln!("… {n} rows {stage}");
-    let report =
-        match import::import_users(db, scope, std::io::BufReader::new(input), dry_run, progress)
-            .await
-        {
-            Ok(report) => report,
-            Err(ServiceError::Conflict(message)) => {
-                eprintln!("{message}");
-                return Ok(2);
-            }
-            Err(err) => return Err(anyhow::anyhow!("{err:?}")),
-        };
+    let input = std::io::BufReader::new(input);
+    let report = match import::import_users(db, scope, input, dry_run, params, progress).await {
+        Ok(report) => report,
+        Err(ServiceError::Conflict(message)) => {
+            eprintln!("{message}");
+            return Ok(2);
+        }
+        Err(err) => return Err(anyhow::anyhow!("{err:?}")),
+    };
     for refusal in &report.refused {
         println!(
             "line {} ({}): refused: {}",
@@ -332,9 +332,10 @@ async fn import_users(
     );
     if report.committed {
         println!(
-            "Imported {} users. They sign in with their old passwords, which are rehashed with argon2id at that first sign-in.",
+            "Imported {} users. They sign in with their old passwords.",
             report.imported
         );
+        println!("{}", report.hash_outcome(params));
         // The users are in either way, so a failure here only warns.
         if let Err(err) = gatehouse::services::search_index::after_bulk_load(db).await {
             eprintln!(

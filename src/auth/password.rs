@@ -231,7 +231,7 @@ fn hash_with(params: HashParams, password: &str) -> anyhow::Result<String> {
 }
 
 /// Whether `stored` is argon2id v19 with at least `params` in every cost.
-fn is_current(stored: &str, params: HashParams) -> bool {
+pub fn is_current(stored: &str, params: HashParams) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return false;
     };

@@ -85,49 +85,95 @@ fn record(row: &AnyRow) -> Result<AuditRecord, sqlx::Error> {
 /// from anywhere else race it, the unique index on `prev_hash` makes one
 /// insert fail rather than fork the chain.)
 pub async fn append(tx: &mut Tx, entry: &NewAuditEntry<'_>) -> anyhow::Result<()> {
-    let content = chain_content(entry);
+    append_all(tx, std::slice::from_ref(entry)).await
+}
+
+/// Rows per INSERT when appending many: 500 rows of 18 values stay well
+/// under SQLite's 32,766 parameters.
+const APPEND_BATCH: usize = 500;
+
+/// Appends `entries` to the hash chain in order, as `append` does one: the
+/// chain's end is read once and each row's hash computed from the last, and
+/// the rows go in many to a statement (an import appends one per account).
+pub async fn append_all(tx: &mut Tx, entries: &[NewAuditEntry<'_>]) -> anyhow::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     let prev: Option<String> = sqlx::query_scalar(
         "SELECT hash FROM audit_log WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
     )
     .fetch_optional(&mut **tx)
     .await
     .context("could not read the end of the audit chain")?;
-    let prev = prev.unwrap_or_else(|| GENESIS.to_owned());
-    let hash = content.hash(&prev);
-    sqlx::query(concat!(
-        "INSERT INTO audit_log (",
-        content_columns!(),
-        ", prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18)"
-    ))
-    .bind(content.at)
-    .bind(content.actor_id)
-    .bind(content.actor_username)
-    .bind(content.actor_key)
-    .bind(content.action)
-    .bind(content.target_type)
-    .bind(content.target_id)
-    .bind(content.target_label)
-    .bind(content.target_key)
-    .bind(content.target_user_id)
-    .bind(content.before_value)
-    .bind(content.after_value)
-    .bind(content.reason)
-    .bind(content.ip)
-    .bind(content.user_agent)
-    .bind(content.organisation_id)
-    .bind(prev)
-    .bind(hash)
-    .execute(&mut **tx)
-    .await
-    .with_context(|| {
-        format!(
-            "could not write the audit row for {}",
-            entry.action.as_str()
-        )
-    })?;
+    let mut prev = prev.unwrap_or_else(|| GENESIS.to_owned());
+    let sqlite = super::is_sqlite(tx);
+    for batch in entries.chunks(APPEND_BATCH) {
+        let mut rows = Vec::with_capacity(batch.len());
+        for entry in batch {
+            let content = chain_content(entry);
+            let hash = content.hash(&prev);
+            rows.push((content, std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        let sql = format!(
+            "INSERT INTO audit_log ({}, prev_hash, hash) VALUES {}",
+            content_columns!(),
+            values_list(sqlite, rows.len(), 18)
+        );
+        let mut query = sqlx::query(&sql);
+        for (content, prev_hash, hash) in rows {
+            query = query
+                .bind(content.at)
+                .bind(content.actor_id)
+                .bind(content.actor_username)
+                .bind(content.actor_key)
+                .bind(content.action)
+                .bind(content.target_type)
+                .bind(content.target_id)
+                .bind(content.target_label)
+                .bind(content.target_key)
+                .bind(content.target_user_id)
+                .bind(content.before_value)
+                .bind(content.after_value)
+                .bind(content.reason)
+                .bind(content.ip)
+                .bind(content.user_agent)
+                .bind(content.organisation_id)
+                .bind(prev_hash)
+                .bind(hash);
+        }
+        query.execute(&mut **tx).await.with_context(|| {
+            format!(
+                "could not write the audit rows for {}",
+                batch[0].action.as_str()
+            )
+        })?;
+    }
     Ok(())
+}
+
+/// `(…), (…)` for `rows` rows of `columns` parameters. SQLite resolves
+/// every `$N` by a linear search over the names seen so far, which makes a
+/// statement of thousands of parameters quadratic to prepare, so it gets
+/// plain positional `?`; PostgreSQL needs `$N`.
+fn values_list(sqlite: bool, rows: usize, columns: usize) -> String {
+    let mut sql = String::new();
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push(',');
+            }
+            match sqlite {
+                true => sql.push('?'),
+                false => sql.push_str(&format!("${}", row * columns + column + 1)),
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// The row exactly as it will be stored: text cleaned of control characters

@@ -1,4 +1,7 @@
-//! Bulk inserts for `gatehouse demo seed`: many rows per statement.
+//! Bulk inserts for `gatehouse demo seed` and `gatehouse user import`: many
+//! rows per statement.
+
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
 
@@ -30,11 +33,20 @@ pub async fn prepare_bulk_load(conn: &mut Conn) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Inserts `users` (at most a few thousand at a time) sharing one password hash.
+/// The password hashes of a bulk insert.
+#[derive(Clone, Copy)]
+pub enum Hashes<'a> {
+    /// One for every user (the demo users').
+    Shared(&'a str),
+    /// One per user, in order (an import's).
+    Each(&'a [String]),
+}
+
+/// Inserts `users` (at most a few thousand at a time).
 pub async fn insert_users(
     scoped: Scoped<'_>,
     users: &[SeedUser],
-    password_hash: &str,
+    hashes: Hashes<'_>,
 ) -> anyhow::Result<()> {
     let (conn, scope) = scoped.parts();
     // A number the scope holds, written into the statement like a page's
@@ -68,7 +80,11 @@ pub async fn insert_users(
         sql.push_str(&format!(",{organisation})"));
     }
     let mut query = sqlx::query(&sql);
-    for user in users {
+    for (i, user) in users.iter().enumerate() {
+        let password_hash = match hashes {
+            Hashes::Shared(hash) => hash,
+            Hashes::Each(hashes) => hashes.get(i).context("a user without a password hash")?,
+        };
         query = query
             .bind(user.username.clone())
             .bind(case_key(&user.username))
@@ -93,7 +109,7 @@ pub async fn insert_users(
     query
         .execute(conn)
         .await
-        .context("could not insert demo users")?;
+        .context("could not insert users in bulk")?;
     Ok(())
 }
 
@@ -153,4 +169,33 @@ pub async fn user_ids(
     .fetch_all(conn)
     .await
     .context("could not list demo users")
+}
+
+/// The username and email keys (lower-cased) of the organisation's users
+/// who hold them: everyone but the deleted, whose rows block nobody.
+pub async fn taken_keys(scoped: Scoped<'_>) -> anyhow::Result<(HashSet<String>, HashSet<String>)> {
+    let (conn, scope) = scoped.parts();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT username_key, email_key FROM users \
+         WHERE organisation_id = $1 AND status <> 'deleted'",
+    )
+    .bind(scope.org()?)
+    .fetch_all(conn)
+    .await
+    .context("could not read the usernames and emails in use")?;
+    Ok(rows.into_iter().unzip())
+}
+
+/// The ids of the organisation's users above `after`, by username key:
+/// the users a bulk insert just made, inside its transaction.
+pub async fn ids_after(scoped: Scoped<'_>, after: i64) -> anyhow::Result<HashMap<String, i64>> {
+    let (conn, scope) = scoped.parts();
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT username_key, id FROM users WHERE organisation_id = $1 AND id > $2")
+            .bind(scope.org()?)
+            .bind(after)
+            .fetch_all(conn)
+            .await
+            .context("could not read the ids of the new users")?;
+    Ok(rows.into_iter().collect())
 }

@@ -5,6 +5,15 @@ use crate::auth::password::{HashParams, Hasher};
 use crate::config::Settings;
 use crate::domain::{LockoutPolicy, PasswordPolicy};
 
+/// The argon2 parameters the settings ask for.
+pub fn hash_params(settings: &Settings) -> HashParams {
+    HashParams {
+        memory_kib: settings.argon2_memory_kib,
+        iterations: settings.argon2_iterations,
+        parallelism: settings.argon2_parallelism,
+    }
+}
+
 /// Hasher and policies shared by every request; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct AuthSettings {
@@ -17,11 +26,7 @@ impl AuthSettings {
     /// Builds the hasher (refusing argon2 parameters below the OWASP minimum
     /// unless the settings explicitly allow it) and the policies.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<AuthSettings> {
-        let params = HashParams {
-            memory_kib: settings.argon2_memory_kib,
-            iterations: settings.argon2_iterations,
-            parallelism: settings.argon2_parallelism,
-        };
+        let params = hash_params(settings);
         let hasher = Hasher::new(
             params,
             settings.password_hash_concurrency,

@@ -174,8 +174,10 @@ impl<'a> Work<'a> {
         // recorded in the default organisation's log, which the instance's
         // administrators read.
         let organisation = self.scope.organisation_id().unwrap_or(DEFAULT_ORGANISATION);
-        for row in &self.rows {
-            let entry = NewAuditEntry {
+        let entries: Vec<NewAuditEntry<'_>> = self
+            .rows
+            .iter()
+            .map(|row| NewAuditEntry {
                 organisation,
                 at: row.at,
                 actor: row.actor.as_ref().map(|(id, name)| (*id, name.as_str())),
@@ -186,9 +188,10 @@ impl<'a> Work<'a> {
                 reason: row.reason.as_deref(),
                 ip: self.meta.ip.as_deref(),
                 user_agent: self.meta.user_agent.as_deref(),
-            };
-            db::audit::append(&mut self.tx, &entry).await?;
-        }
+            })
+            .collect();
+        db::audit::append_all(&mut self.tx, &entries).await?;
+        drop(entries);
         let figures_changed =
             self.rows.is_empty() || self.rows.iter().any(|r| r.action.changes_overview());
         let committed = if figures_changed {

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use gatehouse::auth::password::OWASP_MINIMUM;
 use gatehouse::domain::UserStatus;
 use gatehouse::services::import::{self, ImportReport};
 use gatehouse::services::search_index::compact;
@@ -66,7 +67,8 @@ async fn run(app: &TestApp, csv: &str, dry_run: bool) -> (ImportReport, Vec<(Str
         &default_scope(),
         csv.as_bytes(),
         dry_run,
-        |stage, n| progress.push((stage.to_owned(), n)),
+        OWASP_MINIMUM,
+        |stage: &str, n| progress.push((stage.to_owned(), n)),
     )
     .await
     .expect("the import runs");
@@ -122,6 +124,42 @@ async fn imported_users_sign_in_with_their_old_passwords_and_get_argon2id_hashes
         .filter(|a| *a == "user.password_rehashed")
         .count();
     assert_eq!(rehashed, HASHES.len());
+}
+
+#[tokio::test]
+async fn an_argon2id_hash_at_gatehouses_cost_is_kept_at_sign_in_and_the_report_says_so() {
+    let app = spawn_app().await;
+    let current = gatehouse::auth::password::hash_blocking(LEGACY_PASSWORD).unwrap();
+    assert!(current.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    let rows = [
+        row("current", "Engineer", "active", &current),
+        row("weak", "Engineer", "active", HASHES[6].1),
+        row("old", "Engineer", "active", HASHES[2].1),
+    ];
+
+    let (report, _) = run(&app, &csv_of(&rows), false).await;
+
+    assert_eq!(report.kept_hashes, 1);
+    assert_eq!(report.replaced_hashes, [("argon2", 1), ("bcrypt", 1)]);
+    for name in ["current", "weak", "old"] {
+        assert_redirect_to(
+            &app.another_browser().login(name, LEGACY_PASSWORD).await,
+            "/",
+        );
+    }
+    assert_eq!(
+        stored_hash(&app, "current").await,
+        current,
+        "kept as it was"
+    );
+    assert_ne!(stored_hash(&app, "weak").await, HASHES[6].1);
+    let rehashed = app
+        .audit_actions()
+        .await
+        .iter()
+        .filter(|a| *a == "user.password_rehashed")
+        .count();
+    assert_eq!(rehashed, 2, "the weak argon2 and the bcrypt hash only");
 }
 
 #[tokio::test]
@@ -201,6 +239,18 @@ async fn progress_is_reported_every_thousand_rows() {
 
     assert!(report.committed);
     assert_eq!(report.imported, 2500);
+    // 2,500 audit rows appended 500 to a statement still chain one by one.
+    let chain = gatehouse::services::audit_chain::verify(&app.db)
+        .await
+        .unwrap();
+    assert!(chain.broken.is_none());
+    assert!(chain.checkpoint.chained >= 2500);
+    let filter = gatehouse::domain::audit_chain::AuditFilter {
+        involving: Some(app.user_id("bulk1234").await),
+        ..Default::default()
+    };
+    let rows = app.audit_rows_matching(&filter).await;
+    assert_eq!(rows[0].content.target_label.as_deref(), Some("bulk1234"));
     let expected: Vec<(String, usize)> = [
         ("checked", 1000),
         ("checked", 2000),
@@ -222,7 +272,8 @@ async fn a_file_without_the_required_columns_is_refused() {
         &default_scope(),
         "username,email\nx,x@example.com\n".as_bytes(),
         false,
-        |_, _| {},
+        OWASP_MINIMUM,
+        |_: &str, _| {},
     )
     .await;
 
@@ -281,6 +332,14 @@ async fn the_command_line_prints_the_report_and_fails_when_a_row_is_refused() {
     assert!(out(&dry).contains("Dry run: nothing was imported."));
     assert_eq!(real.status.code(), Some(0), "{}", out(&real));
     assert!(out(&real).contains("Imported 1 users."));
+    assert!(
+        out(&real).contains(
+            "No hash is argon2id at Gatehouse's cost (m=19456 t=2 p=1), so none is kept as it is. \
+             The other 1 (1 django-pbkdf2) are replaced by argon2id at the user's first sign-in."
+        ),
+        "{}",
+        out(&real)
+    );
     assert!(
         real.stderr.is_empty(),
         "{}",

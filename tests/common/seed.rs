@@ -48,7 +48,7 @@ pub async fn seed(app: &TestApp, users: &[SeedUser]) {
     insert_users(
         gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION).on(&mut conn),
         users,
-        "not-a-password-hash",
+        gatehouse::db::seed::Hashes::Shared("not-a-password-hash"),
     )
     .await
     .unwrap();

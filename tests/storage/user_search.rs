@@ -199,7 +199,7 @@ async fn a_search_from_a_second_old_range_of_ids_still_finds_the_users_registere
             gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION)
                 .on(&mut conn),
             &users,
-            "not-a-password-hash",
+            gatehouse::db::seed::Hashes::Shared("not-a-password-hash"),
         )
         .await
         .unwrap();
