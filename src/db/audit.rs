@@ -297,6 +297,32 @@ pub async fn page_before(
     .context("could not read audit rows for the export")
 }
 
+/// The newest `limit` rows about `user` (as the target or the actor), for
+/// their page. Each side is read through its own index and the two merged:
+/// the one statement of `FILTER_CONDITIONS` serves every filter, and for it
+/// PostgreSQL walks the whole log backwards to find a user with few rows.
+pub async fn about_user(
+    scoped: Scoped<'_>,
+    user: UserId,
+    limit: u64,
+) -> anyhow::Result<Vec<AuditRecord>> {
+    let (conn, scope) = scoped.parts();
+    sqlx::query(&format!(
+        "SELECT {RECORD_COLUMNS} FROM audit_log WHERE organisation_id = $2 AND id IN \
+         (SELECT id FROM (SELECT id FROM audit_log WHERE target_user_id = $1 \
+           ORDER BY id DESC LIMIT {limit}) t \
+          UNION SELECT id FROM (SELECT id FROM audit_log WHERE actor_id = $1 \
+           ORDER BY id DESC LIMIT {limit}) a) \
+         ORDER BY id DESC LIMIT {limit}"
+    ))
+    .bind(user.0)
+    .bind(scope.org()?)
+    .try_map(|row: AnyRow| record(&row))
+    .fetch_all(conn)
+    .await
+    .with_context(|| format!("could not read the audit rows about user {user}"))
+}
+
 /// Up to `limit` rows with ids above `after_id`, oldest first: the chain
 /// walk, over every organisation's rows (one chain per instance).
 pub async fn rows_after(

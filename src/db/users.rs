@@ -205,22 +205,26 @@ pub(super) fn stored_status(id: i64, status: &str) -> anyhow::Result<UserStatus>
 /// role as `r`), with the permissions of their role and of the roles their
 /// groups grant as one comma-separated column (repeats are dropped when it
 /// is parsed), so the signed-in user arrives as a single row on every
-/// request.
+/// request. Two branches joined by UNION ALL rather than one `OR … IN`,
+/// which PostgreSQL answered by reading every organisation's role grants
+/// (docs/performance.md).
 pub(super) fn auth_columns(conn: &Conn) -> &'static str {
     if super::is_sqlite(conn) {
         "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
          r.name AS role_name, \
-         (SELECT group_concat(permission, ',') FROM role_permissions WHERE role_id = u.role_id \
-          OR role_id IN (SELECT gr.role_id FROM group_members gm \
-          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id)) \
+         (SELECT group_concat(p.permission, ',') FROM (SELECT permission FROM role_permissions \
+          WHERE role_id = u.role_id UNION ALL SELECT rp.permission FROM group_members gm \
+          JOIN group_roles gr ON gr.group_id = gm.group_id \
+          JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gm.user_id = u.id) p) \
          AS permissions, \
          (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
     } else {
         "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
          r.name AS role_name, \
-         (SELECT string_agg(permission, ',') FROM role_permissions WHERE role_id = u.role_id \
-          OR role_id IN (SELECT gr.role_id FROM group_members gm \
-          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id)) \
+         (SELECT string_agg(p.permission, ',') FROM (SELECT permission FROM role_permissions \
+          WHERE role_id = u.role_id UNION ALL SELECT rp.permission FROM group_members gm \
+          JOIN group_roles gr ON gr.group_id = gm.group_id \
+          JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gm.user_id = u.id) p) \
          AS permissions, \
          (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
     }

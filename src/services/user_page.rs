@@ -10,7 +10,7 @@ use super::queries::PAGE_SIZE;
 use super::sessions::SessionView;
 use super::{RequestMeta, groups};
 use crate::db::{self, Db, Scope};
-use crate::domain::audit_chain::{AuditFilter, AuditRecord};
+use crate::domain::audit_chain::AuditRecord;
 use crate::domain::session::SessionLimits;
 use crate::domain::{
     FieldDefinition, Group, Metadata, PermissionSource, Role, RoleRequest, Timestamp, User, UserId,
@@ -53,12 +53,7 @@ pub async fn load(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let requests = db::role_requests::for_user(scope.on(&mut conn), id, 20).await?;
-    let involving = AuditFilter {
-        involving: Some(id),
-        ..AuditFilter::default()
-    };
-    let history =
-        db::audit::page_before(scope.on(&mut conn), &involving, i64::MAX, PAGE_SIZE).await?;
+    let history = db::audit::about_user(scope.on(&mut conn), id, PAGE_SIZE).await?;
     let roles = db::roles::list(scope.on(&mut conn)).await?;
     let now = Timestamp::now();
     let throttle = db::login_throttle::get(scope.on(&mut conn), id).await?;

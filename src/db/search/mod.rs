@@ -125,12 +125,43 @@ struct Query {
 /// last, and on PostgreSQL's search read from `user_search`, which keeps
 /// each user's organisation beside the search key.
 fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
+    query_in(sqlite, filter, organisation, Reach::Instance)
+}
+
+/// Where a search looks for its matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// The search index, which holds every organisation's users.
+    Instance,
+    /// The organisation's own users, one by one: for an organisation with
+    /// a small share of the instance, whose users are fewer than the
+    /// matches the index would find among everybody's.
+    Organisation,
+}
+
+/// An organisation holding at most 1/`SMALL_SHARE` of the instance's users,
+/// and no more than `SMALL_MOST`, is searched user by user (`Reach`).
+const SMALL_SHARE: u64 = 50;
+const SMALL_MOST: u64 = 50_000;
+
+/// Where to search for an organisation of `members` users in an instance
+/// whose user ids run through `ids`.
+fn reach(members: u64, ids: Option<IdRange>) -> Reach {
+    let instance = ids.map_or(0, |ids| (ids.last - ids.first + 1).max(0) as u64);
+    match members <= SMALL_MOST && members.saturating_mul(SMALL_SHARE) <= instance {
+        true => Reach::Organisation,
+        false => Reach::Instance,
+    }
+}
+
+fn query_in(sqlite: bool, filter: &UserFilter, organisation: i64, reach: Reach) -> Query {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
     let mut from = "FROM users u";
     let mut id = "u.id";
     let search = filter.search.as_deref().filter(|s| !s.is_empty());
-    let fts = sqlite && search.is_some_and(|s| s.chars().count() >= 3);
+    let indexed = reach == Reach::Instance;
+    let fts = indexed && sqlite && search.is_some_and(|s| s.chars().count() >= 3);
     if let Some(search) = search {
         if fts {
             // CROSS JOIN: SQLite keeps this order, so the trigram table
@@ -142,7 +173,7 @@ fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
             // An FTS5 string: everything inside the quotes is literal text.
             binds.push(Bind::Text(format!("\"{}\"", search.replace('"', "\"\""))));
         } else {
-            if !sqlite {
+            if !sqlite && indexed {
                 // Its status and role_id columns serve the other filters.
                 from = "FROM user_search u";
             }
@@ -162,7 +193,7 @@ fn query(sqlite: bool, filter: &UserFilter, organisation: i64) -> Query {
         binds.push(Bind::Int(role.0));
         clauses.push(format!("u.role_id = ${}", binds.len()));
     }
-    let pg_search = !sqlite && search.is_some();
+    let pg_search = !sqlite && indexed && search.is_some();
     for (key, value) in &filter.fields {
         binds.push(Bind::Text(super::custom_fields::key_bind(sqlite, key)));
         let param = format!("${}", binds.len());
@@ -265,7 +296,8 @@ pub async fn list(
     let (conn, scope) = scoped.parts();
     let sqlite = super::is_sqlite(conn);
     let organisation = scope.org()?;
-    let query = query(sqlite, filter, organisation);
+    let members = status_counts.iter().map(|(_, n)| *n).sum();
+    let query = query_in(sqlite, filter, organisation, reach(members, ids));
     let sort = filter.sort;
     let unfiltered = filter.role.is_none() && filter.fields.is_empty();
     if filter.search.as_deref().unwrap_or("").is_empty() && unfiltered {
@@ -415,6 +447,23 @@ mod tests {
         assert!(!query(true, &search("ad"), 1).from.contains("users_fts"));
         assert_eq!(pattern(true, "a_"), "%a\\_%");
         assert!(!query(false, &search("ada"), 1).from.contains("users_fts"));
+    }
+
+    #[test]
+    fn an_organisation_with_a_small_share_of_the_instance_is_searched_user_by_user() {
+        use super::{IdRange, Reach, reach};
+        let ids = |n| Some(IdRange { first: 1, last: n });
+        assert_eq!(reach(1_000, ids(1_000_000)), Reach::Organisation);
+        assert_eq!(reach(20_000, ids(1_000_000)), Reach::Organisation);
+        assert_eq!(reach(20_001, ids(1_000_000)), Reach::Instance);
+        assert_eq!(reach(1_000_000, ids(1_000_000)), Reach::Instance);
+        assert_eq!(reach(60_000, ids(10_000_000)), Reach::Instance);
+        assert_eq!(reach(10, None), Reach::Instance);
+        let small = super::query_in(false, &search("ada"), 1, Reach::Organisation);
+        assert_eq!(small.from, "FROM users u");
+        assert!(!small.pg_search);
+        let small = super::query_in(true, &search("ada"), 1, Reach::Organisation);
+        assert!(!small.from.contains("users_fts"));
     }
 
     #[test]

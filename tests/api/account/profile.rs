@@ -128,3 +128,120 @@ async fn an_administrator_changes_a_users_profile_from_the_user_page() {
     assert_eq!(rows[0].content.actor_username.as_deref(), Some("admin"));
     assert_eq!(rows[0].content.target_label.as_deref(), Some("vic"));
 }
+
+/// The server binary, started on a free port with every log level on; its
+/// output is collected until it is dropped.
+struct LoggingServer {
+    child: std::process::Child,
+    address: String,
+    output: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl LoggingServer {
+    fn start(app: &TestApp) -> LoggingServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .arg("serve")
+            .env("GATEHOUSE_DATABASE_URL", app.database_url.expose())
+            .env(
+                "GATEHOUSE_SECRET_KEY",
+                "test-secret-key-that-is-long-enough-0123456789",
+            )
+            .env("GATEHOUSE_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "trace")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        for (stream, port_tx) in [
+            (
+                Box::new(stdout) as Box<dyn std::io::Read + Send>,
+                Some(port_tx),
+            ),
+            (Box::new(stderr), None),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    if let (Some(tx), Some(at)) = (&port_tx, line.find("port=")) {
+                        let port: String = line[at + 5..]
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        let _ = tx.send(port);
+                    }
+                    output.lock().unwrap().push_str(&line);
+                    output.lock().unwrap().push('\n');
+                }
+            });
+        }
+        let port = port_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the server says which port it listens on");
+        LoggingServer {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            output,
+        }
+    }
+
+    /// Everything it printed so far, once it has stopped.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        self.output.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn a_phone_or_a_date_of_birth_typed_into_a_profile_never_reaches_the_log() {
+    let app = spawn_app().await;
+    app.create_field("date_of_birth", "date", "", (false, false, true))
+        .await;
+    let alice = app
+        .create_user("alice", "Engineer", gatehouse::domain::UserStatus::Active)
+        .await;
+    let server = LoggingServer::start(&app);
+    let mut browser = app.another_browser();
+    browser.address = server.address.clone();
+    browser.login_as(&alice).await;
+
+    let refused = browser
+        .save_profile(&[
+            ("full_name", "alice Tester"),
+            ("phone", "+44 20 7946 0000 1111 2222"),
+            ("field_date_of_birth", "1985-13-41"),
+        ])
+        .await;
+    let saved = browser
+        .save_profile(&[
+            ("full_name", "alice Tester"),
+            ("phone", "+44 20 7946 0958"),
+            ("field_date_of_birth", "1985-07-14"),
+        ])
+        .await;
+    let page = browser.profile_page().await;
+    let log = server.stop();
+
+    assert_eq!(refused.status(), StatusCode::OK);
+    assert_redirect_to(&saved, "/account/profile");
+    assert_eq!(
+        first_attr(&page, "#field_date_of_birth", "value").as_deref(),
+        Some("1985-07-14")
+    );
+    assert!(
+        log.contains("/account/profile"),
+        "the log holds the requests:\n{log}"
+    );
+    for secret in ["7946", "1985-07-14", "1985-13-41"] {
+        assert!(!log.contains(secret), "{secret} is in the log:\n{log}");
+    }
+}

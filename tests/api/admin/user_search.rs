@@ -89,6 +89,39 @@ async fn the_demo_seed_spreads_users_over_organisations_and_puts_one_in_every_gr
 }
 
 #[tokio::test]
+async fn an_organisation_with_a_small_share_of_the_users_is_searched_user_by_user_alike() {
+    let app = spawn_app().await;
+    app.signed_in_admin().await;
+    // 21 of 2,001 users are the default organisation's: its searches skip
+    // the index, which would find every organisation's matches.
+    gatehouse::demo::seed(&app.db, seed_options(2_000, 100, 0))
+        .await
+        .unwrap();
+
+    let found = listed(&app.admin_users("q=lovelace").await);
+    let short = listed(&app.admin_users("q=ov").await);
+
+    // Raw: the expected matches, straight from the table.
+    let expected: Vec<String> = sqlx::query_scalar(
+        "SELECT username FROM users WHERE organisation_id = 1 AND search_key LIKE '%lovelace%' \
+         AND status <> 'deleted' ORDER BY id DESC",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(!expected.is_empty());
+    assert_eq!(found, expected);
+    assert!(short.iter().all(|u| u.contains("ov")), "{short:?}");
+    let other_org: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE organisation_id <> 1 AND search_key LIKE '%lovelace%'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(other_org > 0, "other organisations have matches too");
+}
+
+#[tokio::test]
 async fn the_demo_seed_adds_realistic_users_with_their_history_and_a_merged_search_index() {
     let app = spawn_app().await;
     app.signed_in_admin().await;
