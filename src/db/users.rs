@@ -164,16 +164,25 @@ pub async fn find_credentials(
     let (conn, scope) = scoped.parts();
     let key = login_key(login);
     let organisation = scope.org()?;
-    let row: Option<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, username, status, password_hash FROM users \
-         WHERE organisation_id = $2 AND (username_key = $1 OR email_key = $1) \
-         AND status <> 'deleted'",
-    )
-    .bind(&key)
-    .bind(organisation)
-    .fetch_optional(conn)
-    .await
-    .context("could not look up the login")?;
+    // A username never holds "@" and an email always does, so the login is
+    // one or the other and one index answers. Asked as `username_key = $1
+    // OR email_key = $1`, SQLite read the whole organisation for it.
+    let sql = match key.contains('@') {
+        true => {
+            "SELECT id, username, status, password_hash FROM users \
+             WHERE organisation_id = $2 AND email_key = $1 AND status <> 'deleted'"
+        }
+        false => {
+            "SELECT id, username, status, password_hash FROM users \
+             WHERE organisation_id = $2 AND username_key = $1 AND status <> 'deleted'"
+        }
+    };
+    let row: Option<(i64, String, String, String)> = sqlx::query_as(sql)
+        .bind(&key)
+        .bind(organisation)
+        .fetch_optional(conn)
+        .await
+        .context("could not look up the login")?;
     row.map(|(id, username, status, password_hash)| {
         Ok(Credentials {
             id: UserId(id),
