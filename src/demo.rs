@@ -187,7 +187,7 @@ pub async fn seed(db: &Db, options: SeedOptions) -> anyhow::Result<SeedReport> {
     let (each, rest) = (options.users / organisations, options.users % organisations);
     for (i, scope) in scopes.iter().enumerate() {
         let count = each + u64::from((i as u64) < rest);
-        let (made, before) = seed_organisation(db, scope, count, &hash).await?;
+        let (made, before) = seed_organisation(db, scope, count, &hash, organisations).await?;
         requests += made;
         if i == 0 {
             first_demo_id = before;
@@ -209,11 +209,16 @@ pub async fn seed(db: &Db, options: SeedOptions) -> anyhow::Result<SeedReport> {
 
 /// Seeds `count` users into `scope`'s organisation in one transaction;
 /// returns how many role requests it made and the highest user id before.
+/// The instance gets as many role requests (200) and registration audit
+/// rows (1,000) however many organisations share them, `organisations`
+/// sharing them out: one row at a time, 1,000 organisations' full share
+/// each took the seed past its minute.
 async fn seed_organisation(
     db: &Db,
     scope: &Scope,
     count: u64,
     hash: &str,
+    organisations: u64,
 ) -> anyhow::Result<(u64, i64)> {
     let roles = {
         let mut conn = db.acquire().await?;
@@ -254,8 +259,9 @@ async fn seed_organisation(
         seed::insert_users(work.tx(), &batch, seed::Hashes::Shared(hash)).await?;
         done += n;
     }
-    let pending = seed::user_ids(work.tx(), UserStatus::Pending, start, 1_000).await?;
-    let active = seed::user_ids(work.tx(), UserStatus::Active, start, 200).await?;
+    let share = |n: u64| (n / organisations).max(1) as i64;
+    let pending = seed::user_ids(work.tx(), UserStatus::Pending, start, share(1_000)).await?;
+    let active = seed::user_ids(work.tx(), UserStatus::Active, start, share(200)).await?;
     let mut requests = 0;
     for (i, id) in active.iter().enumerate() {
         let role = role_ids[(i + 1) % role_ids.len()];
