@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::outcome;
 use crate::domain::{FieldDefinition, FieldId, FieldKind};
 use crate::services::fields::{self, FieldForm};
+use crate::web::auth::Empty;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
@@ -118,9 +119,6 @@ pub async fn update(
         format!("The field {label} has been saved.")
     })
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn delete(
     ctx: Manage,

@@ -8,6 +8,7 @@ use super::outcome;
 use crate::domain::{Group, GroupId, GroupMember, Role, RoleId, UserId};
 use crate::services::groups::{self, Member};
 use crate::services::queries;
+use crate::web::auth::Empty;
 use crate::web::auth::safe_next;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
@@ -139,10 +140,6 @@ pub async fn update(
         )
     })
 }
-
-/// A form with nothing but its CSRF token.
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn delete(
     ctx: Manage,

@@ -3,24 +3,18 @@
 //! so memory stays flat however many match. The organisation's custom
 //! fields are its last columns.
 
-use std::sync::Arc;
-
 use actix_web::HttpResponse;
-use actix_web::http::header;
-use actix_web::web::{self, Bytes};
-use futures_util::stream;
+use actix_web::web;
 
-use super::csv::cell;
+use super::csv::{BATCH, Page, cell, download};
 use super::user_filter::{ListParams, ListQuery};
-use crate::db::{Db, Scope};
-use crate::domain::user_list::{ExportedUser, UserFilter};
+use crate::domain::user_list::ExportedUser;
 use crate::domain::{FieldDefinition, Timestamp};
 use crate::services::queries;
 use crate::web::context::Ctx;
 use crate::web::error::AppError;
 use crate::web::extractors::{Require, perm};
 
-const BATCH: u64 = 1000;
 const COLUMNS: &str = "id,username,email,full_name,phone,status,role,registered_utc,\
      last_login_utc,logins,last_active_utc,minutes_of_use";
 
@@ -61,76 +55,22 @@ fn line(user: &ExportedUser, fields: &[FieldDefinition]) -> String {
     out
 }
 
-struct Export {
-    db: Arc<Db>,
-    scope: Scope,
-    filter: UserFilter,
-    fields: Vec<FieldDefinition>,
-    /// Users with ids above this come next.
-    after: i64,
-    header_sent: bool,
-    done: bool,
-}
-
-/// The next chunk: the header line, then one keyset page at a time.
-async fn next_chunk(mut export: Export) -> Option<(Result<Bytes, std::io::Error>, Export)> {
-    if export.done {
-        return None;
-    }
-    if !export.header_sent {
-        export.header_sent = true;
-        return Some((Ok(Bytes::from(header_line(&export.fields))), export));
-    }
-    let page = queries::export_page(
-        &export.db,
-        &export.scope,
-        &export.filter,
-        export.after,
-        BATCH,
-    )
-    .await;
-    match page {
-        Ok(users) => {
-            export.after = users.last()?.listed.id.0;
-            export.done = (users.len() as u64) < BATCH;
-            let body: String = users.iter().map(|u| line(u, &export.fields)).collect();
-            Some((Ok(Bytes::from(body)), export))
-        }
-        Err(err) => {
-            // Headers are already sent: cutting the download short is the
-            // only way left to say it failed.
-            tracing::error!(error = ?err, "the user export failed");
-            export.done = true;
-            Some((Err(std::io::Error::other("the user export failed")), export))
-        }
-    }
-}
-
 pub async fn export(
     ctx: Ctx<Require<perm::UsersRead>>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let scope = ctx.scope();
     let fields = queries::custom_fields(&ctx.db, &scope).await?;
-    let params = ListParams::parse(&query, &fields);
-    let name = format!(
-        "gatehouse-users-{}.csv",
-        Timestamp::now().iso().replace([':', '-'], "")
-    );
-    let state = Export {
-        db: ctx.db.clone().into_inner(),
-        scope,
-        filter: params.filter,
-        fields,
-        after: 0,
-        header_sent: false,
-        done: false,
+    let filter = ListParams::parse(&query, &fields).filter;
+    let header = header_line(&fields);
+    let db = ctx.db.clone().into_inner();
+    let fetch = move |after: i64| {
+        let (db, scope, filter, fields) =
+            (db.clone(), scope.clone(), filter.clone(), fields.clone());
+        async move {
+            let users = queries::export_page(&db, &scope, &filter, after, BATCH).await?;
+            Ok(Page::of(&users, |u| line(u, &fields), |u| u.listed.id.0))
+        }
     };
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .streaming(stream::unfold(state, next_chunk)))
+    Ok(download("users", header, 0, "user export", fetch))
 }
