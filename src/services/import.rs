@@ -78,23 +78,37 @@ impl ImportReport {
             0 => format!(
                 "No hash is argon2id at Gatehouse's cost ({cost}), so none is kept as it is."
             ),
+            1 => format!(
+                "1 hash is argon2id at Gatehouse's cost ({cost}) or above and is kept as it is."
+            ),
             n => format!(
-                "{n} hash(es) are argon2id at Gatehouse's cost ({cost}) or above and are kept as they are."
+                "{n} hashes are argon2id at Gatehouse's cost ({cost}) or above and are kept as \
+                 they are."
             ),
         };
-        let replaced: Vec<String> = self
+        let replaced: usize = self.replaced_hashes.iter().map(|(_, n)| n).sum();
+        if replaced == 0 {
+            return kept;
+        }
+        let by_format: Vec<String> = self
             .replaced_hashes
             .iter()
             .map(|(kind, n)| format!("{n} {kind}"))
             .collect();
-        match replaced.is_empty() {
-            true => kept,
-            false => format!(
-                "{kept} The other {} ({}) are replaced by argon2id at the user's first sign-in.",
-                self.replaced_hashes.iter().map(|(_, n)| n).sum::<usize>(),
-                replaced.join(", ")
-            ),
-        }
+        let (noun, verb) = if replaced == 1 {
+            ("hash", "is")
+        } else {
+            ("hashes", "are")
+        };
+        let other = if self.kept_hashes == 0 {
+            ""
+        } else {
+            "The other "
+        };
+        format!(
+            "{kept} {other}{replaced} {noun} ({}) {verb} replaced by argon2id at first sign-in.",
+            by_format.join(", ")
+        )
     }
 }
 
