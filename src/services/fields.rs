@@ -120,9 +120,13 @@ fn taken(field: &FieldDefinition, fields: &[FieldDefinition]) -> ServiceError {
     }
 }
 
+/// The organisation's fields, read on a reading connection (the user list
+/// reads them on every view).
 pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<FieldDefinition>, ServiceError> {
-    let mut conn = db.acquire().await?;
-    Ok(db::custom_fields::list(scope.on(&mut conn)).await?)
+    let mut conn = db.acquire_read().await?;
+    let fields = db::custom_fields::list(scope.on(&mut conn)).await?;
+    conn.done();
+    Ok(fields)
 }
 
 /// Defines a field; returns its label.

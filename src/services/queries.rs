@@ -8,7 +8,7 @@ use crate::domain::User;
 use crate::domain::audit_chain::AuditFilter;
 use crate::domain::audit_chain::AuditRecord;
 use crate::domain::user_list::{ExportedUser, ListedUser, Matches, UserFilter};
-use crate::domain::{FieldDefinition, Page, RoleRequestStatus, UserId};
+use crate::domain::{Page, RoleRequestStatus, UserId};
 use crate::domain::{Role, RoleUsage};
 
 /// Rows per page on every admin list.
@@ -59,14 +59,6 @@ pub async fn list_users(
     let listed = db::users::list(scope.on(&mut conn), filter, size, offset, counts, ids).await?;
     conn.done();
     Ok(listed)
-}
-
-/// The organisation's custom fields, read on the list's reading connection.
-pub async fn custom_fields(db: &Db, scope: &Scope) -> Result<Vec<FieldDefinition>, ServiceError> {
-    let mut conn = db.acquire_read().await?;
-    let fields = db::custom_fields::list(scope.on(&mut conn)).await?;
-    conn.done();
-    Ok(fields)
 }
 
 /// Up to `limit` users of the filtered list with ids above `after`, by id,

@@ -75,6 +75,15 @@ async fn run(app: &TestApp, csv: &str, dry_run: bool) -> (ImportReport, Vec<(Str
     (report, progress)
 }
 
+/// How many sign-ins have replaced a stored hash (`user.password_rehashed`).
+async fn rehashes(app: &TestApp) -> usize {
+    app.audit_actions()
+        .await
+        .iter()
+        .filter(|a| *a == "user.password_rehashed")
+        .count()
+}
+
 async fn stored_hash(app: &TestApp, username: &str) -> String {
     // Raw: the point is the stored hash format.
     sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
@@ -117,12 +126,7 @@ async fn imported_users_sign_in_with_their_old_passwords_and_get_argon2id_hashes
         let again = app.another_browser();
         assert_redirect_to(&again.login(name, LEGACY_PASSWORD).await, "/");
     }
-    let rehashed = app
-        .audit_actions()
-        .await
-        .iter()
-        .filter(|a| *a == "user.password_rehashed")
-        .count();
+    let rehashed = rehashes(&app).await;
     assert_eq!(rehashed, HASHES.len());
 }
 
@@ -158,12 +162,7 @@ async fn an_argon2id_hash_at_gatehouses_cost_is_kept_at_sign_in_and_the_report_s
         "kept as it was"
     );
     assert_ne!(stored_hash(&app, "weak").await, HASHES[6].1);
-    let rehashed = app
-        .audit_actions()
-        .await
-        .iter()
-        .filter(|a| *a == "user.password_rehashed")
-        .count();
+    let rehashed = rehashes(&app).await;
     assert_eq!(rehashed, 2, "the weak argon2 and the bcrypt hash only");
 }
 

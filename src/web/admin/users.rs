@@ -48,7 +48,7 @@ pub async fn list(
     ctx: Ctx<Require<perm::UsersRead>>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let fields = queries::custom_fields(&ctx.db, &ctx.scope()).await?;
+    let fields = crate::services::fields::list(&ctx.db, &ctx.scope()).await?;
     let params = ListParams::parse(&query, &fields);
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
     let overview = overview(ctx.request(), ctx.user()).await?;

@@ -60,7 +60,7 @@ pub async fn export(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let scope = ctx.scope();
-    let fields = queries::custom_fields(&ctx.db, &scope).await?;
+    let fields = crate::services::fields::list(&ctx.db, &scope).await?;
     let filter = ListParams::parse(&query, &fields).filter;
     let header = header_line(&fields);
     let db = ctx.db.clone().into_inner();
