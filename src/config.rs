@@ -70,6 +70,15 @@ pub struct Settings {
     pub login_ip_limit_per_minute: u32,
     /// Comma-separated proxy addresses whose `X-Forwarded-For` is believed.
     pub trusted_proxies: String,
+    /// The session cookie's `Domain` (`.example.com`), so that the apps on
+    /// sibling host names send it to `/auth/verify` through their proxy.
+    /// Unset: the cookie belongs to Gatehouse's own host only.
+    pub cookie_domain: Option<String>,
+    /// Gatehouse's address as browsers reach it (`https://gatehouse.example.com`):
+    /// where `/auth/verify` sends a browser to sign in or to read why it was
+    /// refused. Unset: those links are relative, which suits apps served
+    /// under Gatehouse's own host.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -104,6 +113,8 @@ impl Default for Settings {
             lockout_max_delay_minutes: 15,
             login_ip_limit_per_minute: 20,
             trusted_proxies: String::new(),
+            cookie_domain: None,
+            public_url: None,
         }
     }
 }
@@ -138,7 +149,41 @@ impl Settings {
                 "deleted_retention_days (GATEHOUSE_DELETED_RETENTION_DAYS) must be at least 1"
             );
         }
+        if let Some(url) = self.public_url.as_deref().filter(|u| !u.is_empty()) {
+            let parsed = url::Url::parse(url).ok();
+            let origin_only = parsed.as_ref().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.username().is_empty()
+            });
+            if !origin_only {
+                anyhow::bail!(
+                    "public_url (GATEHOUSE_PUBLIC_URL) must be an http(s) address without a path, \
+                     like https://gatehouse.example.com"
+                );
+            }
+        }
+        if let Some(domain) = self.cookie_domain.as_deref().filter(|d| !d.is_empty()) {
+            let bare = domain.trim_start_matches('.');
+            if crate::domain::HostName::parse(bare).is_err() {
+                anyhow::bail!(
+                    "cookie_domain (GATEHOUSE_COOKIE_DOMAIN) must be a domain like .example.com"
+                );
+            }
+        }
         Ok(self)
+    }
+
+    /// Gatehouse's public address without a trailing slash, or "" (links
+    /// stay relative).
+    pub fn public_origin(&self) -> String {
+        self.public_url
+            .as_deref()
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The folder for files Gatehouse keeps beside its database.

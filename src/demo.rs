@@ -274,6 +274,7 @@ async fn seed_organisation(
             UserId(*id),
             from,
             role,
+            None,
             "I now run the release train and need to review deployments.",
             Timestamp(now - 3_600_000),
         )

@@ -1,144 +1,23 @@
 //! The `gatehouse` command: serve (default), migrate, org create, user
-//! create, user import, purge, demo seed, audit verify.
+//! create, user import, app create, purge, demo seed, audit verify.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use gatehouse::config::Settings;
 use gatehouse::db::{Db, Scope};
 use gatehouse::services::ServiceError;
 use gatehouse::services::accounts::{self, Registration};
+use gatehouse::services::apps::{self, AppByNames};
 use gatehouse::services::auth_settings::AuthSettings;
 use gatehouse::services::import;
 use gatehouse::services::organisations::{self, OrganisationForm};
 use gatehouse::startup::Application;
 use secrecy::SecretString;
 
-#[derive(Parser)]
-#[command(
-    name = "gatehouse",
-    version,
-    about = "Self-hosted staff access console"
-)]
-struct Cli {
-    /// Optional TOML settings file (GATEHOUSE_* variables override it).
-    #[arg(long, global = true, env = "GATEHOUSE_CONFIG")]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the web server (the default).
-    Serve,
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Manage organisations.
-    Org {
-        #[command(subcommand)]
-        command: OrgCommand,
-    },
-    /// Manage users.
-    User {
-        #[command(subcommand)]
-        command: UserCommand,
-    },
-    /// Demo data.
-    Demo {
-        #[command(subcommand)]
-        command: DemoCommand,
-    },
-    /// Purge deleted users whose retention period
-    /// (GATEHOUSE_DELETED_RETENTION_DAYS) has ended: their personal data is
-    /// erased and a tombstone stays. The server does this every hour.
-    Purge {
-        /// Run the purge now (required, so that nobody purges by accident).
-        #[arg(long, required = true)]
-        now: bool,
-    },
-    /// The audit log.
-    Audit {
-        #[command(subcommand)]
-        command: AuditCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Walk the audit log's hash chain and report the first broken link
-    /// (exit code 1) or how many rows verified.
-    Verify,
-}
-
-#[derive(Subcommand)]
-enum OrgCommand {
-    /// Create an organisation with the four default roles; then give it an
-    /// administrator with `gatehouse user create --org SLUG`.
-    Create {
-        /// 2 to 40 lower-case letters, digits and hyphens; its sign-in page
-        /// is /o/SLUG/login.
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        name: String,
-        /// A host name whose sign-in page is this organisation's.
-        #[arg(long, default_value = "")]
-        host: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Create an Active user (the first admin, typically).
-    Create {
-        /// The organisation's slug.
-        #[arg(long, default_value = "default")]
-        org: String,
-        #[arg(long)]
-        username: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        full_name: String,
-        #[arg(long, default_value = "Admin")]
-        role: String,
-        /// Read the password from the first line of standard input.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Import users from a CSV file with the columns
-    /// username,email,full_name,role,status,password_hash (hashes from
-    /// Werkzeug, bcrypt, Django or argon2). All rows or none are imported.
-    Import {
-        file: PathBuf,
-        /// The organisation's slug.
-        #[arg(long, default_value = "default")]
-        org: String,
-        /// Check every row and report, without importing anything.
-        #[arg(long)]
-        dry_run: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum DemoCommand {
-    /// Fill the database with realistic demo users, requests and history.
-    Seed {
-        #[arg(long, default_value_t = 1000)]
-        users: u64,
-        /// Spread the users over this many organisations (the default one
-        /// and demo-0001, demo-0002…).
-        #[arg(long, default_value_t = 1)]
-        orgs: u64,
-        /// Make this many groups in the default organisation, with one demo
-        /// user in all of them.
-        #[arg(long, default_value_t = 0)]
-        groups: u64,
-    },
-}
+mod cli;
+use cli::{AppCommand, AuditCommand, Cli, Command, DemoCommand, OrgCommand, UserCommand};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -151,6 +30,12 @@ async fn main() -> anyhow::Result<()> {
             app.start_jobs();
             tracing::info!(port = app.port(), "Gatehouse is listening");
             app.run_until_stopped().await?;
+        }
+        Command::App {
+            command: AppCommand::Create(args),
+        } => {
+            let db = connect(&settings).await?;
+            create_app(&db, args).await?;
         }
         Command::Migrate => {
             connect(&settings).await?;
@@ -269,6 +154,46 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Prints a refusal's fields (exit code 2), or returns the error.
+/// `gatehouse app create`: prints the app and what to give the proxy.
+async fn create_app(db: &Db, args: cli::AppCreate) -> anyhow::Result<()> {
+    let Some(found) = organisations::by_slug(db, &args.org).await? else {
+        eprintln!(
+            "org: there is no organisation with the slug {:?}.",
+            args.org
+        );
+        std::process::exit(2);
+    };
+    let list = |items: &[String]| -> Vec<String> {
+        items
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::to_owned)
+            .collect()
+    };
+    let app = AppByNames {
+        slug: args.slug,
+        name: args.name,
+        description: args.description,
+        url: args.url,
+        hosts: list(&args.host),
+        roles: list(&args.roles),
+        groups: list(&args.groups),
+    };
+    match apps::create_from_command_line(db, Scope::organisation(found.id), &app).await {
+        Ok(app) => println!(
+            "Registered app {} ({}) in {} on {}; open to {}. Proxies ask /auth/verify?app={}.",
+            app.id,
+            app.slug,
+            found.slug,
+            app.hosts_text(),
+            app.rule.describe(),
+            app.slug
+        ),
+        Err(err) => exit_with(err)?,
+    }
+    Ok(())
+}
+
 fn exit_with(err: ServiceError) -> anyhow::Result<()> {
     match err {
         ServiceError::Invalid(fields) => {

@@ -4,7 +4,7 @@
 
 use actix_web::web;
 
-use crate::web::{account, admin, auth, profile, registration, sessions, system};
+use crate::web::{account, admin, auth, forward_auth, profile, registration, sessions, system};
 
 macro_rules! route_table {
     ($( $path:literal => { $( $method:ident : $handler:path ),+ $(,)? } )*) => {
@@ -34,6 +34,8 @@ route_table! {
     "/o/{slug}/login" => { get: auth::login_form, post: auth::login }
     "/o/{slug}/register" => { get: registration::register_form, post: registration::register }
     "/pending" => { get: auth::pending }
+    "/auth/verify" => { get: forward_auth::verify }
+    "/auth/denied" => { get: forward_auth::denied_page }
     "/" => { get: account::home }
     "/account/password" => { get: account::password_form, post: account::change_password }
     "/account/profile" => { get: profile::form, post: profile::save }
@@ -70,6 +72,9 @@ route_table! {
     "/admin/fields" => { get: admin::fields::list, post: admin::fields::create }
     "/admin/fields/{id}" => { post: admin::fields::update }
     "/admin/fields/{id}/delete" => { post: admin::fields::delete }
+    "/admin/apps" => { get: admin::apps::list, post: admin::apps::create }
+    "/admin/apps/{id}" => { get: admin::apps::detail, post: admin::apps::update }
+    "/admin/apps/{id}/delete" => { post: admin::apps::delete }
     "/admin/audit" => { get: admin::audit::list }
     "/admin/organisations" => { get: admin::organisations::list, post: admin::organisations::create }
     "/admin/organisations/{id}" => { get: admin::organisations::detail, post: admin::organisations::rename }

@@ -22,6 +22,7 @@ use crate::db::{self, Db, Scope};
 use crate::domain::DEFAULT_ORGANISATION;
 use crate::domain::session::SessionLimits;
 use crate::services::accounts::{self, Registration};
+use crate::services::app_directory::AppDirectory;
 use crate::services::audit_chain::ChainMonitor;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::organisations::Directory;
@@ -30,6 +31,7 @@ use crate::services::security::RefusalLimiter;
 use crate::web::browser_cookies::{BODY_LIMIT, CookieSettings, browser_cookies};
 use crate::web::client_ip::TrustedProxies;
 use crate::web::failures::failures;
+use crate::web::forward_auth::ForwardAuthSettings;
 use crate::web::rate_limit::IpRateLimit;
 use crate::web::request_span::RequestSpan;
 use crate::web::security::{SecuritySettings, refusals, security_headers};
@@ -179,7 +181,12 @@ fn serve(
     let db_data = web::Data::new(db.clone());
     let overview = web::Data::new(OverviewCache::default());
     let directory = web::Data::new(Directory::default());
+    let apps = web::Data::new(AppDirectory::default());
     let secure = settings.cookie_secure;
+    let cookie_domain = settings.cookie_domain.clone().filter(|d| !d.is_empty());
+    let forward = web::Data::new(ForwardAuthSettings {
+        public_origin: settings.public_origin(),
+    });
     // The store enforces idle timeout and lifetime itself; this TTL only
     // satisfies actix-session's interface.
     let ttl = Duration::milliseconds(limits.lifetime_ms);
@@ -188,6 +195,7 @@ fn serve(
             SessionMiddleware::builder(DbSessionStore::new(db.clone(), limits), key.clone())
                 .cookie_name(SESSION_COOKIE.into())
                 .cookie_secure(secure)
+                .cookie_domain(cookie_domain.clone())
                 .cookie_http_only(true)
                 .cookie_same_site(SameSite::Lax)
                 .cookie_content_security(CookieContentSecurity::Signed)
@@ -197,6 +205,8 @@ fn serve(
             .app_data(db_data.clone())
             .app_data(overview.clone())
             .app_data(directory.clone())
+            .app_data(apps.clone())
+            .app_data(forward.clone())
             .app_data(cookies.clone())
             .app_data(config.clone())
             .app_data(guard.clone())

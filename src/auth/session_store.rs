@@ -25,7 +25,7 @@ use crate::db::sessions::SessionWrite;
 use crate::db::{self, Db, Scope};
 use crate::domain::AuthUser;
 use crate::domain::session::SessionLimits;
-use crate::domain::{OrgId, PermissionSet, RoleId, Timestamp, UserId, UserStatus};
+use crate::domain::{GroupId, OrgId, PermissionSet, RoleId, Timestamp, UserId, UserStatus};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "gatehouse_session";
@@ -52,6 +52,9 @@ struct SessionUser {
     role_id: i64,
     role_name: String,
     permissions: Vec<String>,
+    email: String,
+    groups: Vec<(i64, String)>,
+    granted_roles: Vec<i64>,
 }
 
 impl From<&AuthUser> for SessionUser {
@@ -69,6 +72,13 @@ impl From<&AuthUser> for SessionUser {
                 .iter()
                 .map(|p| p.as_str().to_owned())
                 .collect(),
+            email: user.email.clone(),
+            groups: user
+                .groups
+                .iter()
+                .map(|(id, n)| (id.0, n.clone()))
+                .collect(),
+            granted_roles: user.granted_roles.iter().map(|r| r.0).collect(),
         }
     }
 }
@@ -88,6 +98,13 @@ pub fn loaded_user(session: &Session) -> Option<AuthUser> {
         role_name: user.role_name,
         permissions: PermissionSet::from_strs(user.permissions.iter().map(String::as_str))
             .within(organisation),
+        email: user.email,
+        groups: user
+            .groups
+            .into_iter()
+            .map(|(id, n)| (GroupId(id), n))
+            .collect(),
+        granted_roles: user.granted_roles.into_iter().map(RoleId).collect(),
     })
 }
 

@@ -3,6 +3,7 @@
 //! backends decode through `Any`. Functions take a connection or transaction;
 //! services own transactions.
 
+pub mod apps;
 pub mod audit;
 pub mod custom_fields;
 pub mod deleted_users;

@@ -4,7 +4,9 @@ use anyhow::Context;
 use sqlx::FromRow;
 
 use super::Scoped;
-use crate::domain::{RoleId, RoleRequest, RoleRequestId, RoleRequestStatus, Timestamp, UserId};
+use crate::domain::{
+    AppId, RoleId, RoleRequest, RoleRequestId, RoleRequestStatus, Timestamp, UserId,
+};
 
 #[derive(FromRow)]
 struct Row {
@@ -22,6 +24,7 @@ struct Row {
     decided_at: Option<i64>,
     decided_by_username: Option<String>,
     note: Option<String>,
+    app_name: Option<String>,
 }
 
 impl TryFrom<Row> for RoleRequest {
@@ -44,15 +47,17 @@ impl TryFrom<Row> for RoleRequest {
             decided_at: row.decided_at.map(Timestamp),
             decided_by_username: row.decided_by_username,
             note: row.note,
+            app_name: row.app_name,
         })
     }
 }
 
 const SELECT: &str = "SELECT q.id, q.user_id, u.username, u.full_name, q.from_role_id, \
      fr.name AS from_role_name, q.role_id, r.name AS role_name, q.justification, q.status, \
-     q.created_at, q.decided_at, q.decided_by_username, q.note \
+     q.created_at, q.decided_at, q.decided_by_username, q.note, a.name AS app_name \
      FROM role_requests q JOIN users u ON u.id = q.user_id \
-     JOIN roles r ON r.id = q.role_id JOIN roles fr ON fr.id = q.from_role_id";
+     JOIN roles r ON r.id = q.role_id JOIN roles fr ON fr.id = q.from_role_id \
+     LEFT JOIN apps a ON a.id = q.app_id";
 
 fn convert(rows: Vec<Row>) -> anyhow::Result<Vec<RoleRequest>> {
     rows.into_iter().map(RoleRequest::try_from).collect()
@@ -63,13 +68,15 @@ pub async fn insert(
     user: UserId,
     from_role: RoleId,
     role: RoleId,
+    app: Option<AppId>,
     justification: &str,
     now: Timestamp,
 ) -> Result<RoleRequestId, sqlx::Error> {
     let (conn, scope) = scoped.parts();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO role_requests (user_id, from_role_id, role_id, justification, status, \
-         created_at, organisation_id) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id",
+         created_at, organisation_id, app_id) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7) \
+         RETURNING id",
     )
     .bind(user.0)
     .bind(from_role.0)
@@ -77,6 +84,7 @@ pub async fn insert(
     .bind(justification)
     .bind(now.0)
     .bind(scope.org()?)
+    .bind(app.map(|a| a.0))
     .fetch_one(conn)
     .await?;
     Ok(RoleRequestId(id))

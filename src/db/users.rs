@@ -7,8 +7,9 @@ use sqlx::FromRow;
 
 use super::{Conn, Scoped};
 use crate::domain::{
-    AuthUser, Credentials, Deletion, Email, FullName, Metadata, OrgId, OrgStatus, PermissionSet,
-    Phone, RoleId, Timestamp, User, UserId, UserStatus, Username, case_key, login_key, search_key,
+    AuthUser, Credentials, Deletion, Email, FullName, GroupId, Metadata, OrgId, OrgStatus,
+    PermissionSet, Phone, RoleId, Timestamp, User, UserId, UserStatus, Username, case_key,
+    login_key, search_key,
 };
 
 #[derive(FromRow)]
@@ -226,7 +227,12 @@ pub(super) fn auth_columns(conn: &Conn) -> &'static str {
           JOIN group_roles gr ON gr.group_id = gm.group_id \
           JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gm.user_id = u.id) p) \
          AS permissions, \
-         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
+         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status, \
+         u.email, \
+         (SELECT group_concat(g.id || ':' || g.name, ',') FROM group_members gm \
+          JOIN user_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) AS groups, \
+         (SELECT group_concat(gr.role_id, ',') FROM group_members gm \
+          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id) AS granted_roles"
     } else {
         "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
          r.name AS role_name, \
@@ -235,7 +241,12 @@ pub(super) fn auth_columns(conn: &Conn) -> &'static str {
           JOIN group_roles gr ON gr.group_id = gm.group_id \
           JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gm.user_id = u.id) p) \
          AS permissions, \
-         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status"
+         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status, \
+         u.email, \
+         (SELECT string_agg(g.id::text || ':' || g.name, ',') FROM group_members gm \
+          JOIN user_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) AS groups, \
+         (SELECT string_agg(gr.role_id::text, ',') FROM group_members gm \
+          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id) AS granted_roles"
     }
 }
 
@@ -251,6 +262,10 @@ pub(super) struct AuthRow {
     role_name: Option<String>,
     permissions: Option<String>,
     organisation_status: Option<String>,
+    email: Option<String>,
+    /// "id:name" per group, comma-separated (group names hold no comma).
+    groups: Option<String>,
+    granted_roles: Option<String>,
 }
 
 /// The user in an `auth_columns` row, if the row found one. A user of a
@@ -267,6 +282,9 @@ pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
         role_name: Some(role_name),
         permissions,
         organisation_status,
+        email: Some(email),
+        groups,
+        granted_roles,
     } = row
     else {
         return Ok(None);
@@ -285,7 +303,35 @@ pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
         role_name,
         permissions: PermissionSet::from_strs(permissions.as_deref().unwrap_or("").split(','))
             .within(organisation),
+        email,
+        groups: parse_groups(groups.as_deref().unwrap_or("")),
+        granted_roles: parse_ids(granted_roles.as_deref().unwrap_or(""), RoleId),
     }))
+}
+
+/// "3:Ops,1:Dev" as groups sorted by name.
+fn parse_groups(text: &str) -> Vec<(GroupId, String)> {
+    let mut groups: Vec<(GroupId, String)> = text
+        .split(',')
+        .filter_map(|item| {
+            let (id, name) = item.split_once(':')?;
+            Some((GroupId(id.parse().ok()?), name.to_owned()))
+        })
+        .collect();
+    groups.sort_by_cached_key(|(_, name)| name.to_lowercase());
+    groups
+}
+
+/// "3,1,3" as distinct ids.
+fn parse_ids<T: Ord>(text: &str, id: impl Fn(i64) -> T) -> Vec<T> {
+    let mut ids: Vec<T> = text
+        .split(',')
+        .filter_map(|n| n.parse().ok())
+        .map(id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// Status, role and permissions, read fresh for every request. By id in

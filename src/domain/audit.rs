@@ -117,6 +117,14 @@ audit_actions! {
     FieldChanged => "field.changed", "Custom field changed";
     /// A custom field was deleted, and its values with it.
     FieldDeleted => "field.deleted", "Custom field deleted";
+    /// An application was registered.
+    AppCreated => "app.created", "App registered";
+    /// An application's name, slug, description, URL or host names changed.
+    AppChanged => "app.changed", "App changed";
+    /// Which roles and groups may open an application changed.
+    AppAccessChanged => "app.access_changed", "App access changed";
+    /// An application was deleted.
+    AppDeleted => "app.deleted", "App deleted";
 }
 
 impl AuditAction {
@@ -157,6 +165,10 @@ impl AuditAction {
             }
             // Nor do custom fields.
             FieldCreated | FieldChanged | FieldDeleted => false,
+            // Apps change none of them either, but each instance's copy of
+            // the apps (`services::apps::AppDirectory`) follows the same
+            // counter: the change decides access at the next request.
+            AppCreated | AppChanged | AppAccessChanged | AppDeleted => true,
         }
     }
 

@@ -40,6 +40,10 @@ id_type!(
     /// Identifier of a custom field definition.
     FieldId
 );
+id_type!(
+    /// Identifier of an application.
+    AppId
+);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //!
 //! Nothing in here performs I/O, reads the clock (except `Timestamp::now`) or knows about HTTP or SQL.
 
+pub mod app;
 pub mod audit;
 pub mod audit_chain;
 pub mod common_passwords;
@@ -30,13 +31,14 @@ pub mod user;
 pub mod user_list;
 pub mod username;
 
+pub use app::{AccessRule, App, AppHost, AppSlug, Refusal};
 pub use audit::{AuditAction, sanitize_for_log};
 pub use custom_field::{FieldDefinition, FieldKey, FieldKind};
 pub use email::Email;
 pub use error::{FieldError, RuleError};
 pub use full_name::FullName;
 pub use group::{Group, GroupMember, GroupName, PermissionSource};
-pub use ids::{FieldId, GroupId, OrgId, RoleId, RoleRequestId, UserId};
+pub use ids::{AppId, FieldId, GroupId, OrgId, RoleId, RoleRequestId, UserId};
 pub use keys::{case_key, login_key, search_key};
 pub use lockout::{LockoutPolicy, ThrottleState};
 pub use metadata::{Metadata, Writer};

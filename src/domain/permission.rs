@@ -26,6 +26,8 @@ pub enum Permission {
     GroupsManage,
     /// Define the organisation's custom fields.
     FieldsManage,
+    /// Register the organisation's applications and who may open them.
+    AppsManage,
     /// List, create, rename, disable and enable organisations. Held only in
     /// the default organisation (`DEFAULT_ORGANISATION`): the instance's
     /// administrators.
@@ -34,7 +36,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::UsersRead,
         Permission::UsersApprove,
         Permission::UsersManage,
@@ -43,6 +45,7 @@ impl Permission {
         Permission::AuditRead,
         Permission::GroupsManage,
         Permission::FieldsManage,
+        Permission::AppsManage,
         Permission::OrganisationsManage,
     ];
 
@@ -70,6 +73,7 @@ impl Permission {
             Permission::AuditRead => "audit.read",
             Permission::GroupsManage => "groups.manage",
             Permission::FieldsManage => "fields.manage",
+            Permission::AppsManage => "apps.manage",
             Permission::OrganisationsManage => "organisations.manage",
         }
     }
@@ -91,6 +95,9 @@ impl Permission {
             Permission::GroupsManage => "Create groups, choose what they grant and who is in them.",
             Permission::FieldsManage => {
                 "Define the custom fields users fill in (profile and registration)."
+            }
+            Permission::AppsManage => {
+                "Register applications and choose which roles and groups may open them."
             }
             Permission::OrganisationsManage => {
                 "Create, rename, disable and enable organisations (instance administrators)."
@@ -227,6 +234,7 @@ pub mod perm {
         AuditRead,
         GroupsManage,
         FieldsManage,
+        AppsManage,
         OrganisationsManage
     );
 }

@@ -136,6 +136,8 @@ pub struct RoleRequest {
     pub decided_at: Option<Timestamp>,
     pub decided_by_username: Option<String>,
     pub note: Option<String>,
+    /// The app the requester needs the role for, if they named one.
+    pub app_name: Option<String>,
 }
 
 #[cfg(test)]

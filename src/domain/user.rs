@@ -1,7 +1,7 @@
 //! Users as the rest of the code sees them: the account, what a request
 //! needs to decide access, and what a sign-in checks.
 
-use super::{OrgId, PermissionSet, RoleId, Scope, Timestamp, UserId, UserStatus};
+use super::{GroupId, OrgId, PermissionSet, RoleId, Scope, Timestamp, UserId, UserStatus};
 
 /// A user as the admin pages and services see them.
 #[derive(Debug, Clone)]
@@ -54,9 +54,25 @@ pub struct AuthUser {
     pub role_id: RoleId,
     pub role_name: String,
     pub permissions: PermissionSet,
+    pub email: String,
+    /// The groups they are in, by name.
+    pub groups: Vec<(GroupId, String)>,
+    /// The roles their groups grant, besides their own.
+    pub granted_roles: Vec<RoleId>,
 }
 
 impl AuthUser {
+    /// Who is asking to open an app, for `domain::app::decide`.
+    pub fn visitor(&self) -> super::app::Visitor<'_> {
+        super::app::Visitor {
+            organisation: self.organisation,
+            status: self.status,
+            role: self.role_id,
+            granted: &self.granted_roles,
+            groups: &self.groups,
+        }
+    }
+
     /// The rows this user's requests may touch: their organisation's.
     pub fn scope(&self) -> Scope {
         Scope::organisation(self.organisation)

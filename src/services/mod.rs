@@ -4,6 +4,8 @@
 
 pub mod accounts;
 mod admin_guard;
+pub mod app_directory;
+pub mod apps;
 pub mod audit_chain;
 pub mod auth_settings;
 pub mod deletion;
@@ -199,6 +201,9 @@ mod tests {
             role_id: RoleId(1),
             role_name: "Reviewer".into(),
             permissions: permissions.iter().copied().collect(),
+            email: "ada@example.com".into(),
+            groups: Vec::new(),
+            granted_roles: Vec::new(),
         }
     }
 

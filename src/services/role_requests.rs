@@ -8,8 +8,8 @@ use crate::db::{self, Db, Scoped};
 use crate::domain::RoleRequest;
 use crate::domain::permission::perm;
 use crate::domain::{
-    AuditAction, FieldError, Justification, Note, RoleId, RoleRequestDecision, RoleRequestId,
-    RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,
+    AppId, AuditAction, FieldError, Justification, Note, RoleId, RoleRequestDecision,
+    RoleRequestId, RoleRequestStatus, Timestamp, ensure_different_role, ensure_not_self,
 };
 
 fn request_target(request: &RoleRequest) -> AuditTarget {
@@ -27,14 +27,22 @@ async fn load(tx: Scoped<'_>, id: RoleRequestId) -> Result<RoleRequest, ServiceE
         .ok_or(ServiceError::NotFound)
 }
 
+/// The role a request asks for and, optionally, the app it is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted {
+    pub role: Option<RoleId>,
+    pub app: Option<AppId>,
+}
+
 /// Opens a request for `role`. One open request per user.
 pub async fn submit(
     db: &Db,
     actor: &Actor,
-    role: Option<RoleId>,
+    wanted: Wanted,
     justification: &str,
     meta: &RequestMeta,
 ) -> Result<RoleRequestId, ServiceError> {
+    let Wanted { role, app } = wanted;
     let justification =
         Justification::parse(justification).map_err(|e| ServiceError::field("justification", e));
     let mut work = Work::begin(db, actor, meta).await?;
@@ -48,6 +56,12 @@ pub async fn submit(
             FieldError("Choose the role you need.".into()),
         ));
     };
+    let app = match app {
+        Some(id) => Some(db::apps::find(work.tx(), id).await?.ok_or_else(|| {
+            ServiceError::field("app_id", FieldError("Choose an app from the list.".into()))
+        })?),
+        None => None,
+    };
     let justification = justification?;
     let user = db::users::find(work.tx(), actor.id)
         .await?
@@ -59,6 +73,7 @@ pub async fn submit(
         user.id,
         user.role_id,
         requested.id,
+        app.as_ref().map(|a| a.id),
         justification.as_str(),
         Timestamp::now(),
     )
@@ -81,7 +96,13 @@ pub async fn submit(
         AuditAction::RoleRequestSubmitted,
         Some(request_target(&request)),
     )
-    .change(user.role_name.clone(), requested.name.clone())
+    .change(
+        user.role_name.clone(),
+        match &app {
+            Some(app) => format!("{} (for {})", requested.name, app.name),
+            None => requested.name.clone(),
+        },
+    )
     .reason(Some(justification.as_str()));
     work.commit("the role request").await?;
     Ok(id)

@@ -12,10 +12,14 @@ use super::flash::{Flash, redirect_with};
 use super::forms::{FormErrors, parse_id};
 use super::layout::Layout;
 use super::render;
-use crate::domain::{Role, RoleId, RoleRequest, RoleRequestId, RoleRequestStatus, User};
+use crate::domain::{
+    App, AppId, Role, RoleId, RoleRequest, RoleRequestId, RoleRequestStatus, User,
+};
 use crate::services::accounts::{self, PasswordChange};
+use crate::services::app_directory::AppDirectory;
 use crate::services::auth_settings::AuthSettings;
-use crate::services::{queries, role_requests};
+use crate::services::role_requests::Wanted;
+use crate::services::{apps, queries, role_requests};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
 use crate::web::extractors::{ActiveUser, CurrentUser};
@@ -26,10 +30,17 @@ struct HomePage {
     layout: Layout,
     account: User,
     latest: Option<RoleRequest>,
+    /// The apps the user may open, by name.
+    apps: Vec<App>,
 }
 
-pub async fn home(ctx: Ctx<ActiveUser>) -> Result<HttpResponse, AppError> {
+pub async fn home(
+    ctx: Ctx<ActiveUser>,
+    directory: web::Data<AppDirectory>,
+) -> Result<HttpResponse, AppError> {
     let (id, scope) = (ctx.user().id, ctx.scope());
+    let apps = directory.get(&ctx.db).await?;
+    let apps = apps.open_to(ctx.user()).cloned().collect();
     let account = queries::user(&ctx.db, &scope, id).await?;
     let latest = queries::requests_of(&ctx.db, &scope, id, 1)
         .await?
@@ -39,6 +50,7 @@ pub async fn home(ctx: Ctx<ActiveUser>) -> Result<HttpResponse, AppError> {
         layout: ctx.layout().await?,
         account,
         latest,
+        apps,
     }))
 }
 
@@ -121,13 +133,16 @@ struct RoleRequestPage {
     open: Option<RoleRequest>,
     history: Vec<RoleRequest>,
     selected: i64,
+    /// The organisation's apps, for "for which app", and the one chosen.
+    apps: Vec<App>,
+    selected_app: i64,
     justification: String,
     errors: FormErrors,
 }
 
 async fn role_request_page(
     ctx: &Ctx<ActiveUser>,
-    selected: i64,
+    (selected, selected_app): (i64, i64),
     justification: String,
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
@@ -145,19 +160,51 @@ async fn role_request_page(
         open,
         history,
         selected,
+        apps: apps::list(&ctx.db, &scope).await?,
+        selected_app,
         justification,
         errors,
     }))
 }
 
-pub async fn role_request_form(ctx: Ctx<ActiveUser>) -> Result<HttpResponse, AppError> {
-    role_request_page(&ctx, 0, String::new(), FormErrors::default()).await
+#[derive(Deserialize)]
+pub struct RoleRequestQuery {
+    /// An app's slug: the refusal page offers to ask for the role it needs.
+    #[serde(default)]
+    app: String,
+}
+
+/// The form; `?app=slug` chooses that app and the first role of its rule
+/// the user does not hold.
+pub async fn role_request_form(
+    ctx: Ctx<ActiveUser>,
+    query: web::Query<RoleRequestQuery>,
+) -> Result<HttpResponse, AppError> {
+    let mut chosen = (0, 0);
+    if !query.app.is_empty() {
+        let found = apps::list(&ctx.db, &ctx.scope())
+            .await?
+            .into_iter()
+            .find(|a| a.slug.as_str() == query.app);
+        if let Some(app) = found {
+            let role = app
+                .rule
+                .roles
+                .iter()
+                .find(|(r, _)| *r != ctx.user().role_id);
+            chosen = (role.map_or(0, |(r, _)| r.0), app.id.0);
+        }
+    }
+    role_request_page(&ctx, chosen, String::new(), FormErrors::default()).await
 }
 
 #[derive(Deserialize, Validate)]
 pub struct RoleRequestForm {
     #[serde(default)]
     role_id: String,
+    /// Optional: the app the role is for.
+    #[serde(default)]
+    app_id: String,
     #[serde(default)]
     #[validate(length(
         max = 2000,
@@ -172,14 +219,26 @@ pub async fn submit_role_request(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let role = parse_id(&form.role_id).map(RoleId);
-    let selected = role.map_or(0, |r| r.0);
+    // Anything but empty names an app: a value that is no id is refused.
+    let app = match form.app_id.trim() {
+        "" => None,
+        raw => Some(AppId(parse_id(raw).unwrap_or(-1))),
+    };
+    let selected = (role.map_or(0, |r| r.0), app.map_or(0, |a| a.0));
     let errors = FormErrors::of_shape(&form);
     if !errors.is_empty() {
         let justification = form.justification.chars().take(2000).collect();
         return role_request_page(&ctx, selected, justification, errors).await;
     }
-    let submitted =
-        role_requests::submit(&ctx.db, &ctx.actor(), role, &form.justification, &ctx.meta).await;
+    let wanted = Wanted { role, app };
+    let submitted = role_requests::submit(
+        &ctx.db,
+        &ctx.actor(),
+        wanted,
+        &form.justification,
+        &ctx.meta,
+    )
+    .await;
     match submitted {
         Ok(_) => Ok(redirect_with(
             "/",

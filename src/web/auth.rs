@@ -14,6 +14,7 @@ use super::render;
 use crate::db::Db;
 use crate::domain::{Timestamp, UserStatus};
 use crate::services::accounts;
+use crate::services::app_directory::AppDirectory;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self as login_service, LoginOutcome};
 use crate::web::context::Ctx;
@@ -31,6 +32,9 @@ pub struct LoginPage {
     org: OrgFields,
     login: String,
     next: String,
+    /// The guarded app's address the browser came from (forward auth),
+    /// checked again after sign-in.
+    rd: String,
     error: String,
 }
 
@@ -64,6 +68,17 @@ impl OrgFields {
 pub struct NextQuery {
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    rd: String,
+}
+
+/// An `rd` worth carrying through the form: one line, bounded. Whether it
+/// is followed is decided after sign-in (`Apps::return_to`).
+fn carried_rd(rd: &str) -> String {
+    match rd.len() <= 2000 && !rd.chars().any(char::is_control) {
+        true => rd.to_owned(),
+        false => String::new(),
+    }
 }
 
 /// Only same-origin relative paths are followed after sign-in.
@@ -85,6 +100,7 @@ pub async fn login_form(
         org: OrgFields::of(&page, "", ""),
         login: String::new(),
         next: safe_next(&query.next).to_owned(),
+        rd: carried_rd(&query.rd),
         error: String::new(),
     }))
 }
@@ -100,6 +116,8 @@ pub struct LoginForm {
     /// The organisation's slug, when the page asks for it.
     #[serde(default)]
     organisation: String,
+    #[serde(default)]
+    rd: String,
 }
 
 const LOGIN_FAILED: &str = "The username, email or password is not correct.";
@@ -112,6 +130,7 @@ pub async fn login(
     req: HttpRequest,
     db: web::Data<Db>,
     auth: web::Data<AuthSettings>,
+    apps: web::Data<AppDirectory>,
     form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -122,6 +141,7 @@ pub async fn login(
         org: OrgFields::of(&page, &form.organisation, org_error),
         login: form.login.chars().take(254).collect(),
         next: next.clone(),
+        rd: carried_rd(&form.rd),
         error: error.to_owned(),
     };
     let retry = |error: &str| retry_in(error, "");
@@ -165,10 +185,16 @@ pub async fn login(
         } => {
             Identity::login(&req.extensions(), id.0.to_string())
                 .map_err(|e| anyhow::anyhow!("could not start the session: {e}"))?;
+            // Back to the guarded app only when it is one of the
+            // organisation's: anything else is an open redirect.
+            let back = match form.rd.is_empty() {
+                true => None,
+                false => apps.get(&db).await?.return_to(org.id, &form.rd),
+            };
             let target = if status == UserStatus::Pending {
                 "/pending"
             } else {
-                next.as_str()
+                back.as_deref().unwrap_or(next.as_str())
             };
             let mut response = match failures {
                 0 => redirect(target),

@@ -57,14 +57,18 @@ fn login_redirect(req: &HttpRequest) -> AppError {
     AppError::Redirect { to, flash }
 }
 
-async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
-    let identity = Identity::extract(&req)
-        .into_inner()
-        .map_err(|_| login_redirect(&req))?;
+/// The session's user, read live: `None` without a live session (none, or
+/// one whose user is gone). A Rejected or Disabled user is signed out here
+/// and returned, so each caller can say why they are refused; anyone else
+/// has their activity recorded (at most once a minute).
+pub async fn session_user(req: &HttpRequest) -> Result<Option<AuthUser>, AppError> {
+    let Ok(identity) = Identity::extract(req).into_inner() else {
+        return Ok(None);
+    };
     let id = identity.id().ok().and_then(|id| id.parse::<i64>().ok());
     let Some(id) = id else {
         identity.logout();
-        return Err(login_redirect(&req));
+        return Ok(None);
     };
     let db = req
         .app_data::<web::Data<Db>>()
@@ -80,10 +84,21 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
     // at that moment still finds nobody to serve.
     let Some(user) = user.filter(|u| u.status != UserStatus::Deleted) else {
         identity.logout();
-        return Err(login_redirect(&req));
+        return Ok(None);
     };
     if matches!(user.status, UserStatus::Rejected | UserStatus::Disabled) {
         identity.logout();
+        return Ok(Some(user));
+    }
+    record_activity(req, db, user.id).await?;
+    Ok(Some(user))
+}
+
+async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
+    let Some(user) = session_user(&req).await? else {
+        return Err(login_redirect(&req));
+    };
+    if matches!(user.status, UserStatus::Rejected | UserStatus::Disabled) {
         let text = match user.status {
             UserStatus::Rejected => {
                 "Your registration was not approved. Contact an administrator if you think this is a mistake."
@@ -97,7 +112,6 @@ async fn load_current(req: HttpRequest) -> Result<CurrentUser, AppError> {
             flash: Some(Flash::error(text)),
         });
     }
-    record_activity(&req, db, user.id).await?;
     req.extensions_mut().insert(SignedIn(user.clone()));
     Ok(CurrentUser(user))
 }

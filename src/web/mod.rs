@@ -14,6 +14,7 @@ pub mod extractors;
 pub mod failures;
 pub mod flash;
 pub mod forms;
+pub mod forward_auth;
 pub mod layout;
 pub mod page_org;
 pub mod profile;

@@ -23,9 +23,12 @@ enum Access {
     Active,
     /// An Active user whose role grants this permission.
     Permission(&'static str),
+    /// The reverse proxy's question (`/auth/verify`): anyone may ask, and
+    /// it answers 200, 401 or 403 itself, never with a redirect.
+    Proxy,
 }
 
-use Access::{Active, Permission, Public, SignedIn};
+use Access::{Active, Permission, Proxy, Public, SignedIn};
 
 const USERS_READ: &str = "users.read";
 const USERS_APPROVE: &str = "users.approve";
@@ -35,6 +38,7 @@ const ROLES_MANAGE: &str = "roles.manage";
 const AUDIT_READ: &str = "audit.read";
 const GROUPS_MANAGE: &str = "groups.manage";
 const FIELDS_MANAGE: &str = "fields.manage";
+const APPS_MANAGE: &str = "apps.manage";
 const ORGANISATIONS_MANAGE: &str = "organisations.manage";
 
 /// What the default organisation's Admin role grants.
@@ -47,6 +51,7 @@ const ALL_PERMISSIONS: &[&str] = &[
     AUDIT_READ,
     GROUPS_MANAGE,
     FIELDS_MANAGE,
+    APPS_MANAGE,
     ORGANISATIONS_MANAGE,
 ];
 
@@ -61,6 +66,13 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("get", "/register", Public),
     ("post", "/register", Public),
     ("get", "/pending", SignedIn),
+    ("get", "/auth/verify", Proxy),
+    ("get", "/auth/denied", SignedIn),
+    ("get", "/admin/apps", Permission(APPS_MANAGE)),
+    ("post", "/admin/apps", Permission(APPS_MANAGE)),
+    ("get", "/admin/apps/{id}", Permission(APPS_MANAGE)),
+    ("post", "/admin/apps/{id}", Permission(APPS_MANAGE)),
+    ("post", "/admin/apps/{id}/delete", Permission(APPS_MANAGE)),
     ("get", "/", Active),
     ("get", "/account/password", SignedIn),
     ("post", "/account/password", SignedIn),
@@ -307,10 +319,13 @@ enum Outcome {
     Forbidden,
     /// 303 to /login, and every session of the user is gone.
     SignedOut,
+    /// 200, 401 or 403 and no redirect: the proxy's answer.
+    Answered,
 }
 
 fn expected(access: Access, who: &Identity) -> Outcome {
     match (access, who.kind) {
+        (Proxy, _) => Outcome::Answered,
         (Public, _) => Outcome::Allowed,
         (_, Kind::Anonymous) => Outcome::ToLogin,
         (_, Kind::Rejected | Kind::Disabled) => Outcome::SignedOut,
@@ -346,6 +361,8 @@ struct Fixture {
     group: gatehouse::domain::GroupId,
     /// A custom choice field, for the `/admin/fields/{id}` routes.
     field: gatehouse::domain::FieldId,
+    /// An app open to Engineers, for the `/admin/apps/{id}` routes.
+    app_id: gatehouse::domain::AppId,
 }
 
 async fn fixture() -> Fixture {
@@ -393,6 +410,10 @@ async fn fixture() -> Fixture {
     let field = app
         .create_field("matrix_dept", "choice", "Sales\nOps", (false, false, true))
         .await;
+    let app_id = app
+        .register_app("matrix-app", "matrix.example.com", &["Engineer"], &[])
+        .await
+        .id;
     let browser = app.another_browser();
     browser.login_as(&requester).await;
     let response = browser
@@ -421,6 +442,7 @@ async fn fixture() -> Fixture {
         org,
         group,
         field,
+        app_id,
     }
 }
 
@@ -440,6 +462,8 @@ impl Fixture {
             self.group.to_string()
         } else if path.starts_with("/admin/fields/") {
             self.field.to_string()
+        } else if path.starts_with("/admin/apps/") {
+            self.app_id.to_string()
         } else {
             self.request.to_string()
         };
@@ -506,6 +530,18 @@ impl Fixture {
                 s("kind", "text"),
             ],
             "/admin/fields/{id}" => vec![s("label", "Team"), s("choices", "Sales")],
+            "/admin/apps" => vec![
+                s("name", "Matrix wiki"),
+                s("slug", "matrix-wiki"),
+                s("url", "https://matrix-wiki.example.com/"),
+                s("hosts", "matrix-wiki.example.com"),
+            ],
+            "/admin/apps/{id}" => vec![
+                s("name", "Matrix app renamed"),
+                s("slug", "matrix-app"),
+                s("url", "https://matrix.example.com/"),
+                s("hosts", "matrix.example.com"),
+            ],
             "/admin/organisations/{id}/admins" => vec![
                 s("username", "acme_admin"),
                 s("email", "acme_admin@example.com"),
@@ -525,6 +561,9 @@ impl Fixture {
         for table in [
             "organisations",
             "custom_fields",
+            "apps",
+            "app_hosts",
+            "app_roles",
             "user_groups",
             "group_members",
             "group_roles",
@@ -691,6 +730,12 @@ fn judge(
         Outcome::ToLogin | Outcome::SignedOut => redirect("/login"),
         Outcome::ToPending => redirect("/pending"),
         Outcome::Forbidden => status == StatusCode::FORBIDDEN,
+        Outcome::Answered => [
+            StatusCode::OK,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
+        ]
+        .contains(&status),
         Outcome::Allowed if method == "get" => {
             if route == "/pending" && who.kind == Kind::Active {
                 redirect("/")

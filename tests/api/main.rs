@@ -3,6 +3,7 @@
 mod access_matrix;
 mod account;
 mod admin;
+mod apps;
 mod audit_log;
 mod bad_input;
 mod brute_force;

@@ -28,6 +28,8 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_profile_and
         "/account/password",
         "/account/profile",
         "/account/sessions",
+        // Says why they may not open an app yet.
+        "/auth/denied",
     ];
     let own_sessions = [
         "/account/sessions/revoke-others",
@@ -42,6 +44,8 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_profile_and
         "/healthz",
         "/static/app.css",
         "/favicon.ico",
+        // The proxy's question: answers 403 "pending" itself.
+        "/auth/verify",
     ];
 
     for path in open {

@@ -64,6 +64,12 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
             ("kind", "text".into()),
         ],
         "/admin/fields/{id}" => &[("label", "Squad".into()), ("choices", "Sales\nOps".into())],
+        "/admin/apps" | "/admin/apps/{id}" => &[
+            ("name", "Wiki".into()),
+            ("slug", "wiki".into()),
+            ("url", "https://wiki.example.com/".into()),
+            ("hosts", "wiki.example.com".into()),
+        ],
         "/admin/organisations/{id}/admins" => &[
             ("username", "acme_admin".into()),
             ("email", "acme_admin@example.com".into()),
@@ -97,6 +103,7 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/admin/groups/{id}/members"
         | "/admin/groups/{id}/members/remove" => id(scene.group),
         "/admin/fields/{id}" | "/admin/fields/{id}/delete" => id(scene.field),
+        "/admin/apps/{id}" | "/admin/apps/{id}/delete" => id(scene.tool),
         // Locked by the test first, so the valid POST has something to do.
         "/admin/users/{id}/unlock" => id(scene.alice.id.0),
         // Filled in by `with_session` once the admin's sessions exist.
@@ -112,6 +119,7 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/admin/roles"
         | "/admin/organisations"
         | "/admin/fields"
+        | "/admin/apps"
         | "/admin/groups" => pattern.to_owned(),
         other => panic!("no request for the POST route {other}: add it to this test"),
     };

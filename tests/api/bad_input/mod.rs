@@ -270,6 +270,8 @@ struct Scene {
     group: i64,
     /// A custom choice field (Sales, Ops) users may edit.
     field: i64,
+    /// An app open to Engineers.
+    tool: i64,
 }
 
 impl Scene {
@@ -309,6 +311,11 @@ impl Scene {
             .create_field("team", "choice", "Sales\nOps", (false, false, true))
             .await
             .0;
+        let tool = app
+            .register_app("tool", "tool.example.com", &["Engineer"], &[])
+            .await
+            .id
+            .0;
         app.login_as(&admin).await;
         Scene {
             app,
@@ -323,6 +330,7 @@ impl Scene {
             dormant: dormant.0,
             group,
             field,
+            tool,
         }
     }
 

@@ -15,6 +15,7 @@ mod seed;
 
 mod account;
 mod admin;
+mod apps;
 mod auth;
 mod fields;
 mod groups;
