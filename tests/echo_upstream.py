@@ -11,6 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Echo(BaseHTTPRequestHandler):
+    # Keeps connections open, as the proxy's upstream keepalive expects.
+    protocol_version = "HTTP/1.1"
+
     def do_GET(self):
         body = json.dumps(
             {

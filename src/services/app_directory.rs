@@ -97,6 +97,26 @@ impl Apps {
     }
 }
 
+impl Apps {
+    /// The origin (`https://wiki.example.com`) of `url` when it is on a
+    /// registered app's host name, of any organisation: the sign-in form
+    /// may send the browser there (whether it will is `return_to`'s
+    /// decision, once the organisation is known).
+    pub fn origin_of(&self, url: &str) -> Option<String> {
+        let parsed = url::Url::parse(url.trim()).ok()?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return None;
+        }
+        let host = parsed.host_str()?;
+        let authority = match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        self.by_host(&authority)?;
+        Some(parsed.origin().ascii_serialization())
+    }
+}
+
 /// The verdict on one request to a guarded app.
 #[derive(Debug)]
 pub enum Verdict<'a> {

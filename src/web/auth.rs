@@ -1,6 +1,7 @@
 //! Sign-in, sign-out, registration and the pending page.
 
 use actix_identity::Identity;
+use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,6 +25,7 @@ use crate::web::extensions::RotateCsrf;
 use crate::web::extractors::CurrentUser;
 use crate::web::page_org::{PageOrg, scope_of};
 use crate::web::request::request_meta;
+use crate::web::security::CONTENT_SECURITY_POLICY;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]
@@ -90,19 +92,44 @@ pub fn safe_next(next: &str) -> &str {
     if ok { next } else { "/" }
 }
 
+/// The sign-in page; when it carries an `rd` on an app's host name, its
+/// policy lets the form's redirect go there (Chromium applies `form-action`
+/// to the redirect after a form is sent).
+fn login_page(page: LoginPage, return_origin: Option<&str>) -> HttpResponse {
+    let mut response = render(page);
+    if let Some(origin) = return_origin
+        && let Ok(value) =
+            header::HeaderValue::from_str(&format!("{CONTENT_SECURITY_POLICY} {origin}"))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
 pub async fn login_form(
     req: HttpRequest,
     query: web::Query<NextQuery>,
+    db: web::Data<Db>,
+    apps: web::Data<AppDirectory>,
 ) -> Result<HttpResponse, AppError> {
     let page = PageOrg::of(&req).await?;
-    Ok(render(LoginPage {
-        layout: Layout::anonymous(&req),
-        org: OrgFields::of(&page, "", ""),
-        login: String::new(),
-        next: safe_next(&query.next).to_owned(),
-        rd: carried_rd(&query.rd),
-        error: String::new(),
-    }))
+    let origin = match query.rd.is_empty() {
+        true => None,
+        false => apps.get(&db).await?.origin_of(&query.rd),
+    };
+    Ok(login_page(
+        LoginPage {
+            layout: Layout::anonymous(&req),
+            org: OrgFields::of(&page, "", ""),
+            login: String::new(),
+            next: safe_next(&query.next).to_owned(),
+            rd: carried_rd(&query.rd),
+            error: String::new(),
+        },
+        origin.as_deref(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -136,6 +163,12 @@ pub async fn login(
     let form = form.into_inner();
     let next = safe_next(&form.next).to_owned();
     let page = PageOrg::of(&req).await?;
+    let apps = apps.get(&db).await?;
+    let origin = match form.rd.is_empty() {
+        true => None,
+        false => apps.origin_of(&form.rd),
+    };
+    let render = |page: LoginPage| login_page(page, origin.as_deref());
     let retry_in = |error: &str, org_error: &str| LoginPage {
         layout: Layout::anonymous(&req),
         org: OrgFields::of(&page, &form.organisation, org_error),
@@ -189,7 +222,7 @@ pub async fn login(
             // organisation's: anything else is an open redirect.
             let back = match form.rd.is_empty() {
                 true => None,
-                false => apps.get(&db).await?.return_to(org.id, &form.rd),
+                false => apps.return_to(org.id, &form.rd),
             };
             let target = if status == UserStatus::Pending {
                 "/pending"

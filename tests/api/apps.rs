@@ -365,6 +365,14 @@ async fn sign_in_returns_to_the_app_and_never_to_a_foreign_host() {
         first_attr(&form, "input[name=rd]", "value").as_deref(),
         Some("http://wiki.example.com/page?a=1")
     );
+    let csp = |response: &reqwest::Response| header(response, "content-security-policy");
+    let to_app = app
+        .get("/login?rd=http%3A%2F%2Fwiki.example.com%2Fpage")
+        .await;
+    let elsewhere = app.get("/login?rd=https%3A%2F%2Fevil.example%2F").await;
+    // Chromium applies form-action to the redirect after sign-in.
+    assert!(csp(&to_app).ends_with("form-action 'self' http://wiki.example.com"));
+    assert!(csp(&elsewhere).ends_with("form-action 'self'"));
     let sign_in = |rd: &'static str| {
         let browser = app.another_browser();
         let user = user.clone();

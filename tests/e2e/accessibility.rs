@@ -39,6 +39,20 @@ async fn every_page_passes_axe_without_serious_violations_and_fits_a_phone() {
         .await;
     app.create_field("github", "handle", "", (false, true, true))
         .await;
+    app.register_app(
+        "wiki",
+        "https://wiki.example.com/",
+        "wiki.example.com",
+        &["Engineer"],
+    )
+    .await;
+    app.register_app(
+        "billing",
+        "https://billing.example.com/",
+        "billing.example.com",
+        &["PM"],
+    )
+    .await;
 
     let steps = async {
         anonymous_pages(&browser).await?;
@@ -108,6 +122,12 @@ async fn account_pages(browser: &Browser) -> Result {
     check(browser, "home-with-request").await?;
     visit(browser, "/account/role-request", "role-request-open").await?;
     visit(browser, "/account/sessions", "sessions").await?;
+    visit(
+        browser,
+        "/auth/denied?rd=https%3A%2F%2Fbilling.example.com%2F",
+        "app-denied",
+    )
+    .await?;
     browser.sign_out().await
 }
 
@@ -137,6 +157,14 @@ async fn admin_pages(browser: &Browser, admin: &str, pending_id: i64, group_id: 
     )
     .await?;
     visit(browser, "/admin/fields", "admin-fields").await?;
+    visit(browser, "/admin/apps", "admin-apps").await?;
+    browser
+        .click("form[action='/admin/apps'] button[type=submit]")
+        .await?;
+    assert!(browser.exists("[aria-invalid=true]").await?);
+    check(browser, "admin-apps-errors").await?;
+    browser.click("td a[href^='/admin/apps/']").await?;
+    check(browser, "admin-app-detail").await?;
     visit(browser, "/admin/organisations", "admin-organisations").await?;
     visit(
         browser,

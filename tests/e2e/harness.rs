@@ -34,7 +34,12 @@ pub struct TestUser {
 
 /// Starts the app on a free loopback port with a fresh database.
 pub async fn spawn_app() -> TestApp {
-    let settings = Settings {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with settings changed by `customise`.
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
         database_url: fresh_database().await,
         data_dir: Some(std::env::temp_dir().join("gatehouse-tests")),
@@ -45,6 +50,7 @@ pub async fn spawn_app() -> TestApp {
         max_db_connections: 4,
         ..Settings::default()
     };
+    customise(&mut settings);
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
@@ -108,6 +114,26 @@ impl TestApp {
     }
 
     /// A group of the default organisation, granting nothing.
+    /// Registers an app in the default organisation open to `roles`.
+    pub async fn register_app(&self, slug: &str, url: &str, host: &str, roles: &[&str]) {
+        let app = gatehouse::services::apps::AppByNames {
+            slug: slug.into(),
+            name: format!("The {slug}"),
+            description: format!("Where the {slug} lives"),
+            url: url.into(),
+            hosts: vec![host.into()],
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            ..Default::default()
+        };
+        gatehouse::services::apps::create_from_command_line(
+            &self.db,
+            gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION),
+            &app,
+        )
+        .await
+        .expect("the app is registered");
+    }
+
     pub async fn create_group(&self, name: &str) -> gatehouse::domain::GroupId {
         let mut conn = self.db.pool.acquire().await.unwrap();
         db::groups::insert(

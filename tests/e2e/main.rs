@@ -8,4 +8,6 @@ mod accessibility;
 mod axe;
 mod browser;
 mod harness;
+#[path = "../common/proxy.rs"]
+mod proxy;
 mod scenarios;

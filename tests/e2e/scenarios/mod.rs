@@ -3,6 +3,7 @@
 //! starts its own chromedriver and two browsers (an administrator's and the
 //! user's the story is about), and a fresh database.
 
+mod apps;
 mod organisations;
 mod stories;
 
@@ -61,4 +62,5 @@ scenarios!(
     stories::a_keyboard_user_signs_in_with_tab_and_enter_and_sees_the_focus,
     stories::a_locked_account_is_refused_until_an_admin_clears_the_lockout,
     organisations::an_instance_administrator_sets_up_acme_whose_admin_groups_a_user,
+    apps::a_user_opens_a_tool_behind_nginx_and_signs_in_through_gatehouse,
 );
