@@ -24,6 +24,11 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// API tokens for provisioning scripts.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Manage the applications Gatehouse guards.
     App {
         #[command(subcommand)]
@@ -161,6 +166,33 @@ pub struct AppCreate {
     pub groups: Vec<String>,
     #[arg(long, default_value = "")]
     pub description: String,
+    /// The organisation's slug.
+    #[arg(long, default_value = "default")]
+    pub org: String,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make an API token for an Active user and print it (once). A user
+    /// holding tokens.manage gets a service token, anyone else a personal
+    /// one; the scopes must be permissions the user holds.
+    Create(TokenCreate),
+}
+
+#[derive(clap::Args)]
+pub struct TokenCreate {
+    /// The username the token acts for.
+    #[arg(long)]
+    pub user: String,
+    /// What uses the token, e.g. deploy-bot.
+    #[arg(long)]
+    pub name: String,
+    /// Permissions, comma-separated (users.read,users.approve…).
+    #[arg(long, default_value = "")]
+    pub scopes: String,
+    /// Days until it expires (at most 365).
+    #[arg(long, default_value_t = 90)]
+    pub expires_days: i64,
     /// The organisation's slug.
     #[arg(long, default_value = "default")]
     pub org: String,

@@ -79,6 +79,9 @@ pub struct Settings {
     /// refused. Unset: those links are relative, which suits apps served
     /// under Gatehouse's own host.
     pub public_url: Option<String>,
+    /// API requests with a token that does not work, per client address per
+    /// minute, before the API answers 429 (0 turns the limit off).
+    pub api_failures_per_ip_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -115,6 +118,7 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             cookie_domain: None,
             public_url: None,
+            api_failures_per_ip_per_minute: 30,
         }
     }
 }

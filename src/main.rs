@@ -1,5 +1,6 @@
 //! The `gatehouse` command: serve (default), migrate, org create, user
-//! create, user import, app create, purge, demo seed, audit verify.
+//! create, user import, app create, token create, purge, demo seed, audit
+//! verify.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -13,11 +14,14 @@ use gatehouse::services::apps::{self, AppByNames};
 use gatehouse::services::auth_settings::AuthSettings;
 use gatehouse::services::import;
 use gatehouse::services::organisations::{self, OrganisationForm};
+use gatehouse::services::tokens::{self, TokenForm};
 use gatehouse::startup::Application;
 use secrecy::SecretString;
 
 mod cli;
-use cli::{AppCommand, AuditCommand, Cli, Command, DemoCommand, OrgCommand, UserCommand};
+use cli::{
+    AppCommand, AuditCommand, Cli, Command, DemoCommand, OrgCommand, TokenCommand, UserCommand,
+};
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
@@ -36,6 +40,12 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = connect(&settings).await?;
             create_app(&db, args).await?;
+        }
+        Command::Token {
+            command: TokenCommand::Create(args),
+        } => {
+            let db = connect(&settings).await?;
+            create_token(&db, args).await?;
         }
         Command::Migrate => {
             connect(&settings).await?;
@@ -189,6 +199,39 @@ async fn create_app(db: &Db, args: cli::AppCreate) -> anyhow::Result<()> {
             app.rule.describe(),
             app.slug
         ),
+        Err(err) => exit_with(err)?,
+    }
+    Ok(())
+}
+
+/// `gatehouse token create`: prints the token alone on standard output (for
+/// scripts to capture) and what it is on standard error.
+async fn create_token(db: &Db, args: cli::TokenCreate) -> anyhow::Result<()> {
+    let Some(found) = organisations::by_slug(db, &args.org).await? else {
+        eprintln!(
+            "org: there is no organisation with the slug {:?}.",
+            args.org
+        );
+        std::process::exit(2);
+    };
+    let form = TokenForm {
+        name: args.name,
+        expires_days: args.expires_days.to_string(),
+        scopes: args.scopes.split(',').map(str::to_owned).collect(),
+    };
+    let scope = Scope::organisation(found.id);
+    match tokens::create_from_command_line(db, scope, &args.user, &form).await {
+        Ok(made) => {
+            eprintln!(
+                "Made {} token {} for {}: scopes {}; expires {}. It is shown once:",
+                made.token.kind.as_str(),
+                made.token.name,
+                made.token.owner_username,
+                made.token.scopes_text(),
+                made.token.expires_at
+            );
+            println!("{}", made.secret);
+        }
         Err(err) => exit_with(err)?,
     }
     Ok(())

@@ -4,7 +4,9 @@
 
 use actix_web::web;
 
-use crate::web::{account, admin, auth, forward_auth, profile, registration, sessions, system};
+use crate::web::{
+    account, admin, api, auth, forward_auth, profile, registration, sessions, system, tokens,
+};
 
 macro_rules! route_table {
     ($( $path:literal => { $( $method:ident : $handler:path ),+ $(,)? } )*) => {
@@ -42,6 +44,10 @@ route_table! {
     "/account/role-request" => { get: account::role_request_form, post: account::submit_role_request }
     "/account/role-request/{id}/withdraw" => { post: account::withdraw_role_request }
     "/account/sessions" => { get: sessions::list }
+    "/account/tokens" => { get: tokens::personal, post: tokens::create_personal }
+    "/account/tokens/{id}/revoke" => { post: tokens::revoke_personal }
+    "/admin/tokens" => { get: tokens::service, post: tokens::create_service }
+    "/admin/tokens/{id}/revoke" => { post: tokens::revoke_service }
     "/account/sessions/revoke-others" => { post: sessions::revoke_others }
     "/account/sessions/{id}/revoke" => { post: sessions::revoke_one }
     "/admin/users" => { get: admin::users::list }
@@ -82,4 +88,15 @@ route_table! {
     "/admin/organisations/{id}/enable" => { post: admin::organisations::enable }
     "/admin/organisations/{id}/admins" => { post: admin::organisations::create_admin }
     "/admin/audit.csv" => { get: admin::audit_export::export }
+    "/api/v1/openapi.json" => { get: api::openapi::document }
+    "/api/v1/me" => { get: api::directory::me }
+    "/api/v1/users" => { get: api::users::list, post: api::users::create }
+    "/api/v1/users/{id}" => { get: api::users::get, patch: api::users::update }
+    "/api/v1/roles" => { get: api::directory::roles }
+    "/api/v1/groups" => { get: api::directory::groups }
+    "/api/v1/apps" => { get: api::directory::apps }
+    "/api/v1/role-requests" => { get: api::requests::list }
+    "/api/v1/role-requests/{id}/approve" => { post: api::requests::approve }
+    "/api/v1/role-requests/{id}/deny" => { post: api::requests::deny }
+    "/api/v1/audit" => { get: api::requests::audit }
 }

@@ -28,6 +28,7 @@ use crate::services::auth_settings::AuthSettings;
 use crate::services::organisations::Directory;
 use crate::services::overview::OverviewCache;
 use crate::services::security::RefusalLimiter;
+use crate::web::api::ApiRateLimit;
 use crate::web::browser_cookies::{BODY_LIMIT, CookieSettings, browser_cookies};
 use crate::web::client_ip::TrustedProxies;
 use crate::web::failures::failures;
@@ -182,6 +183,9 @@ fn serve(
     let overview = web::Data::new(OverviewCache::default());
     let directory = web::Data::new(Directory::default());
     let apps = web::Data::new(AppDirectory::default());
+    let api_limit = web::Data::new(ApiRateLimit(IpRateLimit::per_minute(
+        settings.api_failures_per_ip_per_minute,
+    )));
     let secure = settings.cookie_secure;
     let cookie_domain = settings.cookie_domain.clone().filter(|d| !d.is_empty());
     let forward = web::Data::new(ForwardAuthSettings {
@@ -207,6 +211,7 @@ fn serve(
             .app_data(directory.clone())
             .app_data(apps.clone())
             .app_data(forward.clone())
+            .app_data(api_limit.clone())
             .app_data(cookies.clone())
             .app_data(config.clone())
             .app_data(guard.clone())

@@ -6,3 +6,4 @@ mod argon2_memory;
 pub mod legacy_hash;
 pub mod password;
 pub mod session_store;
+pub mod token;

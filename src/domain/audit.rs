@@ -125,6 +125,10 @@ audit_actions! {
     AppAccessChanged => "app.access_changed", "App access changed";
     /// An application was deleted.
     AppDeleted => "app.deleted", "App deleted";
+    /// An API token was made (personal or service).
+    TokenCreated => "token.created", "API token created";
+    /// An API token was revoked.
+    TokenRevoked => "token.revoked", "API token revoked";
 }
 
 impl AuditAction {
@@ -169,6 +173,8 @@ impl AuditAction {
             // the apps (`services::apps::AppDirectory`) follows the same
             // counter: the change decides access at the next request.
             AppCreated | AppChanged | AppAccessChanged | AppDeleted => true,
+            // Tokens are read from the database on every API request.
+            TokenCreated | TokenRevoked => false,
         }
     }
 

@@ -44,6 +44,10 @@ id_type!(
     /// Identifier of an application.
     AppId
 );
+id_type!(
+    /// Identifier of an API token.
+    TokenId
+);
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,8 @@ pub enum Permission {
     FieldsManage,
     /// Register the organisation's applications and who may open them.
     AppsManage,
+    /// Make and revoke the organisation's service tokens (API automation).
+    TokensManage,
     /// List, create, rename, disable and enable organisations. Held only in
     /// the default organisation (`DEFAULT_ORGANISATION`): the instance's
     /// administrators.
@@ -36,7 +38,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::UsersRead,
         Permission::UsersApprove,
         Permission::UsersManage,
@@ -46,6 +48,7 @@ impl Permission {
         Permission::GroupsManage,
         Permission::FieldsManage,
         Permission::AppsManage,
+        Permission::TokensManage,
         Permission::OrganisationsManage,
     ];
 
@@ -74,6 +77,7 @@ impl Permission {
             Permission::GroupsManage => "groups.manage",
             Permission::FieldsManage => "fields.manage",
             Permission::AppsManage => "apps.manage",
+            Permission::TokensManage => "tokens.manage",
             Permission::OrganisationsManage => "organisations.manage",
         }
     }
@@ -99,6 +103,7 @@ impl Permission {
             Permission::AppsManage => {
                 "Register applications and choose which roles and groups may open them."
             }
+            Permission::TokensManage => "Make and revoke service tokens for the API.",
             Permission::OrganisationsManage => {
                 "Create, rename, disable and enable organisations (instance administrators)."
             }
@@ -235,6 +240,7 @@ pub mod perm {
         GroupsManage,
         FieldsManage,
         AppsManage,
+        TokensManage,
         OrganisationsManage
     );
 }

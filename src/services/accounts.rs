@@ -5,9 +5,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::auth_settings::AuthSettings;
 use super::work::Work;
-use super::{FieldErrors, RequestMeta, ServiceError, user_target};
+use super::{Authorized, FieldErrors, RequestMeta, ServiceError, user_target};
 use crate::db::Scope;
 use crate::db::{self, Db};
+use crate::domain::permission::perm;
 use crate::domain::{
     AuditAction, Email, FieldError, FullName, Metadata, PasswordPolicy, RoleId, Timestamp, UserId,
     UserStatus, Username, Writer, passwords_match,
@@ -217,6 +218,45 @@ pub async fn create_user(
         &account,
         &hash,
         UserStatus::Active,
+        role,
+        AuditAction::UserCreated,
+    )
+    .await?;
+    work.commit("the new user").await?;
+    Ok(id)
+}
+
+/// An administrator (through the API) creates a Pending or Active account
+/// in their organisation with `role_name` (the default role when empty).
+pub async fn create_by_admin(
+    db: &Db,
+    actor: &Authorized<perm::UsersManage>,
+    auth: &AuthSettings,
+    form: Registration,
+    status: UserStatus,
+    role_name: &str,
+    meta: &RequestMeta,
+) -> Result<UserId, ServiceError> {
+    if !matches!(status, UserStatus::Pending | UserStatus::Active) {
+        return Err(ServiceError::field(
+            "status",
+            FieldError("A new account is pending or active.".into()),
+        ));
+    }
+    let account = validate(&form, &auth.password_policy)?;
+    let hash = auth.hasher.hash(form.password).await?;
+    let mut work = Work::begin(db, actor, meta).await?;
+    let Some(role) = db::roles::find_by_name(work.tx(), role_name).await? else {
+        return Err(ServiceError::field(
+            "role",
+            FieldError(format!("There is no role named {role_name:?}.")),
+        ));
+    };
+    let id = insert_account(
+        &mut work,
+        &account,
+        &hash,
+        status,
         role,
         AuditAction::UserCreated,
     )

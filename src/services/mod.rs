@@ -22,6 +22,7 @@ pub mod roles;
 pub mod search_index;
 pub mod security;
 pub mod sessions;
+pub mod tokens;
 pub mod user_admin;
 pub mod user_page;
 pub mod work;

@@ -174,6 +174,8 @@ pub async fn decide(
             set_role_in(&mut work, &user, request.role_id).await?;
         }
     }
+    // As decided: its status, decider and note.
+    let decided = load(work.tx(), id).await?;
     work.commit("the decision").await?;
-    Ok(request)
+    Ok(decided)
 }

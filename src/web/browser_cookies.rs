@@ -71,6 +71,9 @@ pub async fn browser_cookies(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > BODY_LIMIT) {
+        if crate::web::api::is_api(req.path()) {
+            return Ok(req.into_response(crate::web::api::too_large()));
+        }
         let page = crate::web::error::error_page(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Too much data",

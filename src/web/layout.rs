@@ -29,6 +29,7 @@ pub struct NavUser {
     pub can_manage_groups: bool,
     pub can_manage_fields: bool,
     pub can_manage_apps: bool,
+    pub can_manage_tokens: bool,
     pub can_manage_organisations: bool,
     /// Pending accounts, shown next to "Users" for those who may approve
     /// them; `None` when there is nothing to show.
@@ -127,6 +128,7 @@ impl Layout {
                 can_manage_groups: can(Permission::GroupsManage),
                 can_manage_fields: can(Permission::FieldsManage),
                 can_manage_apps: can(Permission::AppsManage),
+                can_manage_tokens: can(Permission::TokensManage),
                 can_manage_organisations: can(Permission::OrganisationsManage),
                 pending_users: badge(
                     can(Permission::UsersRead) && can(Permission::UsersApprove),

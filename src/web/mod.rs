@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod auth;
 pub mod browser_cookies;
 pub mod client_ip;
@@ -26,6 +27,7 @@ pub mod security;
 pub mod sessions;
 pub mod state;
 pub mod system;
+pub mod tokens;
 
 use actix_web::HttpResponse;
 use askama::Template;

@@ -34,7 +34,10 @@ pub async fn favicon() -> HttpResponse {
         .body(&include_bytes!("../../static/favicon.ico")[..])
 }
 
-pub async fn not_found() -> HttpResponse {
+pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    if super::api::is_api(req.path()) {
+        return super::api::not_found();
+    }
     error_page(
         StatusCode::NOT_FOUND,
         "Page not found",
@@ -42,7 +45,10 @@ pub async fn not_found() -> HttpResponse {
     )
 }
 
-pub async fn method_not_allowed() -> HttpResponse {
+pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
+    if super::api::is_api(req.path()) {
+        return super::api::method_not_allowed();
+    }
     error_page(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method not allowed",

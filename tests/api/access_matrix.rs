@@ -26,9 +26,12 @@ enum Access {
     /// The reverse proxy's question (`/auth/verify`): anyone may ask, and
     /// it answers 200, 401 or 403 itself, never with a redirect.
     Proxy,
+    /// The JSON API: a bearer token only. A browser's session is nobody
+    /// there (401); `api_matrix.rs` covers each route × token scopes.
+    Token,
 }
 
-use Access::{Active, Permission, Proxy, Public, SignedIn};
+use Access::{Active, Permission, Proxy, Public, SignedIn, Token};
 
 const USERS_READ: &str = "users.read";
 const USERS_APPROVE: &str = "users.approve";
@@ -39,6 +42,7 @@ const AUDIT_READ: &str = "audit.read";
 const GROUPS_MANAGE: &str = "groups.manage";
 const FIELDS_MANAGE: &str = "fields.manage";
 const APPS_MANAGE: &str = "apps.manage";
+const TOKENS_MANAGE: &str = "tokens.manage";
 const ORGANISATIONS_MANAGE: &str = "organisations.manage";
 
 /// What the default organisation's Admin role grants.
@@ -52,6 +56,7 @@ const ALL_PERMISSIONS: &[&str] = &[
     GROUPS_MANAGE,
     FIELDS_MANAGE,
     APPS_MANAGE,
+    TOKENS_MANAGE,
     ORGANISATIONS_MANAGE,
 ];
 
@@ -68,6 +73,29 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("get", "/pending", SignedIn),
     ("get", "/auth/verify", Proxy),
     ("get", "/auth/denied", SignedIn),
+    ("get", "/account/tokens", Active),
+    ("post", "/account/tokens", Active),
+    ("post", "/account/tokens/{id}/revoke", Active),
+    ("get", "/admin/tokens", Permission(TOKENS_MANAGE)),
+    ("post", "/admin/tokens", Permission(TOKENS_MANAGE)),
+    (
+        "post",
+        "/admin/tokens/{id}/revoke",
+        Permission(TOKENS_MANAGE),
+    ),
+    ("get", "/api/v1/openapi.json", Public),
+    ("get", "/api/v1/me", Token),
+    ("get", "/api/v1/users", Token),
+    ("post", "/api/v1/users", Token),
+    ("get", "/api/v1/users/{id}", Token),
+    ("patch", "/api/v1/users/{id}", Token),
+    ("get", "/api/v1/roles", Token),
+    ("get", "/api/v1/groups", Token),
+    ("get", "/api/v1/apps", Token),
+    ("get", "/api/v1/role-requests", Token),
+    ("post", "/api/v1/role-requests/{id}/approve", Token),
+    ("post", "/api/v1/role-requests/{id}/deny", Token),
+    ("get", "/api/v1/audit", Token),
     ("get", "/admin/apps", Permission(APPS_MANAGE)),
     ("post", "/admin/apps", Permission(APPS_MANAGE)),
     ("get", "/admin/apps/{id}", Permission(APPS_MANAGE)),
@@ -321,11 +349,14 @@ enum Outcome {
     SignedOut,
     /// 200, 401 or 403 and no redirect: the proxy's answer.
     Answered,
+    /// 401: a session is nobody to the API.
+    Unauthorized,
 }
 
 fn expected(access: Access, who: &Identity) -> Outcome {
     match (access, who.kind) {
         (Proxy, _) => Outcome::Answered,
+        (Token, _) => Outcome::Unauthorized,
         (Public, _) => Outcome::Allowed,
         (_, Kind::Anonymous) => Outcome::ToLogin,
         (_, Kind::Rejected | Kind::Disabled) => Outcome::SignedOut,
@@ -363,6 +394,8 @@ struct Fixture {
     field: gatehouse::domain::FieldId,
     /// An app open to Engineers, for the `/admin/apps/{id}` routes.
     app_id: gatehouse::domain::AppId,
+    /// A service token of the admin's, for the token routes.
+    token: i64,
 }
 
 async fn fixture() -> Fixture {
@@ -414,6 +447,11 @@ async fn fixture() -> Fixture {
         .register_app("matrix-app", "matrix.example.com", &["Engineer"], &[])
         .await
         .id;
+    app.token_for("admin", &["users.read"]).await;
+    let token: i64 = sqlx::query_scalar("SELECT id FROM api_tokens")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     let browser = app.another_browser();
     browser.login_as(&requester).await;
     let response = browser
@@ -443,6 +481,7 @@ async fn fixture() -> Fixture {
         group,
         field,
         app_id,
+        token,
     }
 }
 
@@ -464,6 +503,8 @@ impl Fixture {
             self.field.to_string()
         } else if path.starts_with("/admin/apps/") {
             self.app_id.to_string()
+        } else if path.contains("/tokens/") {
+            self.token.to_string()
         } else {
             self.request.to_string()
         };
@@ -530,6 +571,7 @@ impl Fixture {
                 s("kind", "text"),
             ],
             "/admin/fields/{id}" => vec![s("label", "Team"), s("choices", "Sales")],
+            "/account/tokens" | "/admin/tokens" => vec![s("name", "matrix script")],
             "/admin/apps" => vec![
                 s("name", "Matrix wiki"),
                 s("slug", "matrix-wiki"),
@@ -563,6 +605,7 @@ impl Fixture {
             "custom_fields",
             "apps",
             "app_hosts",
+            "api_tokens",
             "app_roles",
             "user_groups",
             "group_members",
@@ -626,6 +669,16 @@ impl Fixture {
             grants
                 .into_iter()
                 .map(|(role, permission)| format!("role {role} grants {permission}")),
+        );
+        let tokens: Vec<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT id, revoked_at FROM api_tokens ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        state.extend(
+            tokens
+                .into_iter()
+                .map(|(id, revoked)| format!("token {id}: revoked {revoked:?}")),
         );
         state
     }
@@ -736,6 +789,7 @@ fn judge(
             StatusCode::FORBIDDEN,
         ]
         .contains(&status),
+        Outcome::Unauthorized => status == StatusCode::UNAUTHORIZED,
         Outcome::Allowed if method == "get" => {
             if route == "/pending" && who.kind == Kind::Active {
                 redirect("/")

@@ -33,12 +33,21 @@ struct TwoOrganisations {
     beta_group: i64,
     /// A choice field of beta's; beta_staff holds "Ops".
     beta_field: i64,
+    /// An app of beta's, open to its Engineers.
+    beta_app: i64,
+    /// A service token of beta's admin.
+    beta_token: i64,
+    /// API tokens with every scope: alpha's admin's and the instance
+    /// administrator's.
+    alpha_token: String,
+    instance_token: String,
 }
 
 async fn two_organisations() -> TwoOrganisations {
     let app = spawn_app().await;
     let instance_admin = app.another_browser();
-    instance_admin.login_as(&app.admin().await).await;
+    let root = app.admin().await;
+    instance_admin.login_as(&root).await;
     let alpha = app.create_org("alpha", "Alpha").await;
     let beta = app.create_org("beta", "Beta").await;
     let alpha_admin_user = app
@@ -119,7 +128,67 @@ async fn two_organisations() -> TwoOrganisations {
         .unwrap();
         id.0
     };
+    let beta_app = {
+        let app_form = gatehouse::services::apps::AppByNames {
+            slug: "beta-wiki".into(),
+            name: "Beta wiki".into(),
+            url: "https://wiki.beta.example/".into(),
+            hosts: vec!["wiki.beta.example".into()],
+            roles: vec!["Engineer".into()],
+            ..Default::default()
+        };
+        let scope = gatehouse::db::Scope::organisation(beta);
+        gatehouse::services::apps::create_from_command_line(&app.db, scope, &app_form)
+            .await
+            .unwrap()
+            .id
+            .0
+    };
+    let token = |org: OrgId, username: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let form = gatehouse::services::tokens::TokenForm {
+                name: format!("{username} script"),
+                expires_days: String::new(),
+                scopes: gatehouse::domain::Permission::ALL
+                    .iter()
+                    .filter(|p| {
+                        !p.instance_only() || org == gatehouse::domain::DEFAULT_ORGANISATION
+                    })
+                    .map(|p| p.as_str().to_owned())
+                    .collect(),
+            };
+            let scope = gatehouse::db::Scope::organisation(org);
+            gatehouse::services::tokens::create_from_command_line(&db, scope, username, &form)
+                .await
+                .unwrap()
+        }
+    };
+    let beta_token = token(beta, "beta_admin").await.token.id.0;
+    let alpha_token = token(alpha, "alpha_admin").await.secret;
+    let admin_name = root.username.clone();
+    let instance_token = {
+        let form = gatehouse::services::tokens::TokenForm {
+            name: "instance script".into(),
+            expires_days: String::new(),
+            scopes: vec![
+                "users.read".into(),
+                "users.manage".into(),
+                "users.approve".into(),
+                "role_requests.review".into(),
+            ],
+        };
+        let scope = gatehouse::db::Scope::organisation(gatehouse::domain::DEFAULT_ORGANISATION);
+        gatehouse::services::tokens::create_from_command_line(&app.db, scope, &admin_name, &form)
+            .await
+            .unwrap()
+            .secret
+    };
     TwoOrganisations {
+        beta_app,
+        beta_token,
+        alpha_token,
+        instance_token,
         beta_field,
         beta_group,
         app,
@@ -163,6 +232,12 @@ impl TwoOrganisations {
             self.beta_group.to_string()
         } else if route.starts_with("/admin/fields/") {
             self.beta_field.to_string()
+        } else if route.starts_with("/admin/apps/") {
+            self.beta_app.to_string()
+        } else if route.contains("/tokens/") {
+            self.beta_token.to_string()
+        } else if route.starts_with("/api/v1/users/") {
+            self.beta_pending.to_string()
         } else {
             self.beta_request.to_string()
         };
@@ -272,6 +347,21 @@ impl TwoOrganisations {
                 .fetch_one(pool)
                 .await
                 .unwrap();
+        let apps: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, name, url FROM apps WHERE organisation_id = $1 ORDER BY id")
+                .bind(beta)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        rows.push(format!("apps {apps:?}"));
+        let tokens: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, revoked_at FROM api_tokens WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(beta)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.push(format!("tokens {tokens:?}"));
         rows.push(format!("organisation {org:?}"));
         rows
     }
@@ -284,6 +374,7 @@ impl TwoOrganisations {
 async fn cross_every_route(
     orgs: &TwoOrganisations,
     visitor: &TestApp,
+    token: &str,
     label: &str,
     instance_routes: Option<StatusCode>,
 ) -> Vec<String> {
@@ -297,9 +388,24 @@ async fn cross_every_route(
         let path = orgs.beta_path(route);
         let fields = orgs.fields(route);
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let response = match method {
-            "get" => visitor.get(&path).await,
-            _ => visitor.post_form(&path, &fields).await,
+        // The API with the visitor's token (with every scope they hold),
+        // and a body that would approve, rename or decide.
+        let response = match (route.starts_with("/api/"), method) {
+            (true, "get") => visitor.api_get(&path, token).await,
+            (true, "patch") => {
+                let change = serde_json::json!({"action": "approve", "full_name": "Taken Over"});
+                visitor
+                    .api(reqwest::Method::PATCH, &path, Some(token), Some(change))
+                    .await
+            }
+            (true, _) => {
+                let note = serde_json::json!({"note": "Decided from elsewhere."});
+                visitor
+                    .api(reqwest::Method::POST, &path, Some(token), Some(note))
+                    .await
+            }
+            (false, "get") => visitor.get(&path).await,
+            (false, _) => visitor.post_form(&path, &fields).await,
         };
         let status = response.status();
         let wanted = match instance_route {
@@ -337,6 +443,7 @@ async fn an_administrator_of_one_organisation_gets_404_for_every_id_of_another_a
     let failures = cross_every_route(
         &orgs,
         &orgs.alpha_admin,
+        &orgs.alpha_token,
         "alpha's admin",
         Some(StatusCode::FORBIDDEN),
     )
@@ -349,7 +456,14 @@ async fn an_administrator_of_one_organisation_gets_404_for_every_id_of_another_a
 async fn the_instance_administrator_does_not_see_inside_an_organisation_without_an_account_there() {
     let orgs = two_organisations().await;
 
-    let failures = cross_every_route(&orgs, &orgs.instance_admin, "the instance admin", None).await;
+    let failures = cross_every_route(
+        &orgs,
+        &orgs.instance_admin,
+        &orgs.instance_token,
+        "the instance admin",
+        None,
+    )
+    .await;
 
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -3,6 +3,7 @@
 mod access_matrix;
 mod account;
 mod admin;
+mod api_matrix;
 mod apps;
 mod audit_log;
 mod bad_input;
@@ -19,3 +20,4 @@ mod outage;
 mod passwords;
 mod sessions;
 mod timing;
+mod tokens;

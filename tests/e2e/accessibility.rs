@@ -128,6 +128,20 @@ async fn account_pages(browser: &Browser) -> Result {
         "app-denied",
     )
     .await?;
+    visit(browser, "/account/tokens", "tokens").await?;
+    browser.fill("#expires_days", "999").await?;
+    browser
+        .click("form[action='/account/tokens'] button[type=submit]")
+        .await?;
+    assert!(browser.exists("[aria-invalid=true]").await?);
+    check(browser, "tokens-errors").await?;
+    browser.fill("#name", "laptop script").await?;
+    browser.fill("#expires_days", "").await?;
+    browser
+        .click("form[action='/account/tokens'] button[type=submit]")
+        .await?;
+    assert!(browser.exists("#new-token").await?);
+    check(browser, "tokens-made").await?;
     browser.sign_out().await
 }
 
@@ -157,6 +171,7 @@ async fn admin_pages(browser: &Browser, admin: &str, pending_id: i64, group_id: 
     )
     .await?;
     visit(browser, "/admin/fields", "admin-fields").await?;
+    visit(browser, "/admin/tokens", "admin-tokens").await?;
     visit(browser, "/admin/apps", "admin-apps").await?;
     browser
         .click("form[action='/admin/apps'] button[type=submit]")

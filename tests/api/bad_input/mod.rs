@@ -272,6 +272,9 @@ struct Scene {
     field: i64,
     /// An app open to Engineers.
     tool: i64,
+    /// alice's personal token, and a service token of the admin's.
+    alice_token: i64,
+    service_token: i64,
 }
 
 impl Scene {
@@ -316,6 +319,13 @@ impl Scene {
             .await
             .id
             .0;
+        app.token_for("alice", &[]).await;
+        app.token_for(&admin.username, &["users.read"]).await;
+        let ids: Vec<(i64, String)> = sqlx::query_as("SELECT id, kind FROM api_tokens ORDER BY id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+        let (alice_token, service_token) = (ids[0].0, ids[1].0);
         app.login_as(&admin).await;
         Scene {
             app,
@@ -331,6 +341,8 @@ impl Scene {
             group,
             field,
             tool,
+            alice_token,
+            service_token,
         }
     }
 

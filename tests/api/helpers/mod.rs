@@ -20,6 +20,7 @@ mod auth;
 mod fields;
 mod groups;
 mod organisations;
+mod tokens;
 
 pub use app::*;
 pub use audit::*;
