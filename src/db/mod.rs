@@ -19,6 +19,7 @@ pub mod scope;
 pub mod search;
 pub mod seed;
 pub mod sessions;
+pub mod signed_in;
 pub mod tokens;
 pub mod users;
 

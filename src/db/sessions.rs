@@ -6,7 +6,7 @@ use anyhow::Context;
 use sqlx::FromRow;
 
 use super::Scoped;
-use super::users::{AuthRow, auth_columns, auth_user};
+use super::signed_in::{AuthRow, auth_columns, auth_user};
 use crate::domain::session::SessionLimits;
 use crate::domain::{AuthUser, Timestamp, UserId};
 

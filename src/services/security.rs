@@ -150,7 +150,7 @@ pub async fn record_refusal(
     let actor = match refusal.actor {
         Some(id) => {
             let mut conn = db.acquire().await?;
-            db::users::find_auth(Scope::instance().on(&mut conn), id).await?
+            db::signed_in::find_auth(Scope::instance().on(&mut conn), id).await?
         }
         None => None,
     };

@@ -117,7 +117,7 @@ pub async fn revoke(
 /// the instance's scope, since the user is who tells the scope.
 pub async fn signed_in_user(db: &Db, id: UserId) -> Result<Option<AuthUser>, ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::users::find_auth(Scope::instance().on(&mut conn), id).await?)
+    Ok(db::signed_in::find_auth(Scope::instance().on(&mut conn), id).await?)
 }
 
 /// Records that `user` was active at `now` (the caller keeps it to about

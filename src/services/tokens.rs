@@ -227,7 +227,7 @@ pub async fn create_from_command_line(
         let found = found.ok_or_else(unknown)?;
         // Instance-wide by id, as a session's user is read; the id came
         // from this organisation's rows just above.
-        db::users::find_auth(Scope::instance().on(&mut conn), found.id)
+        db::signed_in::find_auth(Scope::instance().on(&mut conn), found.id)
             .await?
             .ok_or_else(unknown)?
     };

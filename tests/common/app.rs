@@ -401,7 +401,7 @@ impl TestApp {
     /// The scope of `user`'s organisation.
     pub async fn scope_of(&self, user: UserId) -> Scope {
         let mut conn = self.db.pool.acquire().await.unwrap();
-        db::users::find_auth(Scope::instance().on(&mut conn), user)
+        db::signed_in::find_auth(Scope::instance().on(&mut conn), user)
             .await
             .unwrap()
             .expect("the user exists")
