@@ -50,6 +50,16 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<Group>, ServiceError> {
 }
 
 /// A group and its members.
+/// The organisation's groups, each with whether `user` is in it.
+pub async fn of_user(
+    db: &Db,
+    scope: &Scope,
+    user: UserId,
+) -> Result<Vec<(Group, bool)>, ServiceError> {
+    let mut conn = db.acquire().await?;
+    Ok(db::groups::list_for(scope.on(&mut conn), user).await?)
+}
+
 pub async fn detail(
     db: &Db,
     scope: &Scope,

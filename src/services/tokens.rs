@@ -69,13 +69,23 @@ async fn make(
     form: &TokenForm,
     meta: &RequestMeta,
 ) -> Result<MadeToken, ServiceError> {
-    let mut errors = super::FieldErrors::default();
-    let name = errors.check("name", parse_token_name(&form.name));
-    let days = errors.check("expires_days", parse_expiry_days(&form.expires_days));
-    let scopes = errors.check("scopes", parse_scopes(&form.scopes, &actor.permissions));
-    errors.into_result()?;
-    let (Some(name), Some(days), Some(scopes)) = (name, days, scopes) else {
-        unreachable!("every field parsed when there are no errors");
+    let parsed = (
+        parse_token_name(&form.name),
+        parse_expiry_days(&form.expires_days),
+        parse_scopes(&form.scopes, &actor.permissions),
+    );
+    let (name, days, scopes) = match parsed {
+        (Ok(name), Ok(days), Ok(scopes)) => (name, days, scopes),
+        (name, days, scopes) => {
+            let mut errors = super::FieldErrors::default();
+            errors.check("name", name);
+            errors.check("expires_days", days);
+            errors.check("scopes", scopes);
+            return Err(errors
+                .into_result()
+                .err()
+                .unwrap_or_else(|| ServiceError::Conflict("The token form is not valid.".into())));
+        }
     };
     let mut work = Work::begin(db, actor, meta).await?;
     let now = Timestamp::now();

@@ -578,3 +578,24 @@ async fn the_refusal_page_needs_a_session_and_sends_the_signed_out_to_sign_in() 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(header(&response, LOCATION.as_str()).starts_with("/login?next="));
 }
+
+#[tokio::test]
+async fn with_a_cookie_domain_the_session_cookie_is_shared_with_sibling_hosts() {
+    let app = spawn_app_with(|s| s.cookie_domain = Some(".example.test".into())).await;
+    let user = app.create_user("ada", "Engineer", UserStatus::Active).await;
+
+    let signed_in = app.login_as(&user).await;
+
+    let cookies: Vec<String> = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("gatehouse_session="))
+        .expect("the session cookie");
+    assert!(session.contains("Domain=.example.test"), "{session}");
+    assert!(session.contains("HttpOnly"), "{session}");
+}

@@ -524,3 +524,66 @@ async fn the_command_line_prints_a_token_once_and_refuses_a_scope_the_user_lacks
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("You do not hold users.manage"));
 }
+
+#[tokio::test]
+async fn the_api_sets_a_users_groups_and_custom_fields_checking_every_name_first() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let token = app
+        .token_for(
+            &admin.username,
+            &["users.read", "users.manage", "groups.manage"],
+        )
+        .await;
+    app.create_field("department", "choice", "Sales\nOps", (false, false, true))
+        .await;
+    app.create_group("Ops").await;
+    app.create_group("Sales team").await;
+    let ada = app.create_user("ada", "Engineer", UserStatus::Active).await;
+    let path = format!("/api/v1/users/{}", ada.id);
+    let patch = |change: Value| app.api(Method::PATCH, &path, Some(&token), Some(change));
+
+    let set =
+        patch(json!({"groups": ["ops", "Sales team"], "fields": {"department": "Ops"}})).await;
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(body(set).await["fields"], json!({"department": "Ops"}));
+    let unknown = patch(json!({"groups": ["Ops", "Nope"]})).await;
+    let bad_choice = patch(json!({"fields": {"department": "Mars"}})).await;
+    let narrowed = patch(json!({"groups": ["Sales team"]})).await;
+
+    assert_eq!(
+        error_of(unknown).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field".into())
+    );
+    let bad_choice = body(bad_choice).await;
+    assert!(
+        bad_choice["error"]["fields"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|m| m.as_str().unwrap().contains("Sales, Ops")),
+        "{bad_choice}"
+    );
+    assert_eq!(narrowed.status(), StatusCode::OK);
+    let groups = body(app.api_get("/api/v1/groups", &token).await).await;
+    let members: Vec<(String, u64)> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap().to_owned(),
+                g["members"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [("Ops".to_owned(), 0), ("Sales team".to_owned(), 1)]
+    );
+    assert_eq!(
+        app.audit_rows(AuditAction::GroupMemberRemoved).await.len(),
+        1
+    );
+    assert_eq!(app.metadata_of(ada.id).await, r#"{"department":"Ops"}"#);
+}

@@ -1,7 +1,10 @@
 //! `/api/v1/users`: the user list (the pages' search and filters, cursor
 //! pages of at most 200), one user, creating one, and changing one (a
-//! status action, the role, the name and phone), through the pages'
-//! services: the same rules, refusals and audit rows.
+//! status action, the role, the name, phone and custom fields, the
+//! groups), through the pages' services: the same rules, refusals and
+//! audit rows.
+
+use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,6 +19,7 @@ use crate::domain::user_list::UserFilter;
 use crate::domain::{RoleId, StatusAction, User, UserId, UserStatus, case_key};
 use crate::services::accounts::{self, Registration};
 use crate::services::auth_settings::AuthSettings;
+use crate::services::groups::{self, Member};
 use crate::services::profile::{self, ProfileForm};
 use crate::services::user_admin::{self, StatusChange};
 use crate::services::{ServiceError, queries};
@@ -164,6 +168,33 @@ pub async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }))
 }
 
+/// Puts the user in exactly the groups named: every name is checked before
+/// anything changes; removals go first, as only they can be refused (the
+/// last-administrator rule), each with its own audit row.
+async fn set_groups(api: &Api, user: UserId, wanted: &[String]) -> Result<(), ApiError> {
+    let proof = api.require::<perm::GroupsManage>()?;
+    let groups = groups::of_user(&api.db, &api.scope(), user).await?;
+    let mut keep = Vec::new();
+    for name in wanted {
+        let found = groups
+            .iter()
+            .find(|(g, _)| g.name.eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| ApiError::field("groups", format!("There is no group {name:?}.")))?;
+        keep.push(found.0.id);
+    }
+    for (group, member) in &groups {
+        if *member && !keep.contains(&group.id) {
+            groups::remove_member(&api.db, &proof, group.id, user, &api.meta).await?;
+        }
+    }
+    for (group, member) in &groups {
+        if !*member && keep.contains(&group.id) {
+            groups::add_member(&api.db, &proof, group.id, Member::Id(user), &api.meta).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn role_named(api: &Api, name: &str) -> Result<Option<RoleId>, ApiError> {
     let roles = queries::roles(&api.db, &api.scope()).await?;
     Ok(roles
@@ -263,11 +294,18 @@ pub struct UserChangeIn {
     pub full_name: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    /// Custom field values by key, merged into the user's (an empty string
+    /// clears one).
+    #[serde(default)]
+    pub fields: Option<BTreeMap<String, String>>,
+    /// Every group the user is to be in, by name (needs `groups.manage`).
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserChangeIn,
     params(("id" = i64, Path, description = "The user's id")),
-    security(("bearer" = ["users.approve", "users.manage"])),
+    security(("bearer" = ["users.approve", "users.manage", "groups.manage"])),
     responses((status = 200, body = UserOut), (status = 400, body = super::ErrorBody),
         (status = 401, body = super::ErrorBody), (status = 403, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody),
@@ -300,22 +338,26 @@ pub async fn update(
             .ok_or_else(|| ApiError::field("role", format!("There is no role {name:?}.")))?;
         user_admin::change_role(&api.db, &proof, id, role, &api.meta).await?;
     }
-    if change.full_name.is_some() || change.phone.is_some() {
+    if change.full_name.is_some() || change.phone.is_some() || change.fields.is_some() {
         let proof = api.require::<perm::UsersManage>()?;
-        // The custom fields stay as they are: sent back as held.
-        let fields = match fields_json(&before.metadata) {
+        // The custom fields as held, with the ones sent replacing them.
+        let mut fields: BTreeMap<String, String> = match fields_json(&before.metadata) {
             serde_json::Value::Object(values) => values
                 .into_iter()
                 .filter_map(|(k, v)| Some((k, v.as_str()?.to_owned())))
                 .collect(),
-            _ => Vec::new(),
+            _ => BTreeMap::new(),
         };
+        fields.extend(change.fields.unwrap_or_default());
         let form = ProfileForm {
             full_name: change.full_name.unwrap_or(before.full_name),
             phone: change.phone.unwrap_or(before.phone),
-            fields,
+            fields: fields.into_iter().collect(),
         };
         profile::update_for(&api.db, &proof, id, &form, &api.meta).await?;
+    }
+    if let Some(wanted) = change.groups {
+        set_groups(&api, id, &wanted).await?;
     }
     let user = queries::user(&api.db, &api.scope(), id).await?;
     Ok(json(&UserOut::from(&user)))
