@@ -110,7 +110,7 @@ fn refusal(status: StatusCode, to: &str, reason: &str) -> HttpResponse {
 }
 
 /// The sign-in page of the app's organisation (or the default one).
-fn login_path(orgs: &[crate::db::organisations::OrgRef], org: Option<OrgId>) -> String {
+fn login_path(orgs: &[crate::services::organisations::OrgRef], org: Option<OrgId>) -> String {
     match org.and_then(|id| orgs.iter().find(|o| o.id == id)) {
         Some(org) if org.id != crate::domain::DEFAULT_ORGANISATION => {
             format!("/o/{}/login", org.slug)
@@ -158,7 +158,7 @@ fn denied(base: &str, url: &str, slug: Option<&str>, reason: &str) -> HttpRespon
 }
 
 /// 200 with who the user is, for the proxy to pass to the app.
-fn allowed(user: &AuthUser, orgs: &[crate::db::organisations::OrgRef]) -> HttpResponse {
+fn allowed(user: &AuthUser, orgs: &[crate::services::organisations::OrgRef]) -> HttpResponse {
     let organisation = orgs
         .iter()
         .find(|o| o.id == user.organisation)

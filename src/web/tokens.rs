@@ -17,6 +17,7 @@ use super::layout::Layout;
 use super::render;
 use crate::domain::token::{ApiToken, TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS};
 use crate::domain::{Permission, PermissionSet, TokenId};
+use crate::services::ServiceError;
 use crate::services::tokens::{self, MadeToken, TokenForm};
 
 type Manage = Ctx<Require<perm::TokensManage>>;
@@ -79,6 +80,22 @@ impl Shown {
             made: None,
         }
     }
+
+    /// The page after the form: the new token once, or the form as typed
+    /// with its messages.
+    fn after(made: Result<MadeToken, ServiceError>, form: TokenForm) -> Result<Shown, AppError> {
+        Ok(match made {
+            Ok(made) => Shown {
+                made: Some(made),
+                ..Shown::empty()
+            },
+            Err(err) => Shown {
+                errors: FormErrors::from_service(err, "name")?,
+                form,
+                made: None,
+            },
+        })
+    }
 }
 
 fn page(
@@ -120,18 +137,8 @@ pub async fn create_personal(
     form: CsrfForm<TokenFields>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner().form();
-    let shown = match tokens::create_personal(&ctx.db, &ctx.actor(), &form, &ctx.meta).await {
-        Ok(made) => Shown {
-            made: Some(made),
-            ..Shown::empty()
-        },
-        Err(err) => Shown {
-            errors: FormErrors::from_service(err, "name")?,
-            form,
-            made: None,
-        },
-    };
-    personal_page(&ctx, shown).await
+    let made = tokens::create_personal(&ctx.db, &ctx.actor(), &form, &ctx.meta).await;
+    personal_page(&ctx, Shown::after(made, form)?).await
 }
 
 pub async fn revoke_personal(
@@ -161,18 +168,8 @@ pub async fn create_service(
     form: CsrfForm<TokenFields>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner().form();
-    let shown = match tokens::create_service(&ctx.db, ctx.authorized(), &form, &ctx.meta).await {
-        Ok(made) => Shown {
-            made: Some(made),
-            ..Shown::empty()
-        },
-        Err(err) => Shown {
-            errors: FormErrors::from_service(err, "name")?,
-            form,
-            made: None,
-        },
-    };
-    service_page(&ctx, shown).await
+    let made = tokens::create_service(&ctx.db, ctx.authorized(), &form, &ctx.meta).await;
+    service_page(&ctx, Shown::after(made, form)?).await
 }
 
 pub async fn revoke_service(
