@@ -62,6 +62,11 @@ impl Metadata {
         self.0.get(key).map(String::as_str)
     }
 
+    /// Every (key, value), by key.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

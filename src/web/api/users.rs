@@ -41,12 +41,14 @@ pub struct UserOut {
     pub last_login_at: Option<String>,
     pub last_active_at: Option<String>,
     /// Custom field values by key.
-    #[schema(value_type = Object)]
-    pub fields: serde_json::Value,
+    pub fields: BTreeMap<String, String>,
 }
 
-fn fields_json(metadata: &crate::domain::Metadata) -> serde_json::Value {
-    serde_json::from_str(&metadata.to_json()).unwrap_or_else(|_| serde_json::json!({}))
+fn fields_of(metadata: &crate::domain::Metadata) -> BTreeMap<String, String> {
+    metadata
+        .values()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 impl From<&User> for UserOut {
@@ -62,7 +64,7 @@ impl From<&User> for UserOut {
             created_at: user.created_at.iso(),
             last_login_at: user.last_login_at.map(|t| t.iso()),
             last_active_at: user.last_active_at.map(|t| t.iso()),
-            fields: fields_json(&user.metadata),
+            fields: fields_of(&user.metadata),
         }
     }
 }
@@ -81,7 +83,7 @@ impl From<&ExportedUser> for UserOut {
             created_at: listed.created_at.iso(),
             last_login_at: listed.last_login_at.map(|t| t.iso()),
             last_active_at: listed.last_active_at.map(|t| t.iso()),
-            fields: fields_json(&user.metadata),
+            fields: fields_of(&user.metadata),
         }
     }
 }
@@ -341,13 +343,7 @@ pub async fn update(
     if change.full_name.is_some() || change.phone.is_some() || change.fields.is_some() {
         let proof = api.require::<perm::UsersManage>()?;
         // The custom fields as held, with the ones sent replacing them.
-        let mut fields: BTreeMap<String, String> = match fields_json(&before.metadata) {
-            serde_json::Value::Object(values) => values
-                .into_iter()
-                .filter_map(|(k, v)| Some((k, v.as_str()?.to_owned())))
-                .collect(),
-            _ => BTreeMap::new(),
-        };
+        let mut fields = fields_of(&before.metadata);
         fields.extend(change.fields.unwrap_or_default());
         let form = ProfileForm {
             full_name: change.full_name.unwrap_or(before.full_name),
