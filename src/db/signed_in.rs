@@ -3,6 +3,8 @@
 //! row, whether through a session (`db::sessions::load`), an API token
 //! (`db::tokens::authenticate`) or by id (`find_auth`).
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use sqlx::FromRow;
 
@@ -19,36 +21,31 @@ use crate::domain::{
 /// which PostgreSQL answered by reading every organisation's role grants
 /// (docs/performance.md).
 pub(super) fn auth_columns(conn: &Conn) -> &'static str {
-    if super::is_sqlite(conn) {
-        "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
-         r.name AS role_name, \
-         (SELECT group_concat(p.permission, ',') FROM (SELECT permission FROM role_permissions \
-          WHERE role_id = u.role_id UNION ALL SELECT rp.permission FROM group_members gm \
-          JOIN group_roles gr ON gr.group_id = gm.group_id \
-          JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gm.user_id = u.id) p) \
-         AS permissions, \
-         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status, \
-         u.email, \
-         (SELECT group_concat(g.id || ':' || g.name, ',') FROM group_members gm \
-          JOIN user_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) AS groups, \
-         (SELECT group_concat(gr.role_id, ',') FROM group_members gm \
-          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id) AS granted_roles"
-    } else {
-        "u.id AS user_id, u.organisation_id, u.username, u.full_name, u.status, u.role_id, \
-         r.name AS role_name, \
-         (SELECT string_agg(p.permission, ',') FROM (SELECT permission FROM role_permissions \
-          WHERE role_id = u.role_id UNION ALL SELECT rp.permission FROM group_members gm \
-          JOIN group_roles gr ON gr.group_id = gm.group_id \
-          JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gm.user_id = u.id) p) \
-         AS permissions, \
-         (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status, \
-         u.email, \
-         (SELECT string_agg(g.id::text || ':' || g.name, ',') FROM group_members gm \
-          JOIN user_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) AS groups, \
-         (SELECT string_agg(gr.role_id::text, ',') FROM group_members gm \
-          JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id) AS granted_roles"
+    match super::is_sqlite(conn) {
+        true => &SQLITE_AUTH_COLUMNS,
+        false => &POSTGRES_AUTH_COLUMNS,
     }
 }
+
+/// `auth_columns` written once; `{agg}` is the backend's string aggregate.
+const AUTH_COLUMNS: &str = "u.id AS user_id, u.organisation_id, u.username, u.full_name, \
+     u.status, u.role_id, r.name AS role_name, \
+     (SELECT {agg}(p.permission, ',') FROM (SELECT permission FROM role_permissions \
+      WHERE role_id = u.role_id UNION ALL SELECT rp.permission FROM group_members gm \
+      JOIN group_roles gr ON gr.group_id = gm.group_id \
+      JOIN role_permissions rp ON rp.role_id = gr.role_id WHERE gm.user_id = u.id) p) \
+     AS permissions, \
+     (SELECT status FROM organisations WHERE id = u.organisation_id) AS organisation_status, \
+     u.email, \
+     (SELECT {agg}(CAST(g.id AS TEXT) || ':' || g.name, ',') FROM group_members gm \
+      JOIN user_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) AS groups, \
+     (SELECT {agg}(CAST(gr.role_id AS TEXT), ',') FROM group_members gm \
+      JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id) AS granted_roles";
+
+static SQLITE_AUTH_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| AUTH_COLUMNS.replace("{agg}", "group_concat"));
+static POSTGRES_AUTH_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| AUTH_COLUMNS.replace("{agg}", "string_agg"));
 
 /// The columns of `auth_columns`, nullable for a LEFT JOIN that finds no user.
 #[derive(FromRow)]

@@ -215,16 +215,6 @@ impl AccessRule {
             false => parts.join("; "),
         }
     }
-
-    /// Whether it names `role` (for templates, which hold references).
-    pub fn has_role(&self, role: &RoleId) -> bool {
-        self.roles.iter().any(|(r, _)| r == role)
-    }
-
-    /// Whether it names `group`.
-    pub fn has_group(&self, group: &GroupId) -> bool {
-        self.groups.iter().any(|(g, _)| g == group)
-    }
 }
 
 /// An application as its organisation registered it.

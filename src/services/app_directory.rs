@@ -87,12 +87,7 @@ impl Apps {
         {
             return None;
         }
-        let host = parsed.host_str()?;
-        let authority = match parsed.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        let (org, _) = self.by_host(&authority)?;
+        let (org, _) = self.by_host(&authority(&parsed)?)?;
         (org == organisation).then(|| parsed.to_string())
     }
 }
@@ -107,14 +102,19 @@ impl Apps {
         if !matches!(parsed.scheme(), "http" | "https") {
             return None;
         }
-        let host = parsed.host_str()?;
-        let authority = match parsed.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        self.by_host(&authority)?;
+        self.by_host(&authority(&parsed)?)?;
         Some(parsed.origin().ascii_serialization())
     }
+}
+
+/// A URL's host with its port when it names one (`wiki.example.com:8443`),
+/// as app host names are registered and proxies report them.
+pub fn authority(url: &url::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 /// The verdict on one request to a guarded app.

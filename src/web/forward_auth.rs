@@ -20,7 +20,7 @@ use super::layout::Layout;
 use super::render;
 use crate::db::Db;
 use crate::domain::{App, AuthUser, OrgId, Refusal};
-use crate::services::app_directory::{AppDirectory, Verdict, verdict};
+use crate::services::app_directory::{AppDirectory, Verdict, authority, verdict};
 use crate::services::organisations::Directory;
 
 /// What `/auth/verify` needs besides the request.
@@ -62,12 +62,8 @@ fn original_request(req: &HttpRequest) -> Option<(String, String)> {
     let headers = req.headers();
     if let Some(url) = first(headers, "x-original-url")
         && let Ok(parsed) = url::Url::parse(&url)
-        && let Some(host) = parsed.host_str()
+        && let Some(host) = authority(&parsed)
     {
-        let host = match parsed.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
         return Some((url, host));
     }
     let host = first(headers, "x-forwarded-host")?;
@@ -214,13 +210,7 @@ pub async fn denied_page(
     apps: web::Data<AppDirectory>,
 ) -> Result<HttpResponse, AppError> {
     let apps = apps.get(&ctx.db).await?;
-    let host = url::Url::parse(&query.rd).ok().and_then(|u| {
-        let host = u.host_str()?.to_owned();
-        Some(match u.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
-        })
-    });
+    let host = url::Url::parse(&query.rd).ok().and_then(|u| authority(&u));
     let user = ctx.user();
     let verdict = verdict(
         &apps,
