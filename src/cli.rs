@@ -29,6 +29,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The keys that sign OpenID Connect ID tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage the applications Gatehouse guards.
     App {
         #[command(subcommand)]
@@ -139,6 +144,14 @@ pub enum DemoCommand {
 }
 
 #[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Add a new signing key for every algorithm; the old keys stay in the
+    /// JWKS until the tokens they signed have expired. Running instances
+    /// sign with the new keys within a minute.
+    Rotate,
+}
+
+#[derive(Subcommand)]
 pub enum AppCommand {
     /// Register an application: the host names it is served on and the
     /// roles and groups whose members may open it.
@@ -169,6 +182,13 @@ pub struct AppCreate {
     /// The organisation's slug.
     #[arg(long, default_value = "default")]
     pub org: String,
+    /// Also make it an OpenID Connect client with this redirect URI
+    /// (repeat for more); prints its client id and secret.
+    #[arg(long)]
+    pub redirect_uri: Vec<String>,
+    /// A public client (a browser or native app: PKCE, no secret).
+    #[arg(long, requires = "redirect_uri")]
+    pub public: bool,
 }
 
 #[derive(Subcommand)]

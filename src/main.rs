@@ -20,7 +20,8 @@ use secrecy::SecretString;
 
 mod cli;
 use cli::{
-    AppCommand, AuditCommand, Cli, Command, DemoCommand, OrgCommand, TokenCommand, UserCommand,
+    AppCommand, AuditCommand, Cli, Command, DemoCommand, KeysCommand, OrgCommand, TokenCommand,
+    UserCommand,
 };
 
 #[actix_web::main]
@@ -40,6 +41,17 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let db = connect(&settings).await?;
             create_app(&db, args).await?;
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let db = connect(&settings).await?;
+            let keys = gatehouse::startup::key_store(&settings)?;
+            let kids = keys.rotate(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "New signing keys: {}. The old ones stay published until the tokens they signed expire.",
+                kids.join(", ")
+            );
         }
         Command::Token {
             command: TokenCommand::Create(args),
@@ -188,17 +200,29 @@ async fn create_app(db: &Db, args: cli::AppCreate) -> anyhow::Result<()> {
         hosts: list(&args.host),
         roles: list(&args.roles),
         groups: list(&args.groups),
+        redirect_uris: list(&args.redirect_uri),
+        public_client: args.public,
     };
-    match apps::create_from_command_line(db, Scope::organisation(found.id), &app).await {
-        Ok(app) => println!(
-            "Registered app {} ({}) in {} on {}; open to {}. Proxies ask /auth/verify?app={}.",
-            app.id,
-            app.slug,
-            found.slug,
-            app.hosts_text(),
-            app.rule.describe(),
-            app.slug
-        ),
+    match apps::create_with_client_from_command_line(db, Scope::organisation(found.id), &app).await
+    {
+        Ok((app, client)) => {
+            println!(
+                "Registered app {} ({}) in {} on {}; open to {}. Proxies ask /auth/verify?app={}.",
+                app.id,
+                app.slug,
+                found.slug,
+                app.hosts_text(),
+                app.rule.describe(),
+                app.slug
+            );
+            if let Some(saved) = client {
+                println!("client_id: {}", saved.client.client_id);
+                match saved.secret {
+                    Some(secret) => println!("client_secret: {secret}  (shown once)"),
+                    None => println!("public client: no secret; PKCE (S256) required"),
+                }
+            }
+        }
         Err(err) => exit_with(err)?,
     }
     Ok(())

@@ -5,7 +5,7 @@
 use actix_web::web;
 
 use crate::web::{
-    account, admin, api, auth, forward_auth, profile, registration, sessions, system, tokens,
+    account, admin, api, auth, forward_auth, oidc, profile, registration, sessions, system, tokens,
 };
 
 macro_rules! route_table {
@@ -38,6 +38,14 @@ route_table! {
     "/pending" => { get: auth::pending }
     "/auth/verify" => { get: forward_auth::verify }
     "/auth/denied" => { get: forward_auth::denied_page }
+    "/.well-known/openid-configuration" => { get: oidc::discovery }
+    "/o/{slug}/.well-known/openid-configuration" => { get: oidc::discovery }
+    "/oauth/jwks" => { get: oidc::jwks }
+    "/oauth/authorize" => { get: oidc::authorize::authorize, post: oidc::authorize::authorize }
+    "/oauth/token" => { post: oidc::endpoints::token }
+    "/oauth/userinfo" => { get: oidc::endpoints::userinfo, post: oidc::endpoints::userinfo }
+    "/oauth/revoke" => { post: oidc::endpoints::revoke }
+    "/oauth/logout" => { get: oidc::logout::logout, post: oidc::logout::logout }
     "/" => { get: account::home }
     "/account/password" => { get: account::password_form, post: account::change_password }
     "/account/profile" => { get: profile::form, post: profile::save }

@@ -38,6 +38,9 @@ use crate::web::request_span::RequestSpan;
 use crate::web::security::{SecuritySettings, refusals, security_headers};
 use crate::web::state::AppConfig;
 
+use crate::auth::jwt::SealKey;
+use crate::services::oidc::keys::KeyStore;
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -86,6 +89,13 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The OpenID Connect signing keys, sealed under the secret key: the
+/// server's, and `gatehouse keys rotate`'s.
+pub fn key_store(settings: &Settings) -> anyhow::Result<KeyStore> {
+    let key = crate::secret_key::load(settings)?;
+    Ok(KeyStore::new(SealKey::derive(key.master())))
 }
 
 async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {
@@ -183,6 +193,7 @@ fn serve(
     let overview = web::Data::new(OverviewCache::default());
     let directory = web::Data::new(Directory::default());
     let apps = web::Data::new(AppDirectory::default());
+    let keys = web::Data::new(KeyStore::new(SealKey::derive(key.master())));
     let api_limit = web::Data::new(ApiRateLimit(IpRateLimit::per_minute(
         settings.api_failures_per_ip_per_minute,
     )));
@@ -210,6 +221,7 @@ fn serve(
             .app_data(overview.clone())
             .app_data(directory.clone())
             .app_data(apps.clone())
+            .app_data(keys.clone())
             .app_data(forward.clone())
             .app_data(api_limit.clone())
             .app_data(cookies.clone())

@@ -3,6 +3,7 @@
 //! extractors that gate routes and the CSRF check are HTTP and live in `web/`.
 
 mod argon2_memory;
+pub mod jwt;
 pub mod legacy_hash;
 pub mod password;
 pub mod session_store;

@@ -117,6 +117,9 @@ pub struct SessionMeta {
     pub seen: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// When the session began: its user signed in then (milliseconds).
+    #[serde(default)]
+    pub since: Option<i64>,
 }
 
 impl SessionMeta {
@@ -217,6 +220,7 @@ impl DbSessionStore {
             seen: loaded.last_seen_at,
             ip: loaded.ip,
             user_agent: loaded.user_agent,
+            since: Some(loaded.created_at),
         };
         let meta = serde_json::to_string(&meta).map_err(|e| LoadError::Other(e.into()))?;
         state.insert(META_KEY.to_owned(), meta);
@@ -336,6 +340,7 @@ mod tests {
             seen: 5,
             ip: Some("10.0.0.1".into()),
             user_agent: None,
+            since: Some(1),
         };
         state.insert(META_KEY.into(), serde_json::to_string(&meta).unwrap());
         state.insert(USER_KEY.into(), "{}".into());

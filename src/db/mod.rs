@@ -9,6 +9,7 @@ pub mod custom_fields;
 pub mod deleted_users;
 pub mod groups;
 pub mod login_throttle;
+pub mod oidc;
 pub mod organisations;
 pub mod outage;
 pub mod permission_holders;

@@ -129,6 +129,22 @@ audit_actions! {
     TokenCreated => "token.created", "API token created";
     /// An API token was revoked.
     TokenRevoked => "token.revoked", "API token revoked";
+    /// An app was made an OpenID Connect client, or its registration changed.
+    ClientRegistered => "oidc.client_registered", "OIDC client registered";
+    /// An app's client registration changed.
+    ClientChanged => "oidc.client_changed", "OIDC client changed";
+    /// A client's secret was replaced.
+    ClientSecretRotated => "oidc.secret_rotated", "OIDC client secret rotated";
+    /// An app stopped being a client; its grants ended.
+    ClientRemoved => "oidc.client_removed", "OIDC client removed";
+    /// A user signed in to an app through OpenID Connect (a code was issued).
+    OidcSignedIn => "oidc.signed_in", "Signed in to an app";
+    /// A user's sign-in to an app (its refresh tokens) was revoked.
+    OidcRevoked => "oidc.revoked", "App sign-in revoked";
+    /// An app signed the user out of Gatehouse (RP-initiated logout).
+    OidcLogout => "oidc.logout", "Signed out by an app";
+    /// The OIDC signing keys were rotated.
+    KeysRotated => "oidc.keys_rotated", "Signing keys rotated";
 }
 
 impl AuditAction {
@@ -175,6 +191,9 @@ impl AuditAction {
             AppCreated | AppChanged | AppAccessChanged | AppDeleted => true,
             // Tokens are read from the database on every API request.
             TokenCreated | TokenRevoked => false,
+            // Clients and grants are read from the database when used.
+            ClientRegistered | ClientChanged | ClientSecretRotated | ClientRemoved
+            | OidcSignedIn | OidcRevoked | OidcLogout | KeysRotated => false,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod lockout;
 pub mod metadata;
 pub mod note;
+pub mod oidc;
 pub mod organisation;
 pub mod pagination;
 pub mod password;

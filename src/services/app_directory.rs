@@ -62,6 +62,14 @@ impl Apps {
             .map(|(_, app)| app)
     }
 
+    /// The app with `id`, and its organisation.
+    pub fn by_id(&self, id: crate::domain::AppId) -> Option<(OrgId, &App)> {
+        self.apps
+            .iter()
+            .find(|(_, app)| app.id == id)
+            .map(|(org, app)| (*org, app))
+    }
+
     /// The apps `user` may open, by name: the launcher on the home page.
     pub fn open_to<'a>(&'a self, user: &'a AuthUser) -> impl Iterator<Item = &'a App> + 'a {
         self.apps

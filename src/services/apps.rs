@@ -290,6 +290,10 @@ pub struct AppByNames {
     pub hosts: Vec<String>,
     pub roles: Vec<String>,
     pub groups: Vec<String>,
+    /// Redirect URIs: when given, the app is also an OpenID Connect client.
+    pub redirect_uris: Vec<String>,
+    /// A public client (PKCE, no secret) rather than a confidential one.
+    pub public_client: bool,
 }
 
 /// `gatehouse app create`: registers an app in `scope`'s organisation,
@@ -299,6 +303,19 @@ pub async fn create_from_command_line(
     scope: Scope,
     app: &AppByNames,
 ) -> Result<App, ServiceError> {
+    Ok(create_with_client_from_command_line(db, scope, app)
+        .await?
+        .0)
+}
+
+/// `create_from_command_line`, which also makes the app an OpenID Connect
+/// client in the same write when redirect URIs are given; returns the
+/// registration with its secret (shown once).
+pub async fn create_with_client_from_command_line(
+    db: &Db,
+    scope: Scope,
+    app: &AppByNames,
+) -> Result<(App, Option<super::oidc::clients::Saved>), ServiceError> {
     let meta = RequestMeta::default();
     let mut work = Work::in_scope(db, scope, &meta).await?;
     let roles = db::roles::list(work.tx()).await?;
@@ -336,9 +353,25 @@ pub async fn create_from_command_line(
         })?;
         form.groups.push(group.id);
     }
-    let app = register(&mut work, &form).await?;
+    let made = register(&mut work, &form).await?;
+    let client = match app.redirect_uris.is_empty() {
+        true => None,
+        false => {
+            let form = super::oidc::clients::ClientForm {
+                kind: if app.public_client {
+                    "public"
+                } else {
+                    "confidential"
+                }
+                .into(),
+                redirect_uris: app.redirect_uris.join("\n"),
+                ..super::oidc::clients::ClientForm::blank()
+            };
+            Some(super::oidc::clients::save_in(&mut work, made.id, &form).await?)
+        }
+    };
     work.commit("the new app").await?;
-    Ok(app)
+    Ok((made, client))
 }
 
 impl AppForm {

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod groups;
 pub mod import;
 pub mod login;
+pub mod oidc;
 pub mod organisations;
 pub mod overview;
 pub mod profile;

@@ -108,6 +108,23 @@ fn login_page(page: LoginPage, return_origin: Option<&str>) -> HttpResponse {
     response
 }
 
+/// Whether `rd` resumes an authorization request (`/oauth/authorize?…`).
+fn is_authorization(rd: &str) -> bool {
+    rd.starts_with("/oauth/authorize?") && safe_next(rd) == rd
+}
+
+/// The origin the sign-in form may send the browser on to: a guarded
+/// app's, or the redirect URI's of the authorization request it resumes.
+async fn return_origin(db: &Db, apps: &AppDirectory, rd: &str) -> Result<Option<String>, AppError> {
+    if rd.is_empty() {
+        return Ok(None);
+    }
+    if is_authorization(rd) {
+        return super::oidc::authorize::return_origin(db, rd).await;
+    }
+    Ok(apps.get(db).await?.origin_of(rd))
+}
+
 pub async fn login_form(
     req: HttpRequest,
     query: web::Query<NextQuery>,
@@ -115,10 +132,7 @@ pub async fn login_form(
     apps: web::Data<AppDirectory>,
 ) -> Result<HttpResponse, AppError> {
     let page = PageOrg::of(&req).await?;
-    let origin = match query.rd.is_empty() {
-        true => None,
-        false => apps.get(&db).await?.origin_of(&query.rd),
-    };
+    let origin = return_origin(&db, &apps, &query.rd).await?;
     Ok(login_page(
         LoginPage {
             layout: Layout::anonymous(&req),
@@ -163,11 +177,8 @@ pub async fn login(
     let form = form.into_inner();
     let next = safe_next(&form.next).to_owned();
     let page = PageOrg::of(&req).await?;
+    let origin = return_origin(&db, &apps, &form.rd).await?;
     let apps = apps.get(&db).await?;
-    let origin = match form.rd.is_empty() {
-        true => None,
-        false => apps.origin_of(&form.rd),
-    };
     let render = |page: LoginPage| login_page(page, origin.as_deref());
     let retry_in = |error: &str, org_error: &str| LoginPage {
         layout: Layout::anonymous(&req),
@@ -222,6 +233,8 @@ pub async fn login(
             // organisation's: anything else is an open redirect.
             let back = match form.rd.is_empty() {
                 true => None,
+                // An OpenID Connect sign-in resumes: a path of ours.
+                false if is_authorization(&form.rd) => Some(form.rd.clone()),
                 false => apps.return_to(org.id, &form.rd),
             };
             let target = if status == UserStatus::Pending {

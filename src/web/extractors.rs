@@ -145,6 +145,7 @@ async fn record_activity(req: &HttpRequest, db: &Db, id: UserId) -> Result<(), A
                 seen: now.0,
                 ip,
                 user_agent,
+                since: meta.since,
             },
         );
     }

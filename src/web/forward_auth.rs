@@ -197,6 +197,8 @@ struct DeniedPage {
     role: String,
     /// The user's groups, comma-separated.
     groups: String,
+    /// Back to the app that asked (OpenID Connect sign-ins only).
+    back: Option<String>,
 }
 
 /// The page a refused browser lands on: which app, why, and (when a role
@@ -246,6 +248,7 @@ pub async fn denied_page(
             .map(|(_, n)| n.as_str())
             .collect::<Vec<_>>()
             .join(", "),
+        back: None,
     }))
 }
 

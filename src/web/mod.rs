@@ -17,6 +17,7 @@ pub mod flash;
 pub mod forms;
 pub mod forward_auth;
 pub mod layout;
+pub mod oidc;
 pub mod page_org;
 pub mod profile;
 pub mod rate_limit;

@@ -49,6 +49,7 @@ impl TestApp {
             hosts: vec![host.into()],
             roles: names(roles),
             groups: names(groups),
+            ..AppByNames::default()
         };
         apps::create_from_command_line(&self.db, Scope::organisation(DEFAULT_ORGANISATION), &app)
             .await

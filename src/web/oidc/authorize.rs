@@ -1,0 +1,316 @@
+//! The authorization endpoint (`/oauth/authorize`, GET or POST): checks
+//! the client and its redirect URI first (an error before that is a page
+//! of ours, never a redirect to an address nobody registered), then the
+//! request (errors go back to the client), then the user: signed out →
+//! the sign-in page of the client's organisation, which comes back here;
+//! Pending → the pending page; outside the app's rule → a page saying which
+//! role the app needs, whose link back gives the app `access_denied`.
+
+use actix_identity::Identity;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::{base_url, issuer};
+use crate::db::Db;
+use crate::domain::oidc::{AuthorizeParams, OidcClient, ValidRequest, check_request};
+use crate::domain::{App, AuthUser, DEFAULT_ORGANISATION, Refusal, Timestamp, UserStatus};
+use crate::services::app_directory::AppDirectory;
+use crate::services::oidc::{self, clients};
+use crate::services::organisations::Directory;
+use crate::web::error::AppError;
+use crate::web::extractors::session_user;
+use crate::web::flash::redirect;
+use crate::web::forward_auth::ForwardAuthSettings;
+use crate::web::layout::Layout;
+use crate::web::render;
+use crate::web::request::request_meta;
+
+/// `location` with `params` added to its query.
+fn with_query(location: &str, params: &[(&str, &str)]) -> String {
+    let mut url = match url::Url::parse(location) {
+        Ok(url) => url,
+        Err(_) => return location.to_owned(),
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        for (name, value) in params {
+            query.append_pair(name, value);
+        }
+    }
+    url.to_string()
+}
+
+/// An error sent back to the client's redirect URI.
+fn to_client(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+    iss: &str,
+) -> HttpResponse {
+    let mut params = vec![("error", error), ("error_description", description)];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    params.push(("iss", iss));
+    redirect(&with_query(redirect_uri, &params))
+}
+
+fn page_error(message: &str) -> AppError {
+    AppError::BadRequest(message.to_owned())
+}
+
+/// The request's parameters: the query of a GET, the form of a POST.
+fn params_of(req: &HttpRequest, body: &[u8]) -> Result<(AuthorizeParams, String), AppError> {
+    let text = match req.method() == actix_web::http::Method::POST {
+        true => std::str::from_utf8(body)
+            .map_err(|_| page_error("The request is not UTF-8."))?
+            .to_owned(),
+        false => req.query_string().to_owned(),
+    };
+    let params: AuthorizeParams = serde_html_form::from_str(&text).map_err(|_| {
+        page_error("The sign-in request is malformed: a parameter is repeated or not text.")
+    })?;
+    if params.oversize() {
+        return Err(page_error(
+            "The sign-in request has a parameter longer than 2,000 characters.",
+        ));
+    }
+    Ok((params, text))
+}
+
+#[derive(Template)]
+#[template(path = "auth/denied.html")]
+struct DeniedPage {
+    layout: Layout,
+    app: Option<App>,
+    reason: Option<&'static str>,
+    may_request: bool,
+    role: String,
+    groups: String,
+    /// Back to the app, which learns the user was refused.
+    back: Option<String>,
+}
+
+pub async fn authorize(
+    req: HttpRequest,
+    body: web::Bytes,
+    db: web::Data<Db>,
+    apps: web::Data<AppDirectory>,
+    orgs: web::Data<Directory>,
+    settings: web::Data<ForwardAuthSettings>,
+    identity: Option<Identity>,
+) -> Result<HttpResponse, AppError> {
+    let (params, text) = params_of(&req, &body)?;
+    let client_id = params.client_id.as_deref().unwrap_or("");
+    let Some(client) = clients::by_client_id(&db, client_id).await? else {
+        return Err(page_error(
+            "The app that sent you here is not registered with Gatehouse (unknown client_id).",
+        ));
+    };
+    let redirect_uri = params.redirect_uri.as_deref().unwrap_or("");
+    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        return Err(page_error(&format!(
+            "{} asked to send you to an address it has not registered (redirect_uri), so Gatehouse will not.",
+            client.app_name
+        )));
+    }
+    let orgs_now = orgs.get(&db).await?;
+    let iss = issuer(&base_url(&req, &settings), &orgs_now, client.organisation);
+    let request = match check_request(&params, &client, redirect_uri) {
+        Ok(request) => request,
+        Err(e) => {
+            return Ok(to_client(
+                redirect_uri,
+                e.error,
+                e.description,
+                params.state.as_deref(),
+                &iss,
+            ));
+        }
+    };
+    let back = |error: &str, description: &str| {
+        to_client(
+            redirect_uri,
+            error,
+            description,
+            request.state.as_deref(),
+            &iss,
+        )
+    };
+    let user = session_user(&req).await?;
+    let user = user.filter(|u| {
+        !matches!(
+            u.status,
+            UserStatus::Rejected | UserStatus::Disabled | UserStatus::Deleted
+        )
+    });
+    let Some(user) = user else {
+        if request.no_prompt {
+            return Ok(back(
+                "login_required",
+                "The user is not signed in to Gatehouse.",
+            ));
+        }
+        return Ok(redirect(&sign_in(&orgs_now, &client, &text)));
+    };
+    let now = Timestamp::now();
+    let since =
+        crate::auth::session_store::SessionMeta::of(&actix_session::SessionExt::get_session(&req))
+            .and_then(|m| m.since)
+            .unwrap_or(now.0);
+    let stale = request
+        .max_age
+        .is_some_and(|max| now.0 - since > max * 1000);
+    if request.force_login || stale {
+        if request.no_prompt {
+            return Ok(back("login_required", "A fresh sign-in is needed."));
+        }
+        // Signing in again: the session ends and the sign-in page returns
+        // here without the parameters that asked for it.
+        if let Some(identity) = identity {
+            identity.logout();
+        }
+        return Ok(redirect(&sign_in(
+            &orgs_now,
+            &client,
+            &without_reauth(&text),
+        )));
+    }
+    if user.organisation != client.organisation {
+        if request.no_prompt {
+            return Ok(back(
+                "login_required",
+                "The user is signed in to another organisation.",
+            ));
+        }
+        return Ok(denied(
+            &req,
+            &user,
+            None,
+            Refusal::OtherOrganisation,
+            &request,
+            &iss,
+        )
+        .await?);
+    }
+    if user.status == UserStatus::Pending {
+        if request.no_prompt {
+            return Ok(back(
+                "access_denied",
+                "The user's account waits for approval.",
+            ));
+        }
+        return Ok(redirect("/pending"));
+    }
+    let directory = apps.get(&db).await?;
+    let Some((org, app)) = directory.by_id(client.app_id) else {
+        return Err(AppError::NotFound);
+    };
+    if let Err(refusal) = crate::domain::app::decide(user.visitor(), org, &app.rule) {
+        if request.no_prompt {
+            return Ok(back("access_denied", refusal.explain()));
+        }
+        return Ok(denied(&req, &user, Some(app.clone()), refusal, &request, &iss).await?);
+    }
+    let code = oidc::issue_code(
+        &db,
+        &client,
+        &user,
+        &request,
+        Timestamp(since),
+        &request_meta(&req),
+    )
+    .await?;
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = request.state.as_deref() {
+        params.push(("state", state));
+    }
+    params.push(("iss", iss.as_str()));
+    Ok(redirect(&with_query(redirect_uri, &params)))
+}
+
+/// The sign-in page of the client's organisation, coming back to this
+/// request.
+fn sign_in(
+    orgs: &[crate::services::organisations::OrgRef],
+    client: &OidcClient,
+    query: &str,
+) -> String {
+    let login = match orgs.iter().find(|o| o.id == client.organisation) {
+        Some(org) if org.id != DEFAULT_ORGANISATION => format!("/o/{}/login", org.slug),
+        _ => "/login".to_owned(),
+    };
+    let back = format!("/oauth/authorize?{query}");
+    let rd: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    format!("{login}?rd={rd}")
+}
+
+/// The request's query without `prompt` and `max_age`, once they are met.
+fn without_reauth(query: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(
+            url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(name, _)| name != "prompt" && name != "max_age"),
+        )
+        .finish()
+}
+
+async fn denied(
+    req: &HttpRequest,
+    user: &AuthUser,
+    app: Option<App>,
+    refusal: Refusal,
+    request: &ValidRequest,
+    iss: &str,
+) -> Result<HttpResponse, AppError> {
+    let mut params = vec![
+        ("error", "access_denied"),
+        ("error_description", refusal.explain()),
+    ];
+    if let Some(state) = request.state.as_deref() {
+        params.push(("state", state));
+    }
+    params.push(("iss", iss));
+    let may_request =
+        refusal == Refusal::NotInRule && app.as_ref().is_some_and(|a| !a.rule.roles.is_empty());
+    let mut response = render(DeniedPage {
+        layout: Layout::for_user(req, user).await?,
+        app,
+        reason: Some(refusal.explain()),
+        may_request,
+        role: user.role_name.clone(),
+        groups: user
+            .groups
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        back: Some(with_query(&request.redirect_uri, &params)),
+    });
+    *response.status_mut() = actix_web::http::StatusCode::FORBIDDEN;
+    Ok(response)
+}
+
+/// The origin the sign-in form may send the browser on to when it comes
+/// back to an authorization request: the client's registered redirect
+/// URI's (CSP `form-action` covers the redirects after a form is sent).
+pub async fn return_origin(db: &Db, rd: &str) -> Result<Option<String>, AppError> {
+    let Some(query) = rd.strip_prefix("/oauth/authorize?") else {
+        return Ok(None);
+    };
+    let Ok(params) = serde_html_form::from_str::<AuthorizeParams>(query) else {
+        return Ok(None);
+    };
+    let Some(client) = clients::by_client_id(db, params.client_id.as_deref().unwrap_or("")).await?
+    else {
+        return Ok(None);
+    };
+    let uri = params.redirect_uri.unwrap_or_default();
+    if !client.redirect_uris.contains(&uri) {
+        return Ok(None);
+    }
+    Ok(url::Url::parse(&uri)
+        .ok()
+        .map(|u| u.origin().ascii_serialization()))
+}
