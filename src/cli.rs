@@ -183,7 +183,7 @@ pub struct AppCreate {
     #[arg(long, default_value = "default")]
     pub org: String,
     /// Also make it an OpenID Connect client with this redirect URI
-    /// (repeat for more); prints its client id and secret.
+    /// (repeat the option for more); prints its client id and secret.
     #[arg(long)]
     pub redirect_uri: Vec<String>,
     /// A public client (a browser or native app: PKCE, no secret).

@@ -30,7 +30,8 @@ pub enum Job {
     /// Make windows for PostgreSQL's search index as users arrive. Not at
     /// start: the migrations and bulk loads make the windows they need.
     SearchIndexWindows,
-    /// Delete sessions past their idle timeout or lifetime.
+    /// Delete sessions past their idle timeout or lifetime, and expired
+    /// OpenID Connect codes and access tokens.
     SessionPurge,
     /// Erase the personal data of users deleted longer ago than the
     /// retention period: hourly, the first time at start.
@@ -133,11 +134,20 @@ pub async fn run(job: Job, db: &Db, settings: JobSettings, monitor: &ChainMonito
                 tracing::warn!(error = ?err, "could not make windows for the search index")
             }
         },
-        Job::SessionPurge => match sessions::purge_expired(db, settings.limits).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
-            Err(err) => tracing::error!(error = ?err, "could not purge expired sessions"),
-        },
+        Job::SessionPurge => {
+            match sessions::purge_expired(db, settings.limits).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+                Err(err) => tracing::error!(error = ?err, "could not purge expired sessions"),
+            }
+            match crate::services::oidc::grants::purge_expired(db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "purged expired OpenID Connect codes and tokens"),
+                Err(err) => {
+                    tracing::error!(error = ?err, "could not purge expired OpenID Connect codes and tokens")
+                }
+            }
+        }
         Job::DeletedUserPurge => {
             match deletion::purge_due(db, settings.deleted_retention_days).await {
                 Ok(0) => {}

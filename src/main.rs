@@ -200,7 +200,8 @@ async fn create_app(db: &Db, args: cli::AppCreate) -> anyhow::Result<()> {
         hosts: list(&args.host),
         roles: list(&args.roles),
         groups: list(&args.groups),
-        redirect_uris: list(&args.redirect_uri),
+        // Whole: a URI may hold a comma.
+        redirect_uris: args.redirect_uri.clone(),
         public_client: args.public,
     };
     match apps::create_with_client_from_command_line(db, Scope::organisation(found.id), &app).await

@@ -57,6 +57,8 @@ route_table! {
     "/admin/tokens" => { get: tokens::service, post: tokens::create_service }
     "/admin/tokens/{id}/revoke" => { post: tokens::revoke_service }
     "/account/sessions/revoke-others" => { post: sessions::revoke_others }
+    "/account/apps/{grant}/revoke" => { post: sessions::revoke_app }
+    "/admin/users/{id}/apps/{grant}/revoke" => { post: sessions::admin_revoke_app }
     "/account/sessions/{id}/revoke" => { post: sessions::revoke_one }
     "/admin/users" => { get: admin::users::list }
     "/admin/users.csv" => { get: admin::users_export::export }
@@ -89,6 +91,9 @@ route_table! {
     "/admin/apps" => { get: admin::apps::list, post: admin::apps::create }
     "/admin/apps/{id}" => { get: admin::apps::detail, post: admin::apps::update }
     "/admin/apps/{id}/delete" => { post: admin::apps::delete }
+    "/admin/apps/{id}/oidc" => { post: admin::app_clients::save }
+    "/admin/apps/{id}/oidc/secret" => { post: admin::app_clients::rotate_secret }
+    "/admin/apps/{id}/oidc/delete" => { post: admin::app_clients::remove }
     "/admin/audit" => { get: admin::audit::list }
     "/admin/organisations" => { get: admin::organisations::list, post: admin::organisations::create }
     "/admin/organisations/{id}" => { get: admin::organisations::detail, post: admin::organisations::rename }

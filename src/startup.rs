@@ -46,6 +46,7 @@ pub struct Application {
     server: Server,
     db: Db,
     monitor: Arc<ChainMonitor>,
+    keys: Arc<KeyStore>,
     jobs: crate::jobs::JobSettings,
 }
 
@@ -62,12 +63,18 @@ impl Application {
         let port = listener.local_addr()?.port();
         let monitor = Arc::new(ChainMonitor::default());
         let data = web::Data::from(Arc::clone(&monitor));
-        let server = serve(listener, db.clone(), key, data, auth, &settings)?;
+        let keys = Arc::new(KeyStore::new(SealKey::derive(key.master())));
+        let shared = Shared {
+            monitor: data,
+            keys: web::Data::from(Arc::clone(&keys)),
+        };
+        let server = serve(listener, db.clone(), key, shared, auth, &settings)?;
         Ok(Application {
             port,
             server,
             db,
             monitor,
+            keys,
             jobs: crate::jobs::JobSettings::from_settings(&settings),
         })
     }
@@ -84,6 +91,11 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The signing keys this instance serves, for a test that rotates them.
+    pub fn keys(&self) -> Arc<KeyStore> {
+        Arc::clone(&self.keys)
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -160,11 +172,17 @@ fn session_limits(settings: &Settings) -> SessionLimits {
     )
 }
 
+/// What the application shares with the server's workers.
+struct Shared {
+    monitor: web::Data<ChainMonitor>,
+    keys: web::Data<KeyStore>,
+}
+
 fn serve(
     listener: TcpListener,
     db: Db,
     key: actix_web::cookie::Key,
-    monitor: web::Data<ChainMonitor>,
+    shared: Shared,
     auth: AuthSettings,
     settings: &Settings,
 ) -> anyhow::Result<Server> {
@@ -193,7 +211,7 @@ fn serve(
     let overview = web::Data::new(OverviewCache::default());
     let directory = web::Data::new(Directory::default());
     let apps = web::Data::new(AppDirectory::default());
-    let keys = web::Data::new(KeyStore::new(SealKey::derive(key.master())));
+    let Shared { monitor, keys } = shared;
     let api_limit = web::Data::new(ApiRateLimit(IpRateLimit::per_minute(
         settings.api_failures_per_ip_per_minute,
     )));

@@ -281,8 +281,8 @@ mod tests {
     #[test]
     fn pkce_s256_matches_rfc_7636_appendix_b() {
         assert_eq!(
-            s256("dBjftJeZ4CVP-mJ92K9RgTiJgbbGw1Iq2wSkfCwJbN8"),
-            "E9Melhoofc3WT6gVA8hqJiVp0MNQnH-zqvKmbCuxDi-M"
+            s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }

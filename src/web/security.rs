@@ -131,7 +131,15 @@ pub async fn refusals(
         let info = req.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     };
-    if let Some(detail) = cross_site(req.method(), req.headers(), &own, settings.https) {
+    // The OpenID Connect endpoints are posted to by other sites by design:
+    // the token, revocation and userinfo endpoints authenticate the client
+    // or the token, never the session; a cross-site POST to the
+    // authorization or logout endpoint carries no session cookie
+    // (SameSite=Lax), so it meets the sign-in page, not the user.
+    let by_design = req.path().starts_with("/oauth/");
+    if !by_design
+        && let Some(detail) = cross_site(req.method(), req.headers(), &own, settings.https)
+    {
         let page = crate::web::error::error_page(
             StatusCode::FORBIDDEN,
             "Request refused",

@@ -13,10 +13,11 @@ use super::flash::{Flash, redirect_with};
 use super::layout::Layout;
 use super::render;
 use crate::domain::UserId;
+use crate::services::oidc::grants::{self, AppSignIn};
 use crate::services::sessions::{self, Revoke, SessionView};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
-use crate::web::extractors::{CurrentUser, Require, perm};
+use crate::web::extractors::{ActiveUser, CurrentUser, Require, perm};
 use crate::web::state::AppConfig;
 
 #[derive(Template)]
@@ -24,6 +25,9 @@ use crate::web::state::AppConfig;
 struct SessionsPage {
     layout: Layout,
     sessions: Vec<SessionView>,
+    /// The apps the user is signed in to through OpenID Connect.
+    app_sign_ins: Vec<AppSignIn>,
+    revoke_base: String,
     others: usize,
     idle_minutes: i64,
     lifetime_hours: f64,
@@ -36,8 +40,11 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let limits = config.session_limits;
     let sessions = sessions::list(&ctx.db, &ctx.scope(), ctx.user().id, limits, &ctx.meta).await?;
+    let app_sign_ins = grants::live(&ctx.db, &ctx.scope(), ctx.user().id).await?;
     Ok(render(SessionsPage {
         layout: ctx.layout().await?,
+        app_sign_ins,
+        revoke_base: "/account/apps".into(),
         others: sessions.iter().filter(|s| !s.current).count(),
         sessions,
         idle_minutes: config.session_limits.idle_ms / 60_000,
@@ -107,5 +114,32 @@ pub async fn admin_revoke(
         0 => "No session was ended: it had already ended.".to_owned(),
         1 => "1 session ended.".to_owned(),
         n => format!("{n} sessions ended."),
+    })
+}
+
+/// `POST /account/apps/{grant}/revoke`: signs the user out of one app
+/// (its refresh and access tokens stop at once).
+pub async fn revoke_app(
+    ctx: Ctx<ActiveUser>,
+    path: web::Path<i64>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let own = ctx.user().id;
+    let result = grants::revoke(&ctx.db, &ctx.actor(), own, path.into_inner(), &ctx.meta).await;
+    outcome("/account/sessions", result, |app| {
+        format!("You are signed out of {app}: it can no longer act for you.")
+    })
+}
+
+/// `POST /admin/users/{id}/apps/{grant}/revoke`.
+pub async fn admin_revoke_app(
+    ctx: Ctx<Require<perm::UsersManage>>,
+    path: web::Path<(i64, i64)>,
+    _form: CsrfForm<Empty>,
+) -> Result<HttpResponse, AppError> {
+    let (id, grant) = path.into_inner();
+    let result = grants::revoke(&ctx.db, &ctx.actor(), UserId(id), grant, &ctx.meta).await;
+    outcome(&format!("/admin/users/{id}"), result, |app| {
+        format!("The sign-in to {app} has been revoked.")
     })
 }

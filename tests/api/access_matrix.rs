@@ -29,9 +29,14 @@ enum Access {
     /// The JSON API: a bearer token only. A browser's session is nobody
     /// there (401); `api_matrix.rs` covers each route × token scopes.
     Token,
+    /// An OpenID Connect endpoint: the client or its token authenticates,
+    /// never the session. Asked without one, it answers with its own error
+    /// (a 400 page or JSON, 401), or for sign-out the confirmation page or
+    /// /login; never the session's gates (403, /pending) nor a 5xx.
+    Protocol,
 }
 
-use Access::{Active, Permission, Proxy, Public, SignedIn, Token};
+use Access::{Active, Permission, Protocol, Proxy, Public, SignedIn, Token};
 
 const USERS_READ: &str = "users.read";
 const USERS_APPROVE: &str = "users.approve";
@@ -101,6 +106,23 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("get", "/admin/apps/{id}", Permission(APPS_MANAGE)),
     ("post", "/admin/apps/{id}", Permission(APPS_MANAGE)),
     ("post", "/admin/apps/{id}/delete", Permission(APPS_MANAGE)),
+    ("post", "/admin/apps/{id}/oidc", Permission(APPS_MANAGE)),
+    (
+        "post",
+        "/admin/apps/{id}/oidc/secret",
+        Permission(APPS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/apps/{id}/oidc/delete",
+        Permission(APPS_MANAGE),
+    ),
+    ("post", "/account/apps/{grant}/revoke", Active),
+    (
+        "post",
+        "/admin/users/{id}/apps/{grant}/revoke",
+        Permission(USERS_MANAGE),
+    ),
     ("get", "/", Active),
     ("get", "/account/password", SignedIn),
     ("post", "/account/password", SignedIn),
@@ -202,6 +224,17 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
         "/admin/groups/{id}/members/remove",
         Permission(GROUPS_MANAGE),
     ),
+    ("get", "/.well-known/openid-configuration", Public),
+    ("get", "/o/{slug}/.well-known/openid-configuration", Public),
+    ("get", "/oauth/jwks", Public),
+    ("get", "/oauth/authorize", Protocol),
+    ("post", "/oauth/authorize", Protocol),
+    ("post", "/oauth/token", Protocol),
+    ("get", "/oauth/userinfo", Protocol),
+    ("post", "/oauth/userinfo", Protocol),
+    ("post", "/oauth/revoke", Protocol),
+    ("get", "/oauth/logout", Protocol),
+    ("post", "/oauth/logout", Protocol),
     ("get", "/o/{slug}/login", Public),
     ("post", "/o/{slug}/login", Public),
     ("get", "/o/{slug}/register", Public),
@@ -351,12 +384,16 @@ enum Outcome {
     Answered,
     /// 401: a session is nobody to the API.
     Unauthorized,
+    /// The OpenID Connect endpoint's own answer to a request without a
+    /// client: 200, 400 or 401, or a redirect to /login.
+    Protocol,
 }
 
 fn expected(access: Access, who: &Identity) -> Outcome {
     match (access, who.kind) {
         (Proxy, _) => Outcome::Answered,
         (Token, _) => Outcome::Unauthorized,
+        (Protocol, _) => Outcome::Protocol,
         (Public, _) => Outcome::Allowed,
         (_, Kind::Anonymous) => Outcome::ToLogin,
         (_, Kind::Rejected | Kind::Disabled) => Outcome::SignedOut,
@@ -508,7 +545,9 @@ impl Fixture {
         } else {
             self.request.to_string()
         };
-        path.replace("{id}", &id)
+        // A sign-in to an app that does not exist: the revoke buttons
+        // answer it after the gate has let the visitor in.
+        path.replace("{id}", &id).replace("{grant}", "999999")
     }
 
     /// Plausible fields for a POST route (never ones that would sign the
@@ -790,6 +829,15 @@ fn judge(
         ]
         .contains(&status),
         Outcome::Unauthorized => status == StatusCode::UNAUTHORIZED,
+        Outcome::Protocol => {
+            [
+                StatusCode::OK,
+                StatusCode::BAD_REQUEST,
+                StatusCode::UNAUTHORIZED,
+            ]
+            .contains(&status)
+                || redirect("/login")
+        }
         Outcome::Allowed if method == "get" => {
             if route == "/pending" && who.kind == Kind::Active {
                 redirect("/")

@@ -15,6 +15,8 @@ mod helpers;
 mod import;
 mod isolation;
 mod navigation;
+mod oidc;
+mod oidc_clients;
 mod organisations;
 mod outage;
 mod passwords;

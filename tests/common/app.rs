@@ -32,6 +32,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The database this app uses (for a second instance or the CLI).
     pub database_url: DatabaseUrl,
+    /// The OpenID Connect signing keys the app serves (to rotate them).
+    pub keys: std::sync::Arc<gatehouse::services::oidc::keys::KeyStore>,
 }
 
 /// A user created directly through the service layer.
@@ -79,12 +81,14 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let keys = app.keys();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         db,
         client: new_client(),
         database_url,
+        keys,
     }
 }
 
@@ -282,6 +286,7 @@ impl TestApp {
             db: self.db.clone(),
             client: new_client(),
             database_url: self.database_url.clone(),
+            keys: self.keys.clone(),
         }
     }
 
@@ -292,12 +297,14 @@ impl TestApp {
         let app = Application::build(settings).await.expect("the app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
+        let keys = app.keys();
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
             db,
             client: new_client(),
             database_url: self.database_url.clone(),
+            keys,
         }
     }
 

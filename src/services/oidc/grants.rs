@@ -10,10 +10,33 @@ use crate::domain::{AppId, AuditAction, Permission, Timestamp, UserId};
 use crate::services::work::Work;
 use crate::services::{Actor, RequestMeta, ServiceError};
 
+/// One app the user is signed in to, as the sessions pages show it.
+#[derive(Debug, Clone)]
+pub struct AppSignIn {
+    pub id: i64,
+    pub app: String,
+    pub scopes: String,
+    pub since: Timestamp,
+    pub last_refresh: Option<Timestamp>,
+}
+
+impl From<GrantRow> for AppSignIn {
+    fn from(row: GrantRow) -> AppSignIn {
+        AppSignIn {
+            id: row.id,
+            app: row.app_name,
+            scopes: row.scopes,
+            since: Timestamp(row.created_at),
+            last_refresh: row.last_refresh_at.map(Timestamp),
+        }
+    }
+}
+
 /// The user's live sign-ins to apps, newest first.
-pub async fn live(db: &Db, scope: &Scope, user: UserId) -> Result<Vec<GrantRow>, ServiceError> {
+pub async fn live(db: &Db, scope: &Scope, user: UserId) -> Result<Vec<AppSignIn>, ServiceError> {
     let mut conn = db.acquire().await?;
-    Ok(db::oidc::live_grants(scope.on(&mut conn), user, Timestamp::now()).await?)
+    let rows = db::oidc::live_grants(scope.on(&mut conn), user, Timestamp::now()).await?;
+    Ok(rows.into_iter().map(AppSignIn::from).collect())
 }
 
 /// Ends one of `owner`'s sign-ins to an app: their own, or anyone's in
@@ -41,4 +64,11 @@ pub async fn revoke(
     .reason(Some("revoked on the sessions page"));
     work.commit("the app sign-in's revocation").await?;
     Ok(found.app_name)
+}
+
+/// Upkeep: deletes authorization codes an hour past their expiry and
+/// expired access tokens, in every organisation; returns how many.
+pub async fn purge_expired(db: &Db) -> anyhow::Result<u64> {
+    let mut conn = db.acquire().await?;
+    db::oidc::purge_expired(&mut conn, Timestamp::now()).await
 }

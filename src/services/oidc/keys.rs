@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::auth::jwt::{self, Alg, SealKey, SigningKey};
 use crate::db::{self, Db, Scope};
-use crate::domain::Timestamp;
+use crate::domain::{AuditAction, DEFAULT_ORGANISATION, Timestamp};
 use crate::services::work::Work;
 use crate::services::{RequestMeta, ServiceError};
 
@@ -89,7 +89,7 @@ impl KeyStore {
             .filter(|alg| keys.current(*alg).is_none())
             .collect();
         if !missing.is_empty() {
-            self.add(db, &missing).await?;
+            self.add(db, &missing, false).await?;
             keys = self.read(db).await?;
         }
         let keys = Arc::new(keys);
@@ -135,7 +135,9 @@ impl KeyStore {
     }
 
     /// Makes and stores a new key for each of `algs`, retiring the old.
-    async fn add(&self, db: &Db, algs: &[Alg]) -> Result<Vec<String>, ServiceError> {
+    /// `audited`: a rotation is recorded (in the default organisation's
+    /// log: the keys are the instance's); the first keys are not.
+    async fn add(&self, db: &Db, algs: &[Alg], audited: bool) -> Result<Vec<String>, ServiceError> {
         let mut made = Vec::new();
         for alg in algs {
             let alg = *alg;
@@ -146,10 +148,19 @@ impl KeyStore {
             made.push((jwt::new_kid(), alg, self.seal.seal(&der)));
         }
         let meta = RequestMeta::default();
-        let mut work = Work::in_scope(db, Scope::instance(), &meta).await?;
+        let scope = match audited {
+            true => Scope::organisation(DEFAULT_ORGANISATION),
+            false => Scope::instance(),
+        };
+        let mut work = Work::in_scope(db, scope, &meta).await?;
         let now = Timestamp::now();
         for (kid, alg, sealed) in &made {
-            db::oidc::add_key(&mut **work.transaction(), kid, alg.as_str(), sealed, now).await?;
+            db::oidc::add_key(work.transaction(), kid, alg.as_str(), sealed, now).await?;
+        }
+        if audited {
+            let kids: Vec<&str> = made.iter().map(|(kid, _, _)| kid.as_str()).collect();
+            work.audit(AuditAction::KeysRotated, None)
+                .after(Some(format!("new signing keys {}", kids.join(", "))));
         }
         work.commit("the new signing keys").await?;
         tracing::info!(keys = made.len(), "made new OpenID Connect signing keys");
@@ -161,7 +172,7 @@ impl KeyStore {
     /// the new key ids.
     pub async fn rotate(&self, db: &Db) -> Result<Vec<String>, ServiceError> {
         let _reading = self.reading.lock().await;
-        let kids = self.add(db, &Alg::ALL).await?;
+        let kids = self.add(db, &Alg::ALL, true).await?;
         *self.copy.lock().unwrap_or_else(PoisonError::into_inner) = None;
         Ok(kids)
     }

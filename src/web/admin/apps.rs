@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::app_clients::ClientSection;
 use super::outcome;
 use crate::domain::{App, AppId, Group, GroupId, Role, RoleId};
 use crate::services::apps::{self, AppForm};
@@ -19,7 +20,7 @@ use crate::web::forms::{FormErrors, parse_id};
 use crate::web::layout::Layout;
 use crate::web::render;
 
-type Manage = Ctx<Require<perm::AppsManage>>;
+pub(super) type Manage = Ctx<Require<perm::AppsManage>>;
 
 /// The app form as posted; `roles` and `groups` repeat, one per ticked box.
 #[derive(Default, Deserialize)]
@@ -119,6 +120,7 @@ struct AppPage {
     groups: Vec<Group>,
     form: AppForm,
     errors: FormErrors,
+    client: ClientSection,
 }
 
 async fn app_page(
@@ -126,6 +128,18 @@ async fn app_page(
     app: App,
     form: AppForm,
     errors: FormErrors,
+) -> Result<HttpResponse, AppError> {
+    let client = ClientSection::of(ctx, &app).await?;
+    client_page(ctx, app, form, errors, client).await
+}
+
+/// The app's page with its OpenID Connect section as given.
+pub(super) async fn client_page(
+    ctx: &Manage,
+    app: App,
+    form: AppForm,
+    errors: FormErrors,
+    client: ClientSection,
 ) -> Result<HttpResponse, AppError> {
     let scope = ctx.scope();
     Ok(render(AppPage {
@@ -135,6 +149,7 @@ async fn app_page(
         groups: groups::list(&ctx.db, &scope).await?,
         form,
         errors,
+        client,
     }))
 }
 
@@ -166,7 +181,8 @@ pub async fn update(
         Err(err) => {
             let errors = FormErrors::from_service(err, "name")?;
             let app = apps::find(&ctx.db, &ctx.scope(), id).await?;
-            app_page(&ctx, app, form.bounded(), errors).await
+            let form = form.bounded();
+            app_page(&ctx, app, form, errors).await
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Admin pages. Every handler here takes a `Require<…>` extractor.
 
+pub mod app_clients;
 pub mod apps;
 pub mod audit;
 pub mod audit_export;

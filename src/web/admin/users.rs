@@ -84,6 +84,9 @@ struct UserPage {
     can_manage: bool,
     lockout: LockoutStatus,
     sessions: Vec<crate::services::sessions::SessionView>,
+    /// The apps the user is signed in to through OpenID Connect.
+    app_sign_ins: Vec<crate::services::oidc::grants::AppSignIn>,
+    revoke_base: String,
     /// The user's groups, and where each of their permissions comes from.
     groups: Vec<Group>,
     sources: Vec<PermissionSource>,
@@ -120,6 +123,7 @@ pub async fn detail(
     let user = ctx.user();
     let can_manage_groups = user.permissions.contains(Permission::GroupsManage);
     let session_started = data.sessions.iter().map(|s| s.created_at).max();
+    let app_sign_ins = crate::services::oidc::grants::live(&ctx.db, &ctx.scope(), id).await?;
     let custom = custom_fields::inputs(
         &data.fields,
         Values::Stored(&data.metadata),
@@ -140,6 +144,8 @@ pub async fn detail(
         roles: data.roles,
         lockout: data.lockout,
         sessions: data.sessions,
+        app_sign_ins,
+        revoke_base: format!("/admin/users/{id}/apps"),
         groups: data.groups,
         sources: data.sources,
         joinable: match can_manage_groups {

@@ -155,13 +155,15 @@ pub async fn authorize(
         return Ok(redirect(&sign_in(&orgs_now, &client, &text)));
     };
     let now = Timestamp::now();
-    let since =
+    let signed_in_at =
         crate::auth::session_store::SessionMeta::of(&actix_session::SessionExt::get_session(&req))
-            .and_then(|m| m.since)
-            .unwrap_or(now.0);
+            .and_then(|m| m.since);
+    // A session whose sign-in time is unknown is not fresh enough for any
+    // max_age.
     let stale = request
         .max_age
-        .is_some_and(|max| now.0 - since > max * 1000);
+        .is_some_and(|max| signed_in_at.is_none_or(|at| now.0 - at > max * 1000));
+    let since = signed_in_at.unwrap_or(now.0);
     if request.force_login || stale {
         if request.no_prompt {
             return Ok(back("login_required", "A fresh sign-in is needed."));
@@ -184,7 +186,7 @@ pub async fn authorize(
                 "The user is signed in to another organisation.",
             ));
         }
-        return Ok(denied(
+        return denied(
             &req,
             &user,
             None,
@@ -192,7 +194,7 @@ pub async fn authorize(
             &request,
             &iss,
         )
-        .await?);
+        .await;
     }
     if user.status == UserStatus::Pending {
         if request.no_prompt {
@@ -211,7 +213,7 @@ pub async fn authorize(
         if request.no_prompt {
             return Ok(back("access_denied", refusal.explain()));
         }
-        return Ok(denied(&req, &user, Some(app.clone()), refusal, &request, &iss).await?);
+        return denied(&req, &user, Some(app.clone()), refusal, &request, &iss).await;
     }
     let code = oidc::issue_code(
         &db,

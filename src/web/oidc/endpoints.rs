@@ -23,6 +23,9 @@ use crate::web::request::request_meta;
 fn no_store(body: &impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        // A browser app (a public client) reads these answers from its own
+        // origin; no cookie is involved, so any origin may.
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(body)
 }

@@ -71,10 +71,16 @@ async fn issuer_of(
     }
 }
 
-fn cached_json(body: String) -> HttpResponse {
+fn cached_json(body: String, shared: bool) -> HttpResponse {
+    // Without GATEHOUSE_PUBLIC_URL the addresses in the answer come from the
+    // request's Host: no shared cache may keep one for everybody.
+    let cache = match shared {
+        true => "public, max-age=300",
+        false => "private, max-age=300",
+    };
     HttpResponse::Ok()
         .content_type("application/json")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .body(body)
 }
@@ -113,14 +119,17 @@ pub async fn discovery(
         "claims_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
     });
-    Ok(cached_json(document.to_string()))
+    Ok(cached_json(
+        document.to_string(),
+        !settings.public_origin.is_empty(),
+    ))
 }
 
 /// `/oauth/jwks`: the keys that sign ID tokens, the retired ones included
 /// until what they signed has expired.
 pub async fn jwks(db: web::Data<Db>, keys: web::Data<KeyStore>) -> Result<HttpResponse, AppError> {
     let keys = keys.get(&db).await?;
-    Ok(cached_json(keys.jwks.clone()))
+    Ok(cached_json(keys.jwks.clone(), true))
 }
 
 /// The JSON endpoints' error.
@@ -168,6 +177,7 @@ impl actix_web::ResponseError for OauthError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CACHE_CONTROL, "no-store"));
+        response.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
         if let Some(challenge) = self.challenge {
             response.insert_header((
                 header::WWW_AUTHENTICATE,

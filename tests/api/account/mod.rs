@@ -101,9 +101,9 @@ fn input_values(page: &Html) -> Vec<String> {
         .collect()
 }
 
-/// Every route pattern with its `{id}` filled in.
+/// Every route pattern with its `{id}` (and `{grant}`) filled in.
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1")
+    path.replace("{id}", "1").replace("{grant}", "1")
 }
 
 const JUSTIFICATION: &str = "I plan the quarterly roadmap for the platform team.";

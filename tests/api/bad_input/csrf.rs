@@ -65,6 +65,11 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         ],
         "/admin/fields/{id}" => &[("label", "Squad".into()), ("choices", "Sales\nOps".into())],
         "/account/tokens" | "/admin/tokens" => &[("name", "csrf script".into())],
+        "/admin/apps/{id}/oidc" => &[
+            ("kind", "confidential".into()),
+            ("redirect_uris", "https://tool.example.com/callback".into()),
+            ("id_token_alg", "RS256".into()),
+        ],
         "/admin/apps" | "/admin/apps/{id}" => &[
             ("name", "Wiki".into()),
             ("slug", "wiki".into()),
@@ -104,7 +109,17 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         | "/admin/groups/{id}/members"
         | "/admin/groups/{id}/members/remove" => id(scene.group),
         "/admin/fields/{id}" | "/admin/fields/{id}/delete" => id(scene.field),
-        "/admin/apps/{id}" | "/admin/apps/{id}/delete" => id(scene.tool),
+        "/admin/apps/{id}"
+        | "/admin/apps/{id}/delete"
+        | "/admin/apps/{id}/oidc"
+        | "/admin/apps/{id}/oidc/secret"
+        | "/admin/apps/{id}/oidc/delete" => id(scene.tool),
+        "/account/apps/{grant}/revoke" => {
+            pattern.replace("{grant}", &scene.alice_grant.to_string())
+        }
+        "/admin/users/{id}/apps/{grant}/revoke" => {
+            id(scene.alice.id.0).replace("{grant}", &scene.alice_grant.to_string())
+        }
         "/account/tokens/{id}/revoke" => id(scene.alice_token),
         "/admin/tokens/{id}/revoke" => id(scene.service_token),
         // Locked by the test first, so the valid POST has something to do.
@@ -154,7 +169,7 @@ async fn with_session(scene: &Scene, path: &str) -> String {
 
 /// The browser that may use `pattern`: alice for her own request, else the admin.
 async fn browser_for(scene: &Scene, pattern: &str) -> TestApp {
-    if pattern.starts_with("/account/tokens") {
+    if pattern.starts_with("/account/tokens") || pattern.starts_with("/account/apps") {
         scene.alice_browser().await
     } else if pattern.starts_with("/account/role-request") {
         let browser = scene.alice_browser().await;
@@ -217,6 +232,13 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
         if *method != "post" || pattern.starts_with("/api/") {
             continue;
         }
+        // The OpenID Connect endpoints are posted to by other sites by
+        // design (an app's server, or a form on its page): the client, its
+        // token or an id_token_hint authenticates them, and another site's
+        // POST does not carry the (SameSite=Lax) session cookie.
+        if pattern.starts_with("/oauth/") {
+            continue;
+        }
         let scene = Scene::new().await;
         if *pattern == "/admin/users/{id}/unlock" {
             // Raw on purpose: a lockout without five slow failed sign-ins per route.
@@ -254,6 +276,21 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
             .await
             .unwrap();
         }
+        if matches!(
+            *pattern,
+            "/admin/apps/{id}/oidc/secret" | "/admin/apps/{id}/oidc/delete"
+        ) {
+            // Raw: the tool as a client, so replacing its secret or ending it has something to do.
+            sqlx::query(
+                "INSERT INTO oidc_clients (app_id, organisation_id, client_id, kind, secret_hash, \
+                 redirect_uris, scopes, created_at) \
+                 VALUES ($1, 1, 'tool-client', 'confidential', 'x', 'https://tool.example.com/cb', 'openid', 0)",
+            )
+            .bind(scene.tool)
+            .execute(&scene.app.db.pool)
+            .await
+            .unwrap();
+        }
         let browser = browser_for(&scene, pattern).await;
         let (path, fields) = request_for(&scene, pattern);
         let path = with_session(&scene, &path).await;
@@ -285,7 +322,13 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
         body.push(("csrf_token", &own));
         let (status, html) = answer(browser.post_raw(&path, &body).await).await;
         // A new token is shown once, on the page that answers its form.
-        let shown_once = matches!(*pattern, "/account/tokens" | "/admin/tokens");
+        let shown_once = matches!(
+            *pattern,
+            "/account/tokens"
+                | "/admin/tokens"
+                | "/admin/apps/{id}/oidc"
+                | "/admin/apps/{id}/oidc/secret"
+        );
         let expected = match shown_once {
             true => StatusCode::OK,
             false => StatusCode::SEE_OTHER,

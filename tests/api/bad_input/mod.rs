@@ -272,6 +272,8 @@ struct Scene {
     field: i64,
     /// An app open to Engineers.
     tool: i64,
+    /// alice's sign-in to the tool through OpenID Connect.
+    alice_grant: i64,
     /// alice's personal token, and a service token of the admin's.
     alice_token: i64,
     service_token: i64,
@@ -326,6 +328,20 @@ impl Scene {
             .await
             .unwrap();
         let (alice_token, service_token) = (ids[0].0, ids[1].0);
+        // Raw: a sign-in to the tool without the code flow, which tests/api/oidc.rs walks.
+        let now = gatehouse::domain::Timestamp::now().0;
+        let alice_grant: i64 = sqlx::query_scalar(
+            "INSERT INTO oidc_grants (organisation_id, app_id, user_id, code_hash, scopes, \
+             auth_time, created_at, expires_at) VALUES (1, $1, $2, 'scene-code', 'openid', $3, $3, $4) \
+             RETURNING id",
+        )
+        .bind(tool)
+        .bind(alice.id.0)
+        .bind(now)
+        .bind(now + 86_400_000)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
         app.login_as(&admin).await;
         Scene {
             app,
@@ -341,6 +357,7 @@ impl Scene {
             group,
             field,
             tool,
+            alice_grant,
             alice_token,
             service_token,
         }

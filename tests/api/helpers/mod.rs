@@ -19,11 +19,13 @@ mod apps;
 mod auth;
 mod fields;
 mod groups;
+mod oidc;
 mod organisations;
 mod tokens;
 
 pub use app::*;
 pub use audit::*;
 pub use auth::signed_in;
+pub use oidc::*;
 pub use reading::*;
 pub use seed::*;

@@ -4,6 +4,7 @@
 //! user's the story is about), and a fresh database.
 
 mod apps;
+mod oidc;
 mod organisations;
 mod stories;
 
@@ -63,4 +64,5 @@ scenarios!(
     stories::a_locked_account_is_refused_until_an_admin_clears_the_lockout,
     organisations::an_instance_administrator_sets_up_acme_whose_admin_groups_a_user,
     apps::a_user_opens_a_tool_behind_nginx_and_signs_in_through_gatehouse,
+    oidc::a_user_signs_in_to_an_app_with_gatehouse_and_one_outside_its_rule_is_refused,
 );
