@@ -1015,8 +1015,8 @@ async fn disabling_a_user_cuts_off_their_refresh_token_and_userinfo() {
 
 /// Registers `uri` as the client's post-logout redirect URI.
 async fn register_post_logout_uri(app: &TestApp, client: &TestClient, uri: &str) {
-    // Raw: arranges the registration; the command line cannot set it and
-    // the admin form is being built elsewhere.
+    // Raw: arranges the registration in one statement; the admin form
+    // that sets it is tested in oidc_clients.rs.
     sqlx::query("UPDATE oidc_clients SET post_logout_uris = $1 WHERE client_id = $2")
         .bind(uri)
         .bind(&client.client_id)
@@ -1077,6 +1077,27 @@ async fn an_id_token_hint_of_another_user_signs_nobody_out_without_asking() {
 }
 
 #[tokio::test]
+async fn a_forged_id_token_hint_proves_nothing_and_the_user_is_asked() {
+    let app = spawn_app().await;
+    let (client, ada, browser) = wiki_and_ada(&app).await;
+    let tokens = tokens_for(&app, &browser, &client).await;
+    let real = tokens["id_token"].as_str().unwrap();
+    let (head, _) = real.split_once('.').unwrap();
+    let forged = format!(
+        "{head}.{}.c2lnbmF0dXJl",
+        URL_SAFE_NO_PAD.encode(b"{\"sub\":\"x\"}")
+    );
+
+    let response = browser.oidc_logout(&[("id_token_hint", &forged)]).await;
+
+    assert_eq!(response.status(), StatusCode::OK, "the confirmation page");
+    let page = scraper::Html::parse_document(&response.text().await.unwrap());
+    assert_eq!(texts(&page, "main h1"), ["Sign out of Gatehouse?"]);
+    assert!(app.sessions_of(ada.id).await > 0);
+    assert_eq!(live_grants(&app).await, 1);
+}
+
+#[tokio::test]
 async fn an_unregistered_post_logout_uri_gets_a_400_page_and_the_session_stays() {
     let app = spawn_app().await;
     let (client, _, browser) = wiki_and_ada(&app).await;
@@ -1094,4 +1115,99 @@ async fn an_unregistered_post_logout_uri_gets_a_400_page_and_the_session_stays()
     assert_eq!(location_of(&response), None);
     assert_eq!(browser.get("/").await.status(), StatusCode::OK);
     assert_eq!(live_grants(&app).await, 1);
+}
+
+/// Whether the client's refresh token and access token are both refused,
+/// and the grant is marked revoked.
+async fn assert_cut_off(app: &TestApp, client: &TestClient, tokens: &Value) {
+    assert_eq!(
+        app.userinfo(access_token(tokens)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        error_of(refresh(app, client, tokens).await).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".into())
+    );
+    assert_eq!(live_grants(app).await, 0, "the sign-in is revoked");
+}
+
+#[tokio::test]
+async fn a_role_change_that_leaves_the_app_s_rule_cuts_off_refresh_and_userinfo() {
+    let app = spawn_app().await;
+    let (client, ada, browser) = wiki_and_ada(&app).await;
+    let tokens = tokens_for(&app, &browser, &client).await;
+    app.signed_in_admin().await;
+    let pm = app.role_id("PM").await.to_string();
+
+    let changed = app.change_role(ada.id, &[("role_id", &pm)]).await;
+
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_cut_off(&app, &client, &tokens).await;
+    let revoked = app.audit_rows(AuditAction::OidcRevoked).await;
+    assert_eq!(
+        revoked[0].content.reason.as_deref(),
+        Some("the user may no longer sign in to the app")
+    );
+}
+
+#[tokio::test]
+async fn leaving_the_group_that_opened_the_app_cuts_off_refresh_and_userinfo() {
+    let app = spawn_app().await;
+    let client = app.register_client("wiki", &[], false).await;
+    let group = app.create_group("Writers").await;
+    sqlx::query("INSERT INTO app_groups (app_id, group_id) SELECT app_id, $1 FROM oidc_clients")
+        .bind(group.0)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (ada, browser) = signed_in(&app, "ada", "PM").await;
+    app.signed_in_admin().await;
+    app.add_user_to_group(ada.id, group).await;
+    let tokens = tokens_for(&app, &browser, &client).await;
+
+    let removed = app
+        .remove_group_member(group, &[("user_id", &ada.id.to_string())])
+        .await;
+
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    assert_cut_off(&app, &client, &tokens).await;
+}
+
+#[tokio::test]
+async fn the_revoke_button_on_the_sessions_page_signs_the_user_out_of_the_app() {
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    let tokens = tokens_for(&app, &browser, &client).await;
+    let page = browser.get_html("/account/sessions").await;
+    assert_eq!(texts(&page, "#apps td[data-label='App']"), ["The wiki"]);
+    let action = first_attr(&page, "#apps form", "action").expect("a Revoke button");
+    let (_, pat) = signed_in(&app, "pat", "Engineer").await;
+
+    let foreign = pat.post_form(&action, &[]).await;
+    let revoked = browser.post_form(&action, &[]).await;
+
+    assert_eq!(
+        foreign.status(),
+        StatusCode::NOT_FOUND,
+        "only its owner may"
+    );
+    assert_redirect_to(&revoked, "/account/sessions");
+    assert_cut_off(&app, &client, &tokens).await;
+    let page = browser.get_html("/account/sessions").await;
+    assert!(texts(&page, "#apps td[data-label='App']").is_empty());
+}
+
+#[tokio::test]
+async fn ending_a_user_s_sessions_from_the_admin_page_ends_their_app_sign_ins() {
+    let app = spawn_app().await;
+    let (client, ada, browser) = wiki_and_ada(&app).await;
+    let tokens = tokens_for(&app, &browser, &client).await;
+    app.signed_in_admin().await;
+    let page = app.user_page(ada.id).await;
+    assert_eq!(texts(&page, "#apps td[data-label='App']"), ["The wiki"]);
+
+    let ended = app.revoke_user_sessions(ada.id).await;
+
+    assert_redirect_to(&ended, &format!("/admin/users/{}", ada.id));
+    assert_cut_off(&app, &client, &tokens).await;
 }
