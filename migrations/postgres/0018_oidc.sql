@@ -37,13 +37,15 @@ CREATE TABLE oidc_keys (
     retired_at BIGINT
 );
 
--- Authorization codes: single use, 60 seconds.
+-- Authorization codes: single use, 60 seconds. `issuer` is the one the
+-- browser was answered with, so the ID token names the same.
 CREATE TABLE oidc_codes (
     code_hash TEXT PRIMARY KEY,
     organisation_id BIGINT NOT NULL REFERENCES organisations (id),
     app_id BIGINT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
     user_id BIGINT NOT NULL REFERENCES users (id),
     redirect_uri TEXT NOT NULL,
+    issuer TEXT NOT NULL,
     scopes TEXT NOT NULL,
     nonce TEXT,
     code_challenge TEXT,

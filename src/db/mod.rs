@@ -68,6 +68,11 @@ pub struct Db {
     reads: Option<Arc<reads::Reads>>,
     /// When this process last found the database unavailable.
     outages: OutageClock,
+    /// This process's writers queue here, in turn, before they begin:
+    /// SQLite's own wait for its write lock sleeps in growing steps (up to
+    /// 100 ms), and on PostgreSQL each waiter would hold a connection while
+    /// it waits for the advisory lock (docs/performance.md).
+    writers: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A connection that has waited unused longer than this is tested with a
@@ -157,6 +162,7 @@ impl Db {
             pool,
             backend,
             commits: Arc::default(),
+            writers: Arc::default(),
             reads,
             outages: OutageClock::default(),
         })
@@ -202,6 +208,12 @@ impl Db {
             dangling
         );
         conn.close().await.context("could not end the migrations")
+    }
+
+    /// This process's turn to write: held from before `begin_write` until
+    /// the transaction ends (`services::work::Work` keeps it).
+    pub async fn writer_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        Arc::clone(&self.writers).lock_owned().await
     }
 
     /// Begins a transaction that will write. Writers are serialised on both

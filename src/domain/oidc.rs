@@ -144,6 +144,35 @@ pub fn parse_redirect_uri(line: &str) -> Result<String, FieldError> {
     Ok(line.to_owned())
 }
 
+/// Whether `presented` is one of the `registered` redirect URIs: the same
+/// string, or (RFC 8252 §7.3) an http URI on a loopback IP address that
+/// differs only in its port, which a native app picks when it runs.
+pub fn redirect_registered(registered: &[String], presented: &str) -> bool {
+    if registered.iter().any(|r| r == presented) {
+        return true;
+    }
+    let Ok(url) = url::Url::parse(presented) else {
+        return false;
+    };
+    let loopback_ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    if url.scheme() != "http" || !loopback_ip {
+        return false;
+    }
+    let portless = |mut u: url::Url| {
+        let _ = u.set_port(None);
+        u
+    };
+    let presented = portless(url);
+    registered
+        .iter()
+        .filter_map(|r| url::Url::parse(r).ok())
+        .any(|r| portless(r) == presented)
+}
+
 /// The URIs of a form field, one a line; blank lines are skipped.
 pub fn parse_uri_lines(text: &str, required: bool) -> Result<Vec<String>, FieldError> {
     let mut uris = Vec::new();
@@ -530,6 +559,32 @@ mod tests {
         }
         assert!(parse_uri_lines("\n  \n", true).is_err());
         assert_eq!(parse_uri_lines("", false).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_loopback_ip_redirect_uri_matches_on_any_port_and_nothing_else_does() {
+        let registered = vec![
+            "http://127.0.0.1/cb".to_owned(),
+            "https://wiki.example.com/cb".to_owned(),
+            "http://localhost:8080/cb".to_owned(),
+        ];
+        assert!(redirect_registered(
+            &registered,
+            "http://127.0.0.1:51234/cb"
+        ));
+        assert!(redirect_registered(
+            &registered,
+            "https://wiki.example.com/cb"
+        ));
+        assert!(redirect_registered(&registered, "http://localhost:8080/cb"));
+        for other in [
+            "http://127.0.0.1:51234/other",
+            "https://wiki.example.com:8443/cb",
+            "http://localhost:9090/cb",
+            "https://wiki.example.com/cb?x=1",
+        ] {
+            assert!(!redirect_registered(&registered, other), "{other}");
+        }
     }
 
     #[test]

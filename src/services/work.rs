@@ -23,6 +23,9 @@ use crate::domain::{AuditAction, DEFAULT_ORGANISATION, Timestamp, UserId};
 pub struct Work<'a> {
     db: &'a Db,
     tx: Tx,
+    /// This process's turn to write (`Db::writer_turn`), given back after
+    /// the transaction ends: declared after `tx`, so dropped after it.
+    _turn: tokio::sync::OwnedMutexGuard<()>,
     scope: Scope,
     meta: &'a RequestMeta,
     actor: Option<(UserId, String)>,
@@ -115,10 +118,12 @@ impl<'a> Work<'a> {
         scope: Scope,
         meta: &'a RequestMeta,
     ) -> Result<Work<'a>, ServiceError> {
+        let turn = db.writer_turn().await;
         let tx = db.begin_write().await?;
         Ok(Work {
             db,
             tx,
+            _turn: turn,
             scope,
             meta,
             actor: None,

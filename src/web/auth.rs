@@ -77,7 +77,13 @@ pub struct NextQuery {
 /// An `rd` worth carrying through the form: one line, bounded. Whether it
 /// is followed is decided after sign-in (`Apps::return_to`).
 fn carried_rd(rd: &str) -> String {
-    match rd.len() <= 2000 && !rd.chars().any(char::is_control) {
+    // An authorization request resumed after sign-in carries all its
+    // parameters (state and nonce may be long); anything else is a URL.
+    let limit = match is_authorization(rd) {
+        true => 16_000,
+        false => 2000,
+    };
+    match rd.len() <= limit && !rd.chars().any(char::is_control) {
         true => rd.to_owned(),
         false => String::new(),
     }

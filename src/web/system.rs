@@ -46,6 +46,20 @@ pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
 }
 
 pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
+    // A browser app's preflight before it calls the token, userinfo or
+    // revocation endpoint with its own headers: any origin may (no cookie
+    // is involved; the token or the client authenticates the call).
+    if req.method() == actix_web::http::Method::OPTIONS && req.path().starts_with("/oauth/") {
+        return HttpResponse::NoContent()
+            .insert_header(("access-control-allow-origin", "*"))
+            .insert_header(("access-control-allow-methods", "GET, POST"))
+            .insert_header((
+                "access-control-allow-headers",
+                "authorization, content-type",
+            ))
+            .insert_header(("access-control-max-age", "600"))
+            .finish();
+    }
     if super::api::is_api(req.path()) {
         return super::api::method_not_allowed();
     }

@@ -837,6 +837,11 @@ fn judge(
             ]
             .contains(&status)
                 || redirect("/login")
+                // A POST to the authorization or logout endpoint comes
+                // back as a GET of the same endpoint, with the session.
+                || (method == "post"
+                    && status == StatusCode::SEE_OTHER
+                    && location.is_some_and(|l| l.starts_with(&format!("{path}?"))))
         }
         Outcome::Allowed if method == "get" => {
             if route == "/pending" && who.kind == Kind::Active {

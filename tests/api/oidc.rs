@@ -866,7 +866,7 @@ async fn an_oversize_parameter_is_refused_with_400() {
         )
         .await;
     let logout = browser
-        .post_raw("/oauth/logout", &[("state", &"s".repeat(9_000))])
+        .get(&format!("/oauth/logout?state={}", "s".repeat(9_000)))
         .await;
 
     assert_eq!(authorize.status(), StatusCode::BAD_REQUEST);
@@ -895,6 +895,7 @@ async fn each_endpoint_answers_its_own_methods_and_405_to_the_others() {
     let discovery_post = app.post_raw("/.well-known/openid-configuration", &[]).await;
     let request = Request::new(&client);
     let authorize_post = browser.post_raw("/oauth/authorize", &request.query()).await;
+    let authorize_post = browser.follow_once(authorize_post).await;
     let tokens = tokens_for(&app, &browser, &client).await;
     let userinfo_post = new_client()
         .post(app.url("/oauth/userinfo"))
@@ -903,6 +904,7 @@ async fn each_endpoint_answers_its_own_methods_and_405_to_the_others() {
         .await
         .unwrap();
     let logout_post = browser.post_raw("/oauth/logout", &[]).await;
+    let logout_post = browser.follow_once(logout_post).await;
 
     for (what, response) in [
         ("GET /oauth/token", &token_get),
@@ -1210,4 +1212,47 @@ async fn ending_a_user_s_sessions_from_the_admin_page_ends_their_app_sign_ins() 
 
     assert_redirect_to(&ended, &format!("/admin/users/{}", ada.id));
     assert_cut_off(&app, &client, &tokens).await;
+}
+
+#[tokio::test]
+async fn a_huge_max_age_is_a_number_like_any_other_and_not_a_failure() {
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    let request = Request::new(&client);
+
+    let response = browser
+        .authorize(&request.query_with("max_age", Some("9223372036854775807")))
+        .await;
+
+    let location = back_to_client(&response, &request);
+    assert!(param_of(&location, "code").is_some(), "{location}");
+}
+
+#[tokio::test]
+async fn a_loopback_redirect_uri_is_answered_on_the_port_the_app_listens_on() {
+    let app = spawn_app().await;
+    let client = app.register_client("cli", &["Engineer"], true).await;
+    // Raw: the registration a native app makes (a loopback URI, no port).
+    sqlx::query("UPDATE oidc_clients SET redirect_uris = 'http://127.0.0.1/callback'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (_, browser) = signed_in(&app, "ada", "Engineer").await;
+    let request = Request {
+        redirect_uri: "http://127.0.0.1:49152/callback".into(),
+        ..Request::new(&client)
+    };
+    let elsewhere = Request {
+        redirect_uri: "http://127.0.0.1:49152/other".into(),
+        ..Request::new(&client)
+    };
+
+    let code = code_for(&browser, &request).await;
+    let refused = browser.authorize(&elsewhere.query()).await;
+    let mut form = request.exchange(&code);
+    form.push(("client_id", &client.client_id));
+    let exchanged = app.token(&form, None).await;
+
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(exchanged.status(), StatusCode::OK);
 }

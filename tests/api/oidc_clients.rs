@@ -310,3 +310,78 @@ async fn a_key_rotation_keeps_the_old_key_published_and_signs_with_the_new_one()
         "the rotation is audited; the first keys are not"
     );
 }
+
+#[tokio::test]
+async fn making_a_confidential_client_public_or_narrowing_its_scopes_ends_its_sign_ins() {
+    let app = spawn_app().await;
+    let wiki = app.register_app("wiki", WIKI, &["Engineer"], &[]).await;
+    app.signed_in_admin().await;
+    let form = |kind: &'static str, scopes: &'static [&'static str]| {
+        let mut fields = vec![
+            ("kind", kind),
+            ("redirect_uris", "https://wiki.example.com/cb"),
+            ("id_token_alg", "RS256"),
+        ];
+        fields.extend(scopes.iter().map(|s| ("scopes", *s)));
+        fields
+    };
+    let path = format!("/admin/apps/{}/oidc", wiki.id);
+    app.post_form(&path, &form("confidential", &["profile", "email"]))
+        .await;
+    let live = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM oidc_grants WHERE revoked_at IS NULL")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+    };
+    let grant = || async {
+        // Raw: a sign-in to the wiki without the code flow (tests/api/oidc.rs walks it).
+        sqlx::query(
+            "INSERT INTO oidc_grants (organisation_id, app_id, user_id, code_hash, scopes, \
+             auth_time, created_at, expires_at) VALUES (1, $1, 1, $2, 'openid email', 0, 0, $3)",
+        )
+        .bind(wiki.id.0)
+        .bind(gatehouse::services::oidc::random_token())
+        .bind(i64::MAX)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    };
+
+    grant().await;
+    app.post_form(
+        &path,
+        &form("confidential", &["profile", "email", "groups"]),
+    )
+    .await;
+    assert_eq!(live().await, 1, "a wider registration keeps the sign-in");
+    app.post_form(&path, &form("confidential", &["profile"]))
+        .await;
+    assert_eq!(live().await, 0, "dropping email ends it");
+    grant().await;
+    app.post_form(&path, &form("public", &["profile"])).await;
+    assert_eq!(
+        live().await,
+        0,
+        "a public client's refresh tokens need no secret"
+    );
+}
+
+#[tokio::test]
+async fn an_instance_whose_secret_key_differs_refuses_to_sign_rather_than_replace_the_keys() {
+    let app = spawn_app().await;
+    let before = app.get("/oauth/jwks").await.text().await.unwrap();
+    let other = app
+        .another_instance_with(|s| {
+            s.secret_key = Some(secrecy::SecretString::from(
+                "another-secret-key-that-is-long-enough-9876543210",
+            ));
+        })
+        .await;
+
+    let refused = other.get("/oauth/jwks").await;
+
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(app.count("oidc_keys").await, 2, "no key made or retired");
+    assert_eq!(app.get("/oauth/jwks").await.text().await.unwrap(), before);
+}

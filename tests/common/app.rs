@@ -293,7 +293,13 @@ impl TestApp {
     /// A second instance of the app (another process, or this one after a
     /// restart) on the same database.
     pub async fn another_instance(&self) -> TestApp {
-        let settings = test_settings(self.database_url.clone());
+        self.another_instance_with(|_| {}).await
+    }
+
+    /// `another_instance` with settings changed by `customise`.
+    pub async fn another_instance_with(&self, customise: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = test_settings(self.database_url.clone());
+        customise(&mut settings);
         let app = Application::build(settings).await.expect("the app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();

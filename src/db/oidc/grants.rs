@@ -16,6 +16,7 @@ pub struct CodeRow {
     pub app_id: i64,
     pub user_id: i64,
     pub redirect_uri: String,
+    pub issuer: String,
     pub scopes: String,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
@@ -28,8 +29,8 @@ pub async fn insert_code(scoped: Scoped<'_>, code: &CodeRow, now: Timestamp) -> 
     let (conn, scope) = scoped.parts();
     sqlx::query(
         "INSERT INTO oidc_codes (code_hash, organisation_id, app_id, user_id, redirect_uri, \
-         scopes, nonce, code_challenge, auth_time, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         scopes, nonce, code_challenge, auth_time, created_at, expires_at, issuer) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&code.code_hash)
     .bind(scope.org()?)
@@ -42,6 +43,7 @@ pub async fn insert_code(scoped: Scoped<'_>, code: &CodeRow, now: Timestamp) -> 
     .bind(code.auth_time)
     .bind(now.0)
     .bind(code.expires_at)
+    .bind(&code.issuer)
     .execute(conn)
     .await
     .context("could not store the authorization code")?;
@@ -52,8 +54,9 @@ pub async fn insert_code(scoped: Scoped<'_>, code: &CodeRow, now: Timestamp) -> 
 pub async fn find_code(scoped: Scoped<'_>, hash: &str) -> anyhow::Result<Option<CodeRow>> {
     let (conn, _instance) = scoped.parts();
     sqlx::query_as(
-        "SELECT code_hash, organisation_id, app_id, user_id, redirect_uri, scopes, nonce, \
-         code_challenge, auth_time, expires_at, used_at FROM oidc_codes WHERE code_hash = $1",
+        "SELECT code_hash, organisation_id, app_id, user_id, redirect_uri, issuer, scopes, \
+         nonce, code_challenge, auth_time, expires_at, used_at FROM oidc_codes \
+         WHERE code_hash = $1",
     )
     .bind(hash)
     .fetch_optional(conn)

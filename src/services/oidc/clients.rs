@@ -181,10 +181,19 @@ pub async fn save_in(
             )
             .await?;
         }
-        Some(_) => {
+        Some(before) => {
             db::oidc::update_client(work.tx(), app, &parsed.fields()).await?;
             if let Some(secret) = &secret {
                 db::oidc::set_secret(work.tx(), app, &hash(secret)).await?;
+            }
+            // What was given under the old registration must not outlive
+            // it: a refresh token of a confidential client would work
+            // without the secret once it is public, and a dropped scope's
+            // claims would still be answered.
+            let narrowed = before.scopes.iter().any(|s| !parsed.scopes.contains(s));
+            let opened = !before.is_public() && parsed.kind == ClientKind::Public;
+            if narrowed || opened {
+                db::oidc::end_sign_ins(work.tx(), app, Timestamp::now()).await?;
             }
         }
     }

@@ -112,9 +112,21 @@ impl KeyStore {
                 continue;
             };
             let Some(der) = self.seal.open(&row.sealed_private_key) else {
-                // Sealed under another secret key: unusable, so unpublished;
-                // a new key takes its place.
-                tracing::warn!(kid = %row.kid, "a signing key was sealed under another secret key; it is skipped");
+                // Sealed under another secret key. A retired key is only
+                // left unpublished; a current one means this instance's
+                // secret key is not the others': making keys of its own
+                // would retire theirs, so it refuses until that is mended.
+                if row.retired_at.is_none() {
+                    return Err(anyhow::anyhow!(
+                        "the current {} signing key {} was sealed under another secret key: \
+                         every instance must share GATEHOUSE_SECRET_KEY (if the old one is \
+                         lost, `gatehouse keys rotate` makes new keys under this one)",
+                        row.alg,
+                        row.kid
+                    )
+                    .into());
+                }
+                tracing::warn!(kid = %row.kid, "a retired signing key was sealed under another secret key; it is not published");
                 continue;
             };
             let key = Arc::new(SigningKey::from_pkcs8(&row.kid, alg, &der)?);

@@ -90,13 +90,15 @@ pub fn admitted(apps: &Apps, user: &AuthUser, app: AppId) -> bool {
         .is_some_and(|(org, app)| decide(user.visitor(), org, &app.rule).is_ok())
 }
 
-/// A code for a user the app's rule admits; the sign-in is audited.
+/// A code for a user the app's rule admits, naming the issuer the browser
+/// is answered with (the ID token names the same); the sign-in is audited.
 pub async fn issue_code(
     db: &Db,
     client: &OidcClient,
     user: &AuthUser,
     request: &ValidRequest,
     auth_time: Timestamp,
+    issuer: &str,
     meta: &RequestMeta,
 ) -> Result<String, ServiceError> {
     let code = random_token();
@@ -107,6 +109,7 @@ pub async fn issue_code(
         app_id: client.app_id.0,
         user_id: user.id.0,
         redirect_uri: request.redirect_uri.clone(),
+        issuer: issuer.to_owned(),
         scopes: request.scopes.join(" "),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),

@@ -44,8 +44,6 @@ pub struct Issuing<'a> {
     pub db: &'a Db,
     pub keys: &'a KeyStore,
     pub apps: &'a Apps,
-    /// The issuer of the client's organisation.
-    pub issuer: &'a str,
 }
 
 /// The `authorization_code` grant.
@@ -98,17 +96,42 @@ pub async fn exchange_code(
         (None, Some(_)) => return Err(invalid_grant("No code_challenge was sent for this code.")),
         (None, None) => {}
     }
+    // Everything that only reads comes before the write lock: the key, the
+    // user as they are now, their subject and role names.
+    let keys = issuing.keys.get(db).await?;
+    let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
+    if keys.current(alg).is_none() {
+        return Err(anyhow::anyhow!("no current {} key", alg.as_str()).into());
+    }
+    let (user, subject, roles) = {
+        let mut conn = db.acquire().await?;
+        let user = db::signed_in::find_auth(scope.on(&mut conn), UserId(code.user_id)).await?;
+        let Some(user) = user
+            .filter(|u| u.status == UserStatus::Active && admitted(issuing.apps, u, client.app_id))
+        else {
+            return Err(invalid_grant("The user may no longer sign in to this app."));
+        };
+        let subject = db::oidc::find_subject(scope.on(&mut conn), user.id).await?;
+        let roles = role_names(&mut conn, &user).await?;
+        (user, subject, roles)
+    };
     let mut work = Work::in_scope(db, scope, meta).await?;
     if !db::oidc::use_code(work.tx(), &code_hash, now).await? {
+        // Another exchange of the same code won the race: a replay too.
+        if db::oidc::revoke_grant_of_code(work.tx(), &code_hash, now).await? > 0 {
+            work.audit(
+                AuditAction::OidcRevoked,
+                Some(app_target(client.app_id, &client.app_name, user.id)),
+            )
+            .reason(Some("authorization code used twice"));
+        }
+        work.commit("the replayed code's revocation").await?;
         return Err(invalid_grant("The code was used already."));
     }
-    let user = db::signed_in::find_auth(work.tx(), UserId(code.user_id)).await?;
-    let Some(user) =
-        user.filter(|u| u.status == UserStatus::Active && admitted(issuing.apps, u, client.app_id))
-    else {
-        return Err(invalid_grant("The user may no longer sign in to this app."));
+    let subject = match subject {
+        Some(subject) => subject,
+        None => db::oidc::subject(work.tx(), user.id, &random_token()).await?,
     };
-    let subject = db::oidc::subject(work.tx(), user.id, &random_token()).await?;
     let grant = NewGrant {
         app: client.app_id,
         user: user.id,
@@ -118,10 +141,11 @@ pub async fn exchange_code(
         expires_at: Timestamp(now.0 + GRANT_TTL_MS),
     };
     let grant_id = db::oidc::insert_grant(work.tx(), &grant, now).await?;
-    let roles = role_names(&mut work, &user).await?;
+    let mut tokens = new_tokens(&mut work, grant_id, &code.scopes, now).await?;
+    work.commit("the token grant").await?;
     let scopes: Vec<&str> = code.scopes.split(' ').collect();
     let mut claims = user_claims(&user, &subject, &scopes, &roles);
-    claims.insert("iss".into(), json!(issuing.issuer));
+    claims.insert("iss".into(), json!(code.issuer));
     claims.insert("aud".into(), json!(client.client_id));
     claims.insert("azp".into(), json!(client.client_id));
     claims.insert("iat".into(), json!(now.0 / 1000));
@@ -130,12 +154,8 @@ pub async fn exchange_code(
     if let Some(nonce) = &code.nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    let mut tokens = new_tokens(&mut work, grant_id, &code.scopes, now).await?;
-    work.commit("the token grant").await?;
     // Signed after the commit: an RSA signature takes a millisecond or two,
-    // which the write lock should not wait for.
-    let keys = issuing.keys.get(db).await?;
-    let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
+    // which the write lock should not wait for. The key was checked above.
     let key = keys
         .current(alg)
         .ok_or_else(|| anyhow::anyhow!("no current {} key", alg.as_str()))?;
@@ -169,9 +189,16 @@ async fn new_tokens(
     })
 }
 
-async fn role_names(work: &mut Work<'_>, user: &AuthUser) -> Result<Vec<String>, ServiceError> {
+/// The user's role and the roles their groups grant, by name.
+async fn role_names(
+    conn: &mut crate::db::Conn,
+    user: &AuthUser,
+) -> Result<Vec<String>, ServiceError> {
     let mut names = vec![user.role_name.clone()];
-    for name in db::oidc::role_names(work.tx(), &user.granted_roles).await? {
+    if user.granted_roles.is_empty() {
+        return Ok(names);
+    }
+    for name in db::oidc::role_names(user.scope().on(conn), &user.granted_roles).await? {
         if !names.contains(&name) {
             names.push(name);
         }
@@ -351,14 +378,10 @@ pub async fn userinfo(db: &Db, apps: &Apps, access_token: &str) -> Result<Value,
     if user.status != UserStatus::Active || !admitted(apps, user, found.app_id) {
         return Err(invalid());
     }
-    let mut names = vec![user.role_name.clone()];
-    if found.scopes.split(' ').any(|s| s == "roles") && !user.granted_roles.is_empty() {
-        for name in db::oidc::role_names(user.scope().on(&mut conn), &user.granted_roles).await? {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
     let scopes: Vec<&str> = found.scopes.split(' ').collect();
+    let names = match scopes.contains(&"roles") {
+        true => role_names(&mut conn, user).await?,
+        false => Vec::new(),
+    };
     Ok(Value::Object(user_claims(user, subject, &scopes, &names)))
 }

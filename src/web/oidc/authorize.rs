@@ -12,7 +12,9 @@ use askama::Template;
 
 use super::{base_url, issuer};
 use crate::db::Db;
-use crate::domain::oidc::{AuthorizeParams, OidcClient, ValidRequest, check_request};
+use crate::domain::oidc::{
+    AuthorizeParams, OidcClient, ValidRequest, check_request, redirect_registered,
+};
 use crate::domain::{App, AuthUser, DEFAULT_ORGANISATION, Refusal, Timestamp, UserStatus};
 use crate::services::app_directory::AppDirectory;
 use crate::services::oidc::{self, clients};
@@ -60,14 +62,9 @@ fn page_error(message: &str) -> AppError {
     AppError::BadRequest(message.to_owned())
 }
 
-/// The request's parameters: the query of a GET, the form of a POST.
-fn params_of(req: &HttpRequest, body: &[u8]) -> Result<(AuthorizeParams, String), AppError> {
-    let text = match req.method() == actix_web::http::Method::POST {
-        true => std::str::from_utf8(body)
-            .map_err(|_| page_error("The request is not UTF-8."))?
-            .to_owned(),
-        false => req.query_string().to_owned(),
-    };
+/// The request's parameters (a POST came back as a GET: `post_as_get`).
+fn params_of(req: &HttpRequest) -> Result<(AuthorizeParams, String), AppError> {
+    let text = req.query_string().to_owned();
     let params: AuthorizeParams = serde_html_form::from_str(&text).map_err(|_| {
         page_error("The sign-in request is malformed: a parameter is repeated or not text.")
     })?;
@@ -101,7 +98,10 @@ pub async fn authorize(
     settings: web::Data<ForwardAuthSettings>,
     identity: Option<Identity>,
 ) -> Result<HttpResponse, AppError> {
-    let (params, text) = params_of(&req, &body)?;
+    if let Some(answer) = super::post_as_get(&req, &body) {
+        return answer;
+    }
+    let (params, text) = params_of(&req)?;
     let client_id = params.client_id.as_deref().unwrap_or("");
     let Some(client) = clients::by_client_id(&db, client_id).await? else {
         return Err(page_error(
@@ -109,7 +109,7 @@ pub async fn authorize(
         ));
     };
     let redirect_uri = params.redirect_uri.as_deref().unwrap_or("");
-    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+    if !redirect_registered(&client.redirect_uris, redirect_uri) {
         return Err(page_error(&format!(
             "{} asked to send you to an address it has not registered (redirect_uri), so Gatehouse will not.",
             client.app_name
@@ -158,18 +158,26 @@ pub async fn authorize(
     let signed_in_at =
         crate::auth::session_store::SessionMeta::of(&actix_session::SessionExt::get_session(&req))
             .and_then(|m| m.since);
-    // A session whose sign-in time is unknown is not fresh enough for any
-    // max_age.
+    // A session whose sign-in time is unknown cannot name an auth_time: it
+    // signs in again.
     let stale = request
         .max_age
-        .is_some_and(|max| signed_in_at.is_none_or(|at| now.0 - at > max * 1000));
+        .is_some_and(|max| signed_in_at.is_none_or(|at| now.0 - at > max.saturating_mul(1000)));
     let since = signed_in_at.unwrap_or(now.0);
-    if request.force_login || stale {
+    if request.force_login || stale || signed_in_at.is_none() {
         if request.no_prompt {
             return Ok(back("login_required", "A fresh sign-in is needed."));
         }
         // Signing in again: the session ends and the sign-in page returns
         // here without the parameters that asked for it.
+        crate::services::accounts::record_logout(
+            &db,
+            &user.scope(),
+            user.id,
+            &user.username,
+            &request_meta(&req),
+        )
+        .await?;
         if let Some(identity) = identity {
             identity.logout();
         }
@@ -221,6 +229,7 @@ pub async fn authorize(
         &user,
         &request,
         Timestamp(since),
+        &iss,
         &request_meta(&req),
     )
     .await?;
@@ -309,7 +318,7 @@ pub async fn return_origin(db: &Db, rd: &str) -> Result<Option<String>, AppError
         return Ok(None);
     };
     let uri = params.redirect_uri.unwrap_or_default();
-    if !client.redirect_uris.contains(&uri) {
+    if !redirect_registered(&client.redirect_uris, &uri) {
         return Ok(None);
     }
     Ok(url::Url::parse(&uri)

@@ -10,14 +10,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 
-use super::{OauthError, base_url, form_params, issuer};
+use super::{OauthError, form_params};
 use crate::db::Db;
 use crate::domain::oidc::OidcClient;
 use crate::services::app_directory::AppDirectory;
 use crate::services::oidc::keys::KeyStore;
 use crate::services::oidc::{self, Exchange, Issuing, clients};
-use crate::services::organisations::Directory;
-use crate::web::forward_auth::ForwardAuthSettings;
 use crate::web::request::request_meta;
 
 fn no_store(body: &impl serde::Serialize) -> HttpResponse {
@@ -124,6 +122,9 @@ async fn authenticate(
     let client = clients::by_client_id(db, &client_id)
         .await?
         .ok_or_else(unknown)?;
+    // Some libraries send a public client's id by Basic with an empty
+    // secret: that is no secret.
+    let secret = secret.filter(|s| !s.is_empty());
     match (client.is_public(), secret) {
         (true, None) => Ok(client),
         (false, Some(secret)) if clients::secret_matches(&client, &secret) => Ok(client),
@@ -131,15 +132,12 @@ async fn authenticate(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn token(
     req: HttpRequest,
     body: web::Bytes,
     db: web::Data<Db>,
     apps: web::Data<AppDirectory>,
     keys: web::Data<KeyStore>,
-    orgs: web::Data<Directory>,
-    settings: web::Data<ForwardAuthSettings>,
 ) -> Result<HttpResponse, OauthError> {
     let params = form_body(&req, &body)?;
     let client = authenticate(&req, &params, &db).await?;
@@ -150,13 +148,10 @@ pub async fn token(
         Some("authorization_code") => {
             let code = param("code")
                 .ok_or_else(|| OauthError::new("invalid_request", "code is missing."))?;
-            let orgs = orgs.get(&db).await?;
-            let issuer = issuer(&base_url(&req, &settings), &orgs, client.organisation);
             let issuing = Issuing {
                 db: &db,
                 keys: &keys,
                 apps: &directory,
-                issuer: &issuer,
             };
             let exchange = Exchange {
                 code,

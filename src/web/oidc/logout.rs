@@ -51,12 +51,10 @@ pub async fn logout(
     keys: web::Data<KeyStore>,
     identity: Option<Identity>,
 ) -> Result<HttpResponse, AppError> {
-    let text = match req.method() == actix_web::http::Method::POST {
-        true => std::str::from_utf8(&body)
-            .map_err(|_| bad("The request is not UTF-8."))?
-            .to_owned(),
-        false => req.query_string().to_owned(),
-    };
+    if let Some(answer) = super::post_as_get(&req, &body) {
+        return answer;
+    }
+    let text = req.query_string().to_owned();
     let params: LogoutParams =
         serde_html_form::from_str(&text).map_err(|_| bad("The sign-out request is malformed."))?;
     if text.len() > 8_000 {

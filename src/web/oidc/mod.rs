@@ -62,9 +62,10 @@ async fn issuer_of(
         return Ok(base);
     };
     let orgs = orgs.get(db).await?;
+    // The default organisation's issuer is the base address alone.
     match orgs
         .iter()
-        .find(|o| o.slug == slug && o.status == OrgStatus::Active)
+        .find(|o| o.slug == slug && o.status == OrgStatus::Active && o.id != DEFAULT_ORGANISATION)
     {
         Some(org) => Ok(issuer(&base, &orgs, org.id)),
         None => Err(AppError::NotFound),
@@ -74,9 +75,11 @@ async fn issuer_of(
 fn cached_json(body: String, shared: bool) -> HttpResponse {
     // Without GATEHOUSE_PUBLIC_URL the addresses in the answer come from the
     // request's Host: no shared cache may keep one for everybody.
+    // A minute, as long as an instance keeps its copy of the keys: a new
+    // key is in every cached JWKS soon after it signs.
     let cache = match shared {
-        true => "public, max-age=300",
-        false => "private, max-age=300",
+        true => "public, max-age=60",
+        false => "private, max-age=60",
     };
     HttpResponse::Ok()
         .content_type("application/json")
@@ -217,6 +220,27 @@ impl From<ProtocolError> for OauthError {
             ProtocolError::Service(err) => OauthError::from(err),
         }
     }
+}
+
+/// A POST to an endpoint the browser itself reaches (authorization,
+/// logout) is answered with a 303 to the same endpoint, the form as its
+/// query: the browser comes back by GET with its session cookie, which a
+/// POST from the app's site does not carry (SameSite=Lax). `None` for a GET.
+pub fn post_as_get(req: &HttpRequest, body: &[u8]) -> Option<Result<HttpResponse, AppError>> {
+    if req.method() != actix_web::http::Method::POST {
+        return None;
+    }
+    let bad = |m: &str| Err(AppError::BadRequest(m.to_owned()));
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Some(bad("The request is not UTF-8."));
+    };
+    if text.len() > 16_000 {
+        return Some(bad("The request is too long."));
+    }
+    Some(Ok(crate::web::flash::redirect(&format!(
+        "{}?{text}",
+        req.path()
+    ))))
 }
 
 /// The parameters of a form body (or query) as a map; a parameter given

@@ -145,6 +145,17 @@ impl TestApp {
         self.get(&format!("/oauth/logout?{query}")).await
     }
 
+    /// A POST to the authorization or logout endpoint answers 303 to the
+    /// same endpoint with the form as its query; this follows it, as a
+    /// browser does, and returns what the GET answers.
+    pub async fn follow_once(&self, posted: Response) -> Response {
+        assert_eq!(posted.status(), reqwest::StatusCode::SEE_OTHER);
+        let location = super::location_of(&posted).expect("a location");
+        let path = posted.url().path().to_owned();
+        assert!(location.starts_with(&format!("{path}?")), "{location}");
+        self.get(&location).await
+    }
+
     /// The JWKS as a client fetches it.
     pub async fn jwks(&self) -> Value {
         let response = self.get("/oauth/jwks").await;
