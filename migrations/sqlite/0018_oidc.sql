@@ -65,26 +65,22 @@ CREATE TABLE oidc_grants (
     scopes TEXT NOT NULL,
     auth_time BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
-    last_refresh_at BIGINT,
     expires_at BIGINT NOT NULL,
     revoked_at BIGINT
 );
 CREATE INDEX oidc_grants_user ON oidc_grants (organisation_id, user_id);
 
--- Every refresh token a grant was given; a used one presented again
--- revokes the whole grant.
+-- The tokens a grant was given, a refresh token and an access token a row,
+-- both issued together (one write per code exchange or refresh). A used
+-- refresh token presented again revokes the whole grant; an access token
+-- works until `access_expires_at` and while its grant is live. The rows go
+-- with their grant.
 CREATE TABLE oidc_refresh_tokens (
     token_hash TEXT PRIMARY KEY,
+    access_hash TEXT NOT NULL UNIQUE,
     grant_id BIGINT NOT NULL REFERENCES oidc_grants (id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
+    access_expires_at BIGINT NOT NULL,
     used_at BIGINT
 );
 CREATE INDEX oidc_refresh_tokens_grant ON oidc_refresh_tokens (grant_id);
-
-CREATE TABLE oidc_access_tokens (
-    token_hash TEXT PRIMARY KEY,
-    grant_id BIGINT NOT NULL REFERENCES oidc_grants (id) ON DELETE CASCADE,
-    expires_at BIGINT NOT NULL
-);
-CREATE INDEX oidc_access_tokens_grant ON oidc_access_tokens (grant_id);
-CREATE INDEX oidc_access_tokens_expiry ON oidc_access_tokens (expires_at);

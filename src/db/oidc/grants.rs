@@ -198,7 +198,10 @@ pub async fn live_grants(
 ) -> anyhow::Result<Vec<GrantRow>> {
     let (conn, scope) = scoped.parts();
     sqlx::query_as(
-        "SELECT g.id, g.app_id, a.name AS app_name, g.scopes, g.created_at, g.last_refresh_at \
+        // The last refresh is the newest token issued after the grant's first.
+        "SELECT g.id, g.app_id, a.name AS app_name, g.scopes, g.created_at, \
+         (SELECT MAX(t.created_at) FROM oidc_refresh_tokens t WHERE t.grant_id = g.id \
+          AND t.created_at > g.created_at) AS last_refresh_at \
          FROM oidc_grants g JOIN apps a ON a.id = g.app_id \
          WHERE g.organisation_id = $1 AND g.user_id = $2 AND g.revoked_at IS NULL \
          AND g.expires_at > $3 ORDER BY g.id DESC LIMIT 100",
@@ -241,9 +244,11 @@ struct PresentedRow {
     user: AuthRow,
 }
 
+/// The grant and user behind the token whose hash is in `column` of
+/// `oidc_refresh_tokens` (`token_hash` or `access_hash`).
 async fn presented(
     conn: &mut Conn,
-    table: &str,
+    column: &str,
     extra: &str,
     hash: &str,
 ) -> anyhow::Result<Option<Presented>> {
@@ -251,9 +256,9 @@ async fn presented(
         "SELECT g.id AS grant_id, g.app_id AS grant_app, g.scopes AS grant_scopes, \
          g.auth_time AS grant_auth_time, g.expires_at AS grant_expires_at, \
          g.revoked_at AS grant_revoked_at, {extra}, s.subject, {} \
-         FROM {table} t JOIN oidc_grants g ON g.id = t.grant_id \
+         FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
          JOIN users u ON u.id = g.user_id JOIN roles r ON r.id = u.role_id \
-         LEFT JOIN oidc_subjects s ON s.user_id = g.user_id WHERE t.token_hash = $1",
+         LEFT JOIN oidc_subjects s ON s.user_id = g.user_id WHERE t.{column} = $1",
         auth_columns(conn)
     );
     let row: Option<PresentedRow> = sqlx::query_as(&sql)
@@ -282,8 +287,8 @@ pub async fn find_access(scoped: Scoped<'_>, hash: &str) -> anyhow::Result<Optio
     let (conn, _instance) = scoped.parts();
     presented(
         conn,
-        "oidc_access_tokens",
-        "t.expires_at AS token_expires_at, NULL AS token_used_at",
+        "access_hash",
+        "t.access_expires_at AS token_expires_at, NULL AS token_used_at",
         hash,
     )
     .await
@@ -294,7 +299,7 @@ pub async fn find_refresh(scoped: Scoped<'_>, hash: &str) -> anyhow::Result<Opti
     let (conn, _instance) = scoped.parts();
     presented(
         conn,
-        "oidc_refresh_tokens",
+        "token_hash",
         "NULL AS token_expires_at, t.used_at AS token_used_at",
         hash,
     )
@@ -317,24 +322,14 @@ pub async fn use_refresh(
     .bind(hash)
     .bind(grant)
     .bind(scope.org()?)
-    .execute(&mut *conn)
+    .execute(conn)
     .await
     .context("could not use the refresh token")?;
-    if done.rows_affected() == 1 {
-        sqlx::query(
-            "UPDATE oidc_grants SET last_refresh_at = $1 WHERE id = $2 AND organisation_id = $3",
-        )
-        .bind(now.0)
-        .bind(grant)
-        .bind(scope.org()?)
-        .execute(conn)
-        .await
-        .context("could not note the refresh")?;
-    }
     Ok(done.rows_affected() == 1)
 }
 
-/// Stores a grant's new refresh and access tokens (hashes).
+/// Stores a grant's new refresh and access tokens (hashes): one row, one
+/// statement.
 pub async fn insert_tokens(
     scoped: Scoped<'_>,
     grant: i64,
@@ -346,28 +341,22 @@ pub async fn insert_tokens(
     // The grant was read in this organisation's scope just before.
     let (conn, _scope) = scoped.parts();
     sqlx::query(
-        "INSERT INTO oidc_refresh_tokens (token_hash, grant_id, created_at) VALUES ($1, $2, $3)",
+        "INSERT INTO oidc_refresh_tokens (token_hash, access_hash, grant_id, created_at, \
+         access_expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(refresh_hash)
-    .bind(grant)
-    .bind(now.0)
-    .execute(&mut *conn)
-    .await
-    .context("could not store the refresh token")?;
-    sqlx::query(
-        "INSERT INTO oidc_access_tokens (token_hash, grant_id, expires_at) VALUES ($1, $2, $3)",
-    )
     .bind(access_hash)
     .bind(grant)
+    .bind(now.0)
     .bind(access_expires_at.0)
     .execute(conn)
     .await
-    .context("could not store the access token")?;
+    .context("could not store the tokens")?;
     Ok(())
 }
 
-/// Deletes expired codes and access tokens, and ended grants with their
-/// tokens (upkeep); returns how many rows.
+/// Deletes old codes, and ended grants with their tokens (upkeep); returns
+/// how many rows.
 /// Instance-wide: upkeep of every organisation's rows.
 pub async fn purge_expired(conn: &mut Conn, now: Timestamp) -> anyhow::Result<u64> {
     let codes = sqlx::query("DELETE FROM oidc_codes WHERE expires_at < $1")
@@ -375,11 +364,6 @@ pub async fn purge_expired(conn: &mut Conn, now: Timestamp) -> anyhow::Result<u6
         .execute(&mut *conn)
         .await
         .context("could not purge old codes")?;
-    let access = sqlx::query("DELETE FROM oidc_access_tokens WHERE expires_at < $1")
-        .bind(now.0)
-        .execute(&mut *conn)
-        .await
-        .context("could not purge expired access tokens")?;
     // Grants past their life, or revoked a week ago (the sessions pages no
     // longer list them; the audit log keeps what happened), with their
     // refresh and access tokens.
@@ -392,5 +376,5 @@ pub async fn purge_expired(conn: &mut Conn, now: Timestamp) -> anyhow::Result<u6
     .execute(conn)
     .await
     .context("could not purge ended grants")?;
-    Ok(codes.rows_affected() + access.rows_affected() + grants.rows_affected())
+    Ok(codes.rows_affected() + grants.rows_affected())
 }

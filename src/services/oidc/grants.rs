@@ -66,8 +66,8 @@ pub async fn revoke(
     Ok(found.app_name)
 }
 
-/// Upkeep: deletes authorization codes an hour past their expiry and
-/// expired access tokens, in every organisation; returns how many.
+/// Upkeep: deletes authorization codes an hour past their expiry, and
+/// ended grants with their tokens, in every organisation; returns how many.
 pub async fn purge_expired(db: &Db) -> anyhow::Result<u64> {
     let mut conn = db.acquire().await?;
     db::oidc::purge_expired(&mut conn, Timestamp::now()).await
