@@ -82,6 +82,9 @@ pub struct Settings {
     /// API requests with a token that does not work, per client address per
     /// minute, before the API answers 429 (0 turns the limit off).
     pub api_failures_per_ip_per_minute: u32,
+    /// A PEM PKCS#8 private key (RSA or P-256) that signs ID tokens for its
+    /// algorithm, instead of a key Gatehouse makes and keeps in the database.
+    pub oidc_signing_key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -119,6 +122,7 @@ impl Default for Settings {
             cookie_domain: None,
             public_url: None,
             api_failures_per_ip_per_minute: 30,
+            oidc_signing_key_file: None,
         }
     }
 }

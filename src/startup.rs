@@ -63,7 +63,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let monitor = Arc::new(ChainMonitor::default());
         let data = web::Data::from(Arc::clone(&monitor));
-        let keys = Arc::new(KeyStore::new(SealKey::derive(key.master())));
+        let keys = Arc::new(signing_keys(&settings, &key)?);
         let shared = Shared {
             monitor: data,
             keys: web::Data::from(Arc::clone(&keys)),
@@ -83,6 +83,14 @@ impl Application {
     /// after building; tests and commands do not.
     pub fn start_jobs(&self) {
         crate::jobs::start(self.db.clone(), self.jobs, Arc::clone(&self.monitor));
+        // The OpenID Connect signing keys are made at the first start, not
+        // at the first sign-in that needs them (tests make theirs on use).
+        let (db, keys) = (self.db.clone(), Arc::clone(&self.keys));
+        tokio::spawn(async move {
+            if let Err(err) = keys.get(&db).await {
+                tracing::error!(error = ?err, "could not read or make the OpenID Connect signing keys");
+            }
+        });
     }
 
     pub fn port(&self) -> u16 {
@@ -107,7 +115,26 @@ impl Application {
 /// server's, and `gatehouse keys rotate`'s.
 pub fn key_store(settings: &Settings) -> anyhow::Result<KeyStore> {
     let key = crate::secret_key::load(settings)?;
-    Ok(KeyStore::new(SealKey::derive(key.master())))
+    signing_keys(settings, &key)
+}
+
+/// The key store under `key`, with the operator's signing key if one is
+/// configured (refused at start when it cannot be read).
+fn signing_keys(settings: &Settings, key: &actix_web::cookie::Key) -> anyhow::Result<KeyStore> {
+    let store = KeyStore::new(SealKey::derive(key.master()));
+    let Some(path) = &settings.oidc_signing_key_file else {
+        return Ok(store);
+    };
+    let pem = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "could not read {} (GATEHOUSE_OIDC_SIGNING_KEY_FILE)",
+            path.display()
+        )
+    })?;
+    let configured = crate::auth::jwt::from_pem(&pem)
+        .with_context(|| format!("{} (GATEHOUSE_OIDC_SIGNING_KEY_FILE)", path.display()))?;
+    tracing::info!(kid = %configured.kid, alg = configured.alg.as_str(), "ID tokens of this algorithm are signed with the configured key");
+    Ok(store.with_configured(configured))
 }
 
 async fn ensure_default_role(db: &Db, name: &str) -> anyhow::Result<()> {

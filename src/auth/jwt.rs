@@ -230,6 +230,36 @@ impl SigningKey {
     }
 }
 
+/// A signing key given by the operator as a PEM PKCS#8 file (`-----BEGIN
+/// PRIVATE KEY-----`): an RSA key signs RS256, a P-256 key ES256. Its key
+/// id is made from its public half, so it stays the same across restarts.
+pub fn from_pem(pem: &str) -> anyhow::Result<SigningKey> {
+    let body: String = pem
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != "-----BEGIN PRIVATE KEY-----")
+        .skip(1)
+        .take_while(|l| *l != "-----END PRIVATE KEY-----")
+        .collect();
+    anyhow::ensure!(
+        !body.is_empty(),
+        "not a PEM PKCS#8 private key (-----BEGIN PRIVATE KEY-----)"
+    );
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|_| anyhow::anyhow!("the PEM body is not base64"))?;
+    let key = SigningKey::from_pkcs8("configured", Alg::Rs256, &der)
+        .or_else(|_| SigningKey::from_pkcs8("configured", Alg::Es256, &der))
+        .map_err(|_| anyhow::anyhow!("neither an RSA nor a P-256 private key"))?;
+    let mut public = key.jwk().clone();
+    for private_or_named in ["kid", "alg", "use"] {
+        public.as_object_mut().map(|o| o.remove(private_or_named));
+    }
+    let digest = Sha256::digest(public.to_string().as_bytes());
+    let kid = format!("configured-{}", &B64.encode(digest)[..16]);
+    SigningKey::from_pkcs8(&kid, key.alg, &der)
+}
+
 /// The `kid` in a JWT's header, to pick the key that checks it.
 pub fn kid_of(token: &str) -> Option<String> {
     let header = token.split('.').next()?;
@@ -276,6 +306,25 @@ mod tests {
             let forged = format!("{head}.{}.", B64.encode(br#"{"sub":"root"}"#));
             assert!(key.verify(&forged).is_none());
         }
+    }
+
+    #[test]
+    fn a_pem_key_is_read_with_its_algorithm_and_a_stable_key_id() {
+        for alg in Alg::ALL {
+            let der = generate(alg).unwrap();
+            let pem = format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(&der)
+            );
+            let (one, two) = (from_pem(&pem).unwrap(), from_pem(&pem).unwrap());
+            assert_eq!(one.alg, alg);
+            assert_eq!(one.kid, two.kid);
+            assert!(one.kid.starts_with("configured-"));
+            let token = one.sign(&json!({"sub": "x"})).unwrap();
+            assert!(two.verify(&token).is_some());
+        }
+        assert!(from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----").is_err());
+        assert!(from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_err());
     }
 
     #[test]

@@ -1256,3 +1256,32 @@ async fn a_loopback_redirect_uri_is_answered_on_the_port_the_app_listens_on() {
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(exchanged.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_signing_key_given_by_configuration_signs_the_id_tokens_of_its_algorithm() {
+    let der = gatehouse::auth::jwt::generate(gatehouse::auth::jwt::Alg::Rs256).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(&der)
+    );
+    let path = std::env::temp_dir().join(format!("gatehouse-oidc-{}.pem", std::process::id()));
+    std::fs::write(&path, pem).unwrap();
+    let app = spawn_app_with(|s| s.oidc_signing_key_file = Some(path.clone())).await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+
+    let tokens = tokens_for(&app, &browser, &client).await;
+
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let kid = jwt_header(id_token)["kid"].as_str().unwrap().to_owned();
+    assert!(kid.starts_with("configured-"), "{kid}");
+    let jwks = app.jwks().await;
+    assert!(rs256_verifies(id_token, &jwks));
+    let rsa_keys = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kty"] == "RSA")
+        .count();
+    assert_eq!(rsa_keys, 1, "no RSA key was made beside the configured one");
+    std::fs::remove_file(&path).unwrap();
+}

@@ -55,6 +55,9 @@ struct Copy {
 /// Each instance's copy of the keys.
 pub struct KeyStore {
     seal: SealKey,
+    /// A key the operator gave (`GATEHOUSE_OIDC_SIGNING_KEY_FILE`): it signs
+    /// for its algorithm instead of a stored one.
+    configured: Option<Arc<SigningKey>>,
     copy: Mutex<Option<Copy>>,
     reading: tokio::sync::Mutex<()>,
 }
@@ -63,9 +66,16 @@ impl KeyStore {
     pub fn new(seal: SealKey) -> KeyStore {
         KeyStore {
             seal,
+            configured: None,
             copy: Mutex::new(None),
             reading: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The store with the operator's key, which signs for its algorithm.
+    pub fn with_configured(mut self, key: SigningKey) -> KeyStore {
+        self.configured = Some(Arc::new(key));
+        self
     }
 
     fn cached(&self) -> Option<Arc<KeySet>> {
@@ -134,6 +144,10 @@ impl KeyStore {
                 current.insert(alg, Arc::clone(&key));
             }
             published.push(key);
+        }
+        if let Some(key) = &self.configured {
+            current.insert(key.alg, Arc::clone(key));
+            published.push(Arc::clone(key));
         }
         let jwks = serde_json::json!({
             "keys": published.iter().map(|k| k.jwk().clone()).collect::<Vec<_>>()
