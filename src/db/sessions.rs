@@ -176,23 +176,14 @@ pub async fn delete(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ends the user's sign-ins to apps (OpenID Connect grants) with their
-/// sessions: whoever ends someone's sessions means the apps too.
+/// Ends the user's (or everyone's) sign-ins to apps (OpenID Connect grants)
+/// with their sessions: whoever ends someone's sessions means the apps too.
 async fn end_app_grants(
     conn: &mut super::Conn,
-    org: i64,
+    scope: &super::Scope,
     user: Option<UserId>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE oidc_grants SET revoked_at = $1 WHERE organisation_id = $2 \
-         AND ($3 = -1 OR user_id = $3) AND revoked_at IS NULL",
-    )
-    .bind(Timestamp::now().0)
-    .bind(org)
-    .bind(user.map_or(-1, |u| u.0))
-    .execute(conn)
-    .await
-    .context("could not end the sign-ins to apps")?;
+    super::oidc::revoke_grants(scope.on(conn), user, None, Timestamp::now()).await?;
     Ok(())
 }
 
@@ -200,7 +191,7 @@ async fn end_app_grants(
 /// many sessions there were.
 pub async fn delete_for_user(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<u64> {
     let (conn, scope) = scoped.parts();
-    end_app_grants(&mut *conn, scope.org()?, Some(user)).await?;
+    end_app_grants(&mut *conn, scope, Some(user)).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND organisation_id = $2")
         .bind(user.0)
         .bind(scope.org()?)
@@ -218,7 +209,7 @@ pub async fn delete_others(
     keep: Option<&str>,
 ) -> anyhow::Result<u64> {
     let (conn, scope) = scoped.parts();
-    end_app_grants(&mut *conn, scope.org()?, Some(user)).await?;
+    end_app_grants(&mut *conn, scope, Some(user)).await?;
     let done = sqlx::query(
         "DELETE FROM sessions WHERE user_id = $1 AND public_id <> $2 AND organisation_id = $3",
     )
@@ -273,7 +264,7 @@ pub async fn list_for_user(
 /// returns how many there were.
 pub async fn delete_for_organisation(scoped: Scoped<'_>) -> anyhow::Result<u64> {
     let (conn, scope) = scoped.parts();
-    end_app_grants(&mut *conn, scope.org()?, None).await?;
+    end_app_grants(&mut *conn, scope, None).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE organisation_id = $1")
         .bind(scope.org()?)
         .execute(conn)

@@ -156,26 +156,27 @@ pub async fn revoke_grant(
     Ok(done.rows_affected() == 1)
 }
 
-/// Revokes every live grant of `user` (to one app, when given); returns
-/// how many ended.
-pub async fn revoke_grants_of_user(
+/// Revokes the organisation's live grants: of one user, to one app, or
+/// both, as given (of everyone to every app when neither is); returns how
+/// many ended.
+pub async fn revoke_grants(
     scoped: Scoped<'_>,
-    user: UserId,
+    user: Option<UserId>,
     app: Option<AppId>,
     now: Timestamp,
 ) -> anyhow::Result<u64> {
     let (conn, scope) = scoped.parts();
     let done = sqlx::query(
-        "UPDATE oidc_grants SET revoked_at = $1 WHERE organisation_id = $2 AND user_id = $3 \
-         AND ($4 = -1 OR app_id = $4) AND revoked_at IS NULL",
+        "UPDATE oidc_grants SET revoked_at = $1 WHERE organisation_id = $2 \
+         AND ($3 = -1 OR user_id = $3) AND ($4 = -1 OR app_id = $4) AND revoked_at IS NULL",
     )
     .bind(now.0)
     .bind(scope.org()?)
-    .bind(user.0)
+    .bind(user.map_or(-1, |u| u.0))
     .bind(app.map_or(-1, |a| a.0))
     .execute(conn)
     .await
-    .context("could not revoke the user's grants")?;
+    .context("could not revoke the grants")?;
     Ok(done.rows_affected())
 }
 

@@ -200,27 +200,18 @@ pub async fn delete_client(scoped: Scoped<'_>, app: AppId, now: Timestamp) -> an
 /// Ends every sign-in made through the app's client and its unused codes;
 /// returns how many sign-ins ended.
 pub async fn end_sign_ins(scoped: Scoped<'_>, app: AppId, now: Timestamp) -> anyhow::Result<u64> {
+    let mut scoped = scoped;
+    let ended = revoke_grants(scoped.again(), None, Some(app), now).await?;
     let (conn, scope) = scoped.parts();
-    let org = scope.org()?;
-    let ended = sqlx::query(
-        "UPDATE oidc_grants SET revoked_at = $1 WHERE app_id = $2 AND organisation_id = $3 \
-         AND revoked_at IS NULL",
-    )
-    .bind(now.0)
-    .bind(app.0)
-    .bind(org)
-    .execute(&mut *conn)
-    .await
-    .context("could not revoke the client's grants")?;
     sqlx::query(
         "DELETE FROM oidc_codes WHERE app_id = $1 AND organisation_id = $2 AND used_at IS NULL",
     )
     .bind(app.0)
-    .bind(org)
+    .bind(scope.org()?)
     .execute(conn)
     .await
     .context("could not drop the client's unused codes")?;
-    Ok(ended.rows_affected())
+    Ok(ended)
 }
 
 /// The user's `sub`, made (from `fresh`) the first time it is asked for.

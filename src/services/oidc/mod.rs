@@ -167,8 +167,13 @@ pub async fn logout_from_app(
     meta: &RequestMeta,
 ) -> Result<(), ServiceError> {
     let mut work = Work::in_scope(db, user.scope(), meta).await?;
-    db::oidc::revoke_grants_of_user(work.tx(), user.id, Some(client.app_id), Timestamp::now())
-        .await?;
+    db::oidc::revoke_grants(
+        work.tx(),
+        Some(user.id),
+        Some(client.app_id),
+        Timestamp::now(),
+    )
+    .await?;
     work.audit(
         AuditAction::OidcLogout,
         Some(app_target(client.app_id, &client.app_name, user.id)),
