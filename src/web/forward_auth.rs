@@ -184,9 +184,10 @@ pub struct DeniedQuery {
     app: Option<String>,
 }
 
+/// The refusal page, shared by forward authentication and OpenID Connect.
 #[derive(Template)]
 #[template(path = "auth/denied.html")]
-struct DeniedPage {
+pub(crate) struct DeniedPage {
     layout: Layout,
     /// The app asked about, when it is the user's organisation's.
     app: Option<App>,
@@ -199,6 +200,36 @@ struct DeniedPage {
     groups: String,
     /// Back to the app that asked (OpenID Connect sign-ins only).
     back: Option<String>,
+}
+
+impl DeniedPage {
+    /// The page for `user`: `app` (when known) refused for `reason` (none
+    /// when they may open it after all), with the offer to request a role
+    /// when one of the app's roles would let them in.
+    pub(crate) fn new(
+        layout: Layout,
+        user: &AuthUser,
+        app: Option<App>,
+        reason: Option<Refusal>,
+        back: Option<String>,
+    ) -> DeniedPage {
+        let may_request = reason == Some(Refusal::NotInRule)
+            && app.as_ref().is_some_and(|a| !a.rule.roles.is_empty());
+        DeniedPage {
+            layout,
+            app,
+            reason: reason.map(Refusal::explain),
+            may_request,
+            role: user.role_name.clone(),
+            groups: user
+                .groups
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            back,
+        }
+    }
 }
 
 /// The page a refused browser lands on: which app, why, and (when a role
@@ -220,36 +251,22 @@ pub async fn denied_page(
         query.app.as_deref(),
         host.as_deref().unwrap_or(""),
     );
-    let (app, reason, may_request) = match verdict {
-        Verdict::Allowed(app) => (Some(app.clone()), None, false),
+    let layout = ctx.layout().await?;
+    let page = match verdict {
+        Verdict::Allowed(app) => DeniedPage::new(layout, user, Some(app.clone()), None, None),
         Verdict::Refused(Refusal::OtherOrganisation, _) => {
-            (None, Some(Refusal::OtherOrganisation.explain()), false)
+            DeniedPage::new(layout, user, None, Some(Refusal::OtherOrganisation), None)
         }
-        Verdict::Refused(why, app) => (
-            Some(app.clone()),
-            Some(why.explain()),
-            why == Refusal::NotInRule && !app.rule.roles.is_empty(),
-        ),
-        Verdict::UnknownApp => (
-            None,
-            Some("No app of your organisation is registered for this address."),
-            false,
-        ),
+        Verdict::Refused(why, app) => {
+            DeniedPage::new(layout, user, Some(app.clone()), Some(why), None)
+        }
+        Verdict::UnknownApp => {
+            let mut page = DeniedPage::new(layout, user, None, None, None);
+            page.reason = Some("No app of your organisation is registered for this address.");
+            page
+        }
     };
-    Ok(render(DeniedPage {
-        layout: ctx.layout().await?,
-        app,
-        reason,
-        may_request,
-        role: user.role_name.clone(),
-        groups: user
-            .groups
-            .iter()
-            .map(|(_, n)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        back: None,
-    }))
+    Ok(render(page))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 
 use actix_identity::Identity;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
 
 use super::{base_url, issuer};
 use crate::db::Db;
@@ -22,7 +21,7 @@ use crate::services::organisations::Directory;
 use crate::web::error::AppError;
 use crate::web::extractors::session_user;
 use crate::web::flash::redirect;
-use crate::web::forward_auth::ForwardAuthSettings;
+use crate::web::forward_auth::{DeniedPage, ForwardAuthSettings};
 use crate::web::layout::Layout;
 use crate::web::render;
 use crate::web::request::request_meta;
@@ -74,19 +73,6 @@ fn params_of(req: &HttpRequest) -> Result<(AuthorizeParams, String), AppError> {
         ));
     }
     Ok((params, text))
-}
-
-#[derive(Template)]
-#[template(path = "auth/denied.html")]
-struct DeniedPage {
-    layout: Layout,
-    app: Option<App>,
-    reason: Option<&'static str>,
-    may_request: bool,
-    role: String,
-    groups: String,
-    /// Back to the app, which learns the user was refused.
-    back: Option<String>,
 }
 
 pub async fn authorize(
@@ -283,22 +269,9 @@ async fn denied(
         params.push(("state", state));
     }
     params.push(("iss", iss));
-    let may_request =
-        refusal == Refusal::NotInRule && app.as_ref().is_some_and(|a| !a.rule.roles.is_empty());
-    let mut response = render(DeniedPage {
-        layout: Layout::for_user(req, user).await?,
-        app,
-        reason: Some(refusal.explain()),
-        may_request,
-        role: user.role_name.clone(),
-        groups: user
-            .groups
-            .iter()
-            .map(|(_, n)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        back: Some(with_query(&request.redirect_uri, &params)),
-    });
+    let layout = Layout::for_user(req, user).await?;
+    let back = Some(with_query(&request.redirect_uri, &params));
+    let mut response = render(DeniedPage::new(layout, user, app, Some(refusal), back));
     *response.status_mut() = actix_web::http::StatusCode::FORBIDDEN;
     Ok(response)
 }
