@@ -85,6 +85,14 @@ pub struct Settings {
     /// A PEM PKCS#8 private key (RSA or P-256) that signs ID tokens for its
     /// algorithm, instead of a key Gatehouse makes and keeps in the database.
     pub oidc_signing_key_file: Option<PathBuf>,
+    /// Where mail is sent, in lettre's URL form: `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host`, or `smtp://127.0.0.1:2525` for a local relay. Unset:
+    /// mail is off (one-time links are handed over by an administrator,
+    /// notices stay in the app). Secret: it may carry the SMTP password.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every mail (`Gatehouse <gatehouse@example.com>`);
+    /// defaults to gatehouse@ the public URL's host.
+    pub mail_from: Option<String>,
 }
 
 impl Default for Settings {
@@ -123,6 +131,8 @@ impl Default for Settings {
             public_url: None,
             api_failures_per_ip_per_minute: 30,
             oidc_signing_key_file: None,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -149,7 +159,7 @@ impl Settings {
     }
 
     /// Refuses values that parse but would do harm.
-    fn checked(self) -> anyhow::Result<Settings> {
+    pub fn checked(self) -> anyhow::Result<Settings> {
         // Zero would purge every deletion at the next hourly run, leaving
         // no time to restore a mistake.
         if self.deleted_retention_days == 0 {
@@ -173,6 +183,14 @@ impl Settings {
                 );
             }
         }
+        // Every mail's links start with the public URL: without it they
+        // could not be followed.
+        if self.mail_enabled() && self.public_origin().is_empty() {
+            anyhow::bail!(
+                "public_url (GATEHOUSE_PUBLIC_URL) is required when mail is on (GATEHOUSE_SMTP_URL): \
+                 it is the base of every link in a mail, like https://gatehouse.example.com"
+            );
+        }
         if let Some(domain) = self.cookie_domain.as_deref().filter(|d| !d.is_empty()) {
             let bare = domain.trim_start_matches('.');
             if crate::domain::HostName::parse(bare).is_err() {
@@ -182,6 +200,13 @@ impl Settings {
             }
         }
         Ok(self)
+    }
+
+    /// Whether an SMTP server is configured.
+    pub fn mail_enabled(&self) -> bool {
+        self.smtp_url
+            .as_ref()
+            .is_some_and(|u| !secrecy::ExposeSecret::expose_secret(u).trim().is_empty())
     }
 
     /// Gatehouse's public address without a trailing slash, or "" (links

@@ -5,7 +5,8 @@
 use actix_web::web;
 
 use crate::web::{
-    account, admin, api, auth, forward_auth, oidc, profile, registration, sessions, system, tokens,
+    account, admin, api, auth, email, forward_auth, oidc, password_reset, profile, registration,
+    sessions, system, tokens,
 };
 
 macro_rules! route_table {
@@ -36,6 +37,12 @@ route_table! {
     "/o/{slug}/login" => { get: auth::login_form, post: auth::login }
     "/o/{slug}/register" => { get: registration::register_form, post: registration::register }
     "/pending" => { get: auth::pending }
+    "/password/forgot" => { get: password_reset::forgot_form, post: password_reset::forgot }
+    "/o/{slug}/password/forgot" => { get: password_reset::forgot_form, post: password_reset::forgot }
+    "/password/reset" => { get: password_reset::reset_form, post: password_reset::reset }
+    "/email/verify" => { get: email::verify }
+    "/email/verify/resend" => { post: email::resend }
+    "/account/email" => { post: profile::change_email }
     "/auth/verify" => { get: forward_auth::verify }
     "/auth/denied" => { get: forward_auth::denied_page }
     "/.well-known/openid-configuration" => { get: oidc::discovery }
@@ -70,6 +77,8 @@ route_table! {
     "/admin/users/{id}/enable" => { post: admin::users::enable }
     "/admin/users/{id}/role" => { post: admin::users::change_role }
     "/admin/users/{id}/unlock" => { post: admin::lockouts::unlock }
+    "/admin/users/{id}/password-reset" => { post: admin::passwords::send_reset }
+    "/admin/users/{id}/require-password-change" => { post: admin::passwords::require_change }
     "/admin/users/{id}/sessions/revoke" => { post: sessions::admin_revoke }
     "/admin/users/{id}/groups" => { post: admin::groups::add_user_to_group }
     "/admin/users/{id}/profile" => { post: profile::save_for }
@@ -95,6 +104,8 @@ route_table! {
     "/admin/apps/{id}/oidc/secret" => { post: admin::app_clients::rotate_secret }
     "/admin/apps/{id}/oidc/delete" => { post: admin::app_clients::remove }
     "/admin/audit" => { get: admin::audit::list }
+    "/admin/outbox" => { get: admin::outbox::list }
+    "/admin/settings" => { get: admin::settings::show, post: admin::settings::save }
     "/admin/organisations" => { get: admin::organisations::list, post: admin::organisations::create }
     "/admin/organisations/{id}" => { get: admin::organisations::detail, post: admin::organisations::rename }
     "/admin/organisations/{id}/disable" => { post: admin::organisations::disable }

@@ -25,6 +25,7 @@ use crate::services::accounts::{self, Registration};
 use crate::services::app_directory::AppDirectory;
 use crate::services::audit_chain::ChainMonitor;
 use crate::services::auth_settings::AuthSettings;
+use crate::services::mail::Mailer;
 use crate::services::organisations::Directory;
 use crate::services::overview::OverviewCache;
 use crate::services::security::RefusalLimiter;
@@ -48,11 +49,24 @@ pub struct Application {
     monitor: Arc<ChainMonitor>,
     keys: Arc<KeyStore>,
     jobs: crate::jobs::JobSettings,
+    /// The SMTP connection, when mail is on.
+    mailer: Option<Arc<Mailer>>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = Db::connect(&settings.database_url, settings.max_db_connections).await?;
+        // Settings made in code (tests, embedding) get the checks a file's get.
+        let settings = settings.checked()?;
+        let db = Db::connect(&settings.database_url, settings.max_db_connections)
+            .await?
+            .with_mail(crate::services::mail::switch(&settings));
+        let mailer = Mailer::from_settings(&settings)?.map(Arc::new);
+        match &mailer {
+            Some(_) => tracing::info!(public_url = %settings.public_origin(), "mail is on"),
+            None => tracing::info!(
+                "mail is off (GATEHOUSE_SMTP_URL is not set): reset links are handed over by an administrator and notices stay in the app"
+            ),
+        }
         db.migrate().await?;
         ensure_default_role(&db, &settings.default_role).await?;
         let auth = AuthSettings::from_settings(&settings)?;
@@ -76,6 +90,7 @@ impl Application {
             monitor,
             keys,
             jobs: crate::jobs::JobSettings::from_settings(&settings),
+            mailer,
         })
     }
 
@@ -83,6 +98,7 @@ impl Application {
     /// after building; tests and commands do not.
     pub fn start_jobs(&self) {
         crate::jobs::start(self.db.clone(), self.jobs, Arc::clone(&self.monitor));
+        self.start_mail_worker();
         // The OpenID Connect signing keys are made at the first start, not
         // at the first sign-in that needs them (tests make theirs on use).
         let (db, keys) = (self.db.clone(), Arc::clone(&self.keys));
@@ -91,6 +107,14 @@ impl Application {
                 tracing::error!(error = ?err, "could not read or make the OpenID Connect signing keys");
             }
         });
+    }
+
+    /// Starts the outbox worker when mail is on (`start_jobs` does; the
+    /// mail tests start it alone).
+    pub fn start_mail_worker(&self) {
+        if let Some(mailer) = &self.mailer {
+            crate::services::mail::worker::start(self.db.clone(), Arc::clone(mailer));
+        }
     }
 
     pub fn port(&self) -> u16 {

@@ -55,6 +55,10 @@ struct SessionUser {
     email: String,
     groups: Vec<(i64, String)>,
     granted_roles: Vec<i64>,
+    #[serde(default)]
+    must_change_password: bool,
+    #[serde(default)]
+    email_verified: bool,
 }
 
 impl From<&AuthUser> for SessionUser {
@@ -79,6 +83,8 @@ impl From<&AuthUser> for SessionUser {
                 .map(|(id, n)| (id.0, n.clone()))
                 .collect(),
             granted_roles: user.granted_roles.iter().map(|r| r.0).collect(),
+            must_change_password: user.must_change_password,
+            email_verified: user.email_verified,
         }
     }
 }
@@ -105,6 +111,8 @@ pub fn loaded_user(session: &Session) -> Option<AuthUser> {
             .map(|(id, n)| (GroupId(id), n))
             .collect(),
         granted_roles: user.granted_roles.into_iter().map(RoleId).collect(),
+        must_change_password: user.must_change_password,
+        email_verified: user.email_verified,
     })
 }
 

@@ -35,6 +35,16 @@ pub fn generate(kind: TokenKind) -> NewSecret {
     }
 }
 
+/// A one-time link's token (256 random bits, URL-safe) and the hash that
+/// is stored instead of it.
+pub fn link_secret() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let stored = hash(&secret);
+    (secret, stored)
+}
+
 /// The stored form of a presented token.
 pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

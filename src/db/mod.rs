@@ -10,8 +10,10 @@ pub mod deleted_users;
 pub mod groups;
 pub mod login_throttle;
 pub mod oidc;
+pub mod one_time_links;
 pub mod organisations;
 pub mod outage;
+pub mod outbox;
 pub mod permission_holders;
 mod reads;
 pub mod role_requests;
@@ -73,6 +75,8 @@ pub struct Db {
     /// 100 ms), and on PostgreSQL each waiter would hold a connection while
     /// it waits for the advisory lock (docs/performance.md).
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// Whether mail is on, and how the outbox's worker hears of new rows.
+    mail: Arc<outbox::MailSwitch>,
 }
 
 /// A connection that has waited unused longer than this is tested with a
@@ -163,6 +167,7 @@ impl Db {
             backend,
             commits: Arc::default(),
             writers: Arc::default(),
+            mail: Arc::default(),
             reads,
             outages: OutageClock::default(),
         })
@@ -208,6 +213,18 @@ impl Db {
             dangling
         );
         conn.close().await.context("could not end the migrations")
+    }
+
+    /// The same database with mail on or off (`startup` sets it once, from
+    /// the settings, before the pool is shared).
+    pub fn with_mail(mut self, mail: outbox::MailSwitch) -> Db {
+        self.mail = Arc::new(mail);
+        self
+    }
+
+    /// Whether mail is on, and the base of its links.
+    pub fn mail(&self) -> &outbox::MailSwitch {
+        &self.mail
     }
 
     /// This process's turn to write: held from before `begin_write` until

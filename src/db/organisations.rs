@@ -171,3 +171,41 @@ pub async fn set_status(conn: &mut Conn, id: OrgId, status: OrgStatus) -> anyhow
         .with_context(|| format!("could not set the status of organisation {id}"))?;
     Ok(())
 }
+
+/// What an organisation's mail and approvals need: its slug, its name, and
+/// whether reviewers approve only verified addresses (`None`: the default).
+#[derive(Debug, Clone)]
+pub struct MailFacts {
+    pub slug: String,
+    pub name: String,
+    pub approve_verified_only: Option<bool>,
+}
+
+pub async fn mail_facts(conn: &mut Conn, id: OrgId) -> anyhow::Result<Option<MailFacts>> {
+    let row: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT slug, name, approve_verified_only FROM organisations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(conn)
+            .await
+            .with_context(|| format!("could not read the settings of organisation {id}"))?;
+    Ok(row.map(|(slug, name, verified)| MailFacts {
+        slug,
+        name,
+        approve_verified_only: verified.map(|v| v != 0),
+    }))
+}
+
+/// Sets whether reviewers approve only verified addresses.
+pub async fn set_approve_verified_only(
+    conn: &mut Conn,
+    id: OrgId,
+    only_verified: bool,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE organisations SET approve_verified_only = $1 WHERE id = $2")
+        .bind(i64::from(only_verified))
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .with_context(|| format!("could not change the settings of organisation {id}"))?;
+    Ok(())
+}

@@ -40,7 +40,8 @@ const AUTH_COLUMNS: &str = "u.id AS user_id, u.organisation_id, u.username, u.fu
      (SELECT {agg}(CAST(g.id AS TEXT) || ':' || g.name, ',') FROM group_members gm \
       JOIN user_groups g ON g.id = gm.group_id WHERE gm.user_id = u.id) AS groups, \
      (SELECT {agg}(CAST(gr.role_id AS TEXT), ',') FROM group_members gm \
-      JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id) AS granted_roles";
+      JOIN group_roles gr ON gr.group_id = gm.group_id WHERE gm.user_id = u.id) AS granted_roles, \
+     u.must_change_password, u.email_verified_at";
 
 static SQLITE_AUTH_COLUMNS: LazyLock<String> =
     LazyLock::new(|| AUTH_COLUMNS.replace("{agg}", "group_concat"));
@@ -63,6 +64,8 @@ pub(super) struct AuthRow {
     /// "id:name" per group, comma-separated (group names hold no comma).
     groups: Option<String>,
     granted_roles: Option<String>,
+    must_change_password: Option<i64>,
+    email_verified_at: Option<i64>,
 }
 
 /// The user in an `auth_columns` row, if the row found one. A user of a
@@ -82,6 +85,8 @@ pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
         email: Some(email),
         groups,
         granted_roles,
+        must_change_password,
+        email_verified_at,
     } = row
     else {
         return Ok(None);
@@ -103,6 +108,8 @@ pub(super) fn auth_user(row: AuthRow) -> anyhow::Result<Option<AuthUser>> {
         email,
         groups: parse_groups(groups.as_deref().unwrap_or("")),
         granted_roles: parse_ids(granted_roles.as_deref().unwrap_or(""), RoleId),
+        must_change_password: must_change_password.unwrap_or(0) != 0,
+        email_verified: email_verified_at.is_some(),
     }))
 }
 

@@ -35,6 +35,7 @@ struct UserRow {
     deleted_reason: Option<String>,
     purged_at: Option<i64>,
     metadata: String,
+    email_verified_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -71,6 +72,7 @@ impl TryFrom<UserRow> for User {
             login_count: row.login_count,
             last_active_at: row.last_active_at.map(Timestamp),
             minutes_of_use: row.minutes_of_use,
+            email_verified_at: row.email_verified_at.map(Timestamp),
         })
     }
 }
@@ -78,7 +80,7 @@ impl TryFrom<UserRow> for User {
 const USER_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.phone, u.status, u.status_reason, \
      u.role_id, r.name AS role_name, u.created_at, u.updated_at, u.status_changed_at, \
      u.last_login_at, u.login_count, u.last_active_at, u.minutes_of_use, u.status_before_delete, u.deleted_at, \
-     u.deleted_reason, u.purged_at, u.metadata";
+     u.deleted_reason, u.purged_at, u.metadata, u.email_verified_at";
 
 /// A validated account ready to be inserted.
 pub struct NewUser<'a> {
@@ -277,6 +279,93 @@ pub async fn set_role(
     .execute(conn)
     .await
     .with_context(|| format!("could not set the role of user {id}"))?;
+    Ok(())
+}
+
+/// Whether another account of the organisation uses `email` (deleted ones
+/// included, until they are purged).
+pub async fn email_taken(
+    scoped: Scoped<'_>,
+    email: &Email,
+    other_than: UserId,
+) -> anyhow::Result<bool> {
+    let (conn, scope) = scoped.parts();
+    let hits: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND email_key = $2 AND id <> $3",
+    )
+    .bind(scope.org()?)
+    .bind(email.key())
+    .bind(other_than.0)
+    .fetch_one(conn)
+    .await
+    .context("could not check whether the email is taken")?;
+    Ok(hits > 0)
+}
+
+/// Marks `email` verified for the user, if it is still their address.
+pub async fn set_email_verified(
+    scoped: Scoped<'_>,
+    id: UserId,
+    email: &Email,
+    now: Timestamp,
+) -> anyhow::Result<bool> {
+    let (conn, scope) = scoped.parts();
+    let done = sqlx::query(
+        "UPDATE users SET email_verified_at = $1 WHERE id = $2 AND organisation_id = $3 \
+         AND email_key = $4",
+    )
+    .bind(now.0)
+    .bind(id.0)
+    .bind(scope.org()?)
+    .bind(email.key())
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not mark the email of user {id} verified"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the user a new address, verified at `verified_at` (or not yet).
+pub async fn set_email(
+    scoped: Scoped<'_>,
+    user: &User,
+    email: &Email,
+    verified_at: Option<Timestamp>,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE users SET email = $1, email_key = $2, search_key = $3, email_verified_at = $4, \
+         updated_at = $5 WHERE id = $6 AND organisation_id = $7",
+    )
+    .bind(email.as_str())
+    .bind(email.key())
+    .bind(search_key(&user.username, email.as_str(), &user.full_name))
+    .bind(verified_at.map(|t| t.0))
+    .bind(now.0)
+    .bind(user.id.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not change the email of user {}", user.id))?;
+    Ok(())
+}
+
+/// Sets whether the user must choose a new password at their next page.
+pub async fn set_must_change_password(
+    scoped: Scoped<'_>,
+    id: UserId,
+    must: bool,
+) -> anyhow::Result<()> {
+    let (conn, scope) = scoped.parts();
+    sqlx::query(
+        "UPDATE users SET must_change_password = $1 WHERE id = $2 AND organisation_id = $3",
+    )
+    .bind(i64::from(must))
+    .bind(id.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .with_context(|| format!("could not mark user {id} to change their password"))?;
     Ok(())
 }
 

@@ -145,6 +145,25 @@ audit_actions! {
     OidcLogout => "oidc.logout", "Signed out by an app";
     /// The OIDC signing keys were rotated.
     KeysRotated => "oidc.keys_rotated", "Signing keys rotated";
+    /// A password reset link was mailed (asked for on the sign-in page,
+    /// or sent by an administrator).
+    PasswordResetSent => "user.password_reset_sent", "Password reset link sent";
+    /// An administrator made a one-time reset link to hand over (mail off).
+    PasswordResetLinkMade => "user.password_reset_link_made", "Password reset link made";
+    /// A password was set from a reset link.
+    PasswordReset => "user.password_reset", "Password reset";
+    /// An administrator asked for a new password at the next sign-in.
+    PasswordChangeRequired => "user.password_change_required", "Password change required";
+    /// A link to confirm an email address was mailed.
+    EmailVerificationSent => "user.email_verification_sent", "Email confirmation sent";
+    /// A user opened the link sent to their address.
+    EmailVerified => "user.email_verified", "Email confirmed";
+    /// A user asked to use a new address (it changes when they confirm it).
+    EmailChangeRequested => "user.email_change_requested", "Email change asked for";
+    /// A user's address changed.
+    EmailChanged => "user.email_changed", "Email changed";
+    /// An organisation's settings changed.
+    SettingsChanged => "organisation.settings_changed", "Settings changed";
 }
 
 impl AuditAction {
@@ -179,6 +198,15 @@ impl AuditAction {
             LoginSucceeded | LoginFailed | Logout | PasswordChanged | SessionRevoked
             | CsrfRejected | AccessDenied | AccountLocked | LockoutCleared | LoginThrottled
             | PasswordRehashed | ProfileChanged => false,
+            // Mail and passwords change no figure either.
+            PasswordResetSent | PasswordResetLinkMade | PasswordReset | PasswordChangeRequired => {
+                false
+            }
+            EmailVerificationSent
+            | EmailVerified
+            | EmailChangeRequested
+            | EmailChanged
+            | SettingsChanged => false,
             // Groups change no status, request, role name or id.
             GroupCreated | GroupChanged | GroupDeleted | GroupMemberAdded | GroupMemberRemoved => {
                 false

@@ -30,6 +30,8 @@ pub enum Permission {
     AppsManage,
     /// Make and revoke the organisation's service tokens (API automation).
     TokensManage,
+    /// Read the mail outbox: who was sent what, and whether it arrived.
+    MailRead,
     /// List, create, rename, disable and enable organisations. Held only in
     /// the default organisation (`DEFAULT_ORGANISATION`): the instance's
     /// administrators.
@@ -38,7 +40,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::UsersRead,
         Permission::UsersApprove,
         Permission::UsersManage,
@@ -49,6 +51,7 @@ impl Permission {
         Permission::FieldsManage,
         Permission::AppsManage,
         Permission::TokensManage,
+        Permission::MailRead,
         Permission::OrganisationsManage,
     ];
 
@@ -78,6 +81,7 @@ impl Permission {
             Permission::FieldsManage => "fields.manage",
             Permission::AppsManage => "apps.manage",
             Permission::TokensManage => "tokens.manage",
+            Permission::MailRead => "mail.read",
             Permission::OrganisationsManage => "organisations.manage",
         }
     }
@@ -104,6 +108,9 @@ impl Permission {
                 "Register applications and choose which roles and groups may open them."
             }
             Permission::TokensManage => "Make and revoke service tokens for the API.",
+            Permission::MailRead => {
+                "See the mail Gatehouse sent or is sending, and whether it arrived."
+            }
             Permission::OrganisationsManage => {
                 "Create, rename, disable and enable organisations (instance administrators)."
             }
@@ -241,6 +248,7 @@ pub mod perm {
         FieldsManage,
         AppsManage,
         TokensManage,
+        MailRead,
         OrganisationsManage
     );
 }

@@ -29,6 +29,8 @@ pub struct User {
     pub deletion: Option<Deletion>,
     /// Their custom field values.
     pub metadata: super::Metadata,
+    /// When they opened a verification link sent to their current address.
+    pub email_verified_at: Option<Timestamp>,
 }
 
 /// A deleted user's deletion: when, why, what to restore, and whether the
@@ -59,6 +61,11 @@ pub struct AuthUser {
     pub groups: Vec<(GroupId, String)>,
     /// The roles their groups grant, besides their own.
     pub granted_roles: Vec<RoleId>,
+    /// An administrator asked them to choose a new password before
+    /// anything else.
+    pub must_change_password: bool,
+    /// They opened a verification link sent to their current address.
+    pub email_verified: bool,
 }
 
 impl AuthUser {

@@ -17,6 +17,8 @@ pub struct ListedUser {
     pub last_login_at: Option<Timestamp>,
     pub login_count: i64,
     pub last_active_at: Option<Timestamp>,
+    /// They opened a verification link sent to their current address.
+    pub email_verified: bool,
 }
 
 /// A user as one line of the list's CSV export.

@@ -4,10 +4,12 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::auth_settings::AuthSettings;
+use super::mail::letters::{self, Recipient};
 use super::work::Work;
 use super::{Authorized, FieldErrors, RequestMeta, ServiceError, user_target};
 use crate::db::Scope;
 use crate::db::{self, Db};
+use crate::domain::link::LinkPurpose;
 use crate::domain::permission::perm;
 use crate::domain::{
     AuditAction, Email, FieldError, FullName, Metadata, PasswordPolicy, RoleId, Timestamp, UserId,
@@ -16,7 +18,7 @@ use crate::domain::{
 
 /// Checks a new password; a refusal names the rule on `field` and puts the
 /// strength hint on `password_strength`, which the forms show beneath it.
-fn check_new_password(
+pub(crate) fn check_new_password(
     errors: &mut FieldErrors,
     field: &'static str,
     policy: &PasswordPolicy,
@@ -183,6 +185,18 @@ pub async fn register(
     if !metadata.is_empty() {
         db::custom_fields::set_metadata(work.tx(), id, &metadata, Timestamp::now()).await?;
     }
+    if work.mail_enabled() {
+        let user = db::users::find(work.tx(), id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the new account {id} is missing"))?;
+        super::email_verification::send_link(
+            &mut work,
+            &user,
+            &user.email,
+            letters::Verifying::Registration,
+        )
+        .await?;
+    }
     work.commit("the registration").await?;
     Ok(id)
 }
@@ -329,6 +343,9 @@ pub async fn change_password(
     let now = Timestamp::now();
     let mut work = Work::in_scope(db, scope.clone(), meta).await?;
     db::users::set_password_hash(work.tx(), user, &hash, now).await?;
+    db::users::set_must_change_password(work.tx(), user, false).await?;
+    // A reset link mailed earlier must not undo the change.
+    db::one_time_links::void(work.tx(), user, LinkPurpose::PasswordReset, now).await?;
     // Whoever else holds a session (perhaps the reason for the change) is out.
     let ended = db::sessions::delete_others(work.tx(), user, meta.session.as_deref()).await?;
     let after = (ended > 0).then(|| format!("{ended} other sessions ended"));
@@ -338,6 +355,13 @@ pub async fn change_password(
     )
     .by(Some((user, account.username.as_str())))
     .after(after);
+    let org = work.mail_org().await?;
+    let to = Recipient {
+        user,
+        name: &account.full_name,
+        email: &account.email,
+    };
+    work.mail(letters::password_changed(&org, to, "on your account page")?);
     work.commit("the password change").await?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::db::Scope;
 use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
 use crate::domain::Credentials;
+use crate::domain::link::LinkPurpose;
 use crate::domain::permission::perm;
 use crate::domain::{AuditAction, Timestamp, UserId, UserStatus};
 
@@ -124,6 +125,8 @@ async fn known_user(
     }
     db::login_throttle::clear(work.tx(), user.id).await?;
     db::users::record_login(work.tx(), user.id, now).await?;
+    // The password is known after all: a reset link mailed earlier is void.
+    db::one_time_links::void(work.tx(), user.id, LinkPurpose::PasswordReset, now).await?;
     let actor = Some((user.id, user.username.as_str()));
     let after = (state.since_login > 0).then(|| {
         format!(

@@ -9,13 +9,17 @@ pub mod apps;
 pub mod audit_chain;
 pub mod auth_settings;
 pub mod deletion;
+pub mod email_verification;
 pub mod fields;
 pub mod groups;
 pub mod import;
 pub mod login;
+pub mod mail;
 pub mod oidc;
+pub mod org_settings;
 pub mod organisations;
 pub mod overview;
+pub mod password_reset;
 pub mod profile;
 pub mod queries;
 pub mod role_requests;
@@ -206,6 +210,8 @@ mod tests {
             email: "ada@example.com".into(),
             groups: Vec::new(),
             granted_roles: Vec::new(),
+            must_change_password: false,
+            email_verified: false,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::Authorized;
 use super::admin_guard::{Administrators, ensure_others_hold};
+use super::mail::letters::{self, Recipient};
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::db::{self, Db};
@@ -58,6 +59,16 @@ async fn apply_in(
     if user.status == UserStatus::Active && new_status != UserStatus::Active {
         ensure_others_hold(work.tx(), user.id).await?;
     }
+    if change.action == StatusAction::Approve
+        && user.email_verified_at.is_none()
+        && work.mail_org().await?.approve_verified_only
+    {
+        return Err(ServiceError::Conflict(format!(
+            "{} has not confirmed their email address yet, and this organisation approves only \
+             confirmed addresses.",
+            user.username
+        )));
+    }
     let now = Timestamp::now();
     db::users::set_status(
         work.tx(),
@@ -79,7 +90,35 @@ async fn apply_in(
     if let Some(role) = new_role {
         set_role_in(work, &user, role).await?;
     }
+    tell_the_user(work, &user, change.action, reason).await?;
     Ok(user)
+}
+
+/// The mail that tells `user` what was decided about their account.
+async fn tell_the_user(
+    work: &mut Work<'_>,
+    user: &User,
+    action: StatusAction,
+    reason: Option<&Note>,
+) -> Result<(), ServiceError> {
+    if !work.mail_enabled() {
+        return Ok(());
+    }
+    let org = work.mail_org().await?;
+    let to = Recipient {
+        user: user.id,
+        name: &user.full_name,
+        email: &user.email,
+    };
+    let reason = reason.map_or("", Note::as_str);
+    let letter = match action {
+        StatusAction::Approve => letters::account_approved(&org, to)?,
+        StatusAction::Reject => letters::account_rejected(&org, to, reason)?,
+        StatusAction::Disable => letters::account_disabled(&org, to, reason)?,
+        StatusAction::Enable => letters::account_enabled(&org, to)?,
+    };
+    work.mail(letter);
+    Ok(())
 }
 
 /// Approves, rejects, disables or enables one user.

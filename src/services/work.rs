@@ -9,14 +9,17 @@
 //! so no use case has to pick the right commit. A write with no audit row
 //! (search-index upkeep) renews the copy, the safe default.
 //!
-//! Later side effects of a write (the mail outbox row, notifications) hang
-//! here too, so each is written once.
+//! Mail is a side effect that hangs here too (`mail`): its outbox rows are
+//! written in the same transaction, so an approval and its mail commit
+//! together or not at all, and the outbox worker is woken after the commit.
 
 use anyhow::Context;
 
+use super::mail::MailOrg;
 use super::{Actor, RequestMeta, ServiceError};
 use crate::db::audit::{AuditTarget, NewAuditEntry};
 use crate::db::{self, Db, Scope, Scoped, Tx};
+use crate::domain::mail::Letter;
 use crate::domain::{AuditAction, DEFAULT_ORGANISATION, Timestamp, UserId};
 
 /// One write in progress.
@@ -30,6 +33,8 @@ pub struct Work<'a> {
     meta: &'a RequestMeta,
     actor: Option<(UserId, String)>,
     rows: Vec<AuditRow>,
+    letters: Vec<Letter>,
+    mail_org: Option<MailOrg>,
 }
 
 /// An audit row being described; see `Work::audit`.
@@ -128,6 +133,8 @@ impl<'a> Work<'a> {
             meta,
             actor: None,
             rows: Vec::new(),
+            letters: Vec::new(),
+            mail_org: None,
         })
     }
 
@@ -161,6 +168,36 @@ impl<'a> Work<'a> {
             reason: None,
         });
         self.rows.last_mut().expect("a row was just pushed")
+    }
+
+    /// Whether mail is on: without it, a use case hands a one-time link to
+    /// the person acting instead of mailing it.
+    pub fn mail_enabled(&self) -> bool {
+        self.db.mail().enabled
+    }
+
+    /// Gatehouse's public address, the base of a mail's links.
+    pub fn public_url(&self) -> &str {
+        &self.db.mail().public_url
+    }
+
+    /// What the work's mail needs of its organisation, read once.
+    pub async fn mail_org(&mut self) -> Result<MailOrg, ServiceError> {
+        if let Some(org) = &self.mail_org {
+            return Ok(org.clone());
+        }
+        let organisation = self.scope.organisation_id().unwrap_or(DEFAULT_ORGANISATION);
+        let org = MailOrg::load(&mut self.tx, organisation, self.db.mail()).await?;
+        self.mail_org = Some(org.clone());
+        Ok(org)
+    }
+
+    /// Queues `letter` in the outbox of the work's organisation, written
+    /// when the work commits; nothing when mail is off.
+    pub fn mail(&mut self, letter: Letter) {
+        if self.mail_enabled() {
+            self.letters.push(letter);
+        }
     }
 
     /// Ends the work, writing nothing (a dry run).
@@ -197,6 +234,21 @@ impl<'a> Work<'a> {
             .collect();
         db::audit::append_all(&mut self.tx, &entries).await?;
         drop(entries);
+        let letters = std::mem::take(&mut self.letters);
+        let wrote_mail = !letters.is_empty();
+        if wrote_mail {
+            let host = &self.db.mail().host;
+            let stamped: Vec<(String, Letter)> = letters
+                .into_iter()
+                .map(|letter| (message_id(host), letter))
+                .collect();
+            db::outbox::insert(
+                Scope::organisation(organisation).on(&mut self.tx),
+                &stamped,
+                Timestamp::now(),
+            )
+            .await?;
+        }
         let figures_changed =
             self.rows.is_empty() || self.rows.iter().any(|r| r.action.changes_overview());
         let committed = if figures_changed {
@@ -205,6 +257,17 @@ impl<'a> Work<'a> {
             self.db.commit_bookkeeping(self.tx).await
         };
         committed.with_context(|| format!("could not commit {what}"))?;
+        if wrote_mail {
+            self.db.mail().wake.notify_one();
+        }
         Ok(())
     }
+}
+
+/// A new message's `Message-ID`: random, so stable across retries once
+/// stored, and unique across instances.
+fn message_id(host: &str) -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    format!("<{}@{host}>", hex::encode(bytes))
 }

@@ -59,6 +59,8 @@ pub async fn home(
 struct PasswordPage {
     layout: Layout,
     errors: FormErrors,
+    /// An administrator asked for a new password before anything else.
+    required: bool,
 }
 
 /// Pending users may change their password too.
@@ -66,6 +68,7 @@ pub async fn password_form(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppErr
     Ok(render(PasswordPage {
         layout: ctx.layout().await?,
         errors: FormErrors::default(),
+        required: ctx.user().must_change_password,
     }))
 }
 
@@ -93,6 +96,7 @@ pub async fn change_password(
         return Ok(render(PasswordPage {
             layout: ctx.layout().await?,
             errors,
+            required: ctx.user().must_change_password,
         }));
     }
     let change = PasswordChange {
@@ -119,6 +123,7 @@ pub async fn change_password(
             Ok(render(PasswordPage {
                 layout: ctx.layout().await?,
                 errors,
+                required: ctx.user().must_change_password,
             }))
         }
     }

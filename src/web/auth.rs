@@ -38,6 +38,8 @@ pub struct LoginPage {
     /// checked again after sign-in.
     rd: String,
     error: String,
+    /// Mail is on, so the page offers a reset link.
+    mail: bool,
 }
 
 /// What the sign-in and registration pages show of their organisation.
@@ -147,6 +149,7 @@ pub async fn login_form(
             next: safe_next(&query.next).to_owned(),
             rd: carried_rd(&query.rd),
             error: String::new(),
+            mail: db.mail().enabled,
         },
         origin.as_deref(),
     ))
@@ -193,6 +196,7 @@ pub async fn login(
         next: next.clone(),
         rd: carried_rd(&form.rd),
         error: error.to_owned(),
+        mail: db.mail().enabled,
     };
     let retry = |error: &str| retry_in(error, "");
     // Longer than any real login or allowed password: refuse before hashing.
@@ -292,6 +296,11 @@ pub struct Empty {}
 pub struct PendingPage {
     layout: Layout,
     since: Timestamp,
+    email: String,
+    verified: bool,
+    /// Reviewers approve only confirmed addresses here.
+    verified_required: bool,
+    mail: bool,
 }
 
 pub async fn pending(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
@@ -299,9 +308,15 @@ pub async fn pending(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
         return Ok(redirect("/"));
     }
     let account = crate::services::queries::user(&ctx.db, &ctx.scope(), ctx.user().id).await?;
+    let verified_required =
+        crate::services::email_verification::approval_needs_verified(&ctx.db, &ctx.scope()).await?;
     Ok(render(PendingPage {
         layout: ctx.layout().await?,
         since: account.created_at,
+        verified: account.email_verified_at.is_some(),
+        email: account.email,
+        verified_required,
+        mail: ctx.db.mail().enabled,
     }))
 }
 

@@ -183,6 +183,11 @@ impl FromRequest for ActiveUser {
             if user.status != UserStatus::Active {
                 return Err(AppError::redirect("/pending"));
             }
+            // Nothing else until the new password an administrator asked
+            // for is chosen (the password page takes `CurrentUser`).
+            if user.must_change_password {
+                return Err(AppError::redirect("/account/password"));
+            }
             Ok(ActiveUser(user))
         })
     }

@@ -30,6 +30,8 @@ pub struct NavUser {
     pub can_manage_fields: bool,
     pub can_manage_apps: bool,
     pub can_manage_tokens: bool,
+    pub can_read_mail: bool,
+    pub can_change_settings: bool,
     pub can_manage_organisations: bool,
     /// Pending accounts, shown next to "Users" for those who may approve
     /// them; `None` when there is nothing to show.
@@ -129,6 +131,8 @@ impl Layout {
                 can_manage_fields: can(Permission::FieldsManage),
                 can_manage_apps: can(Permission::AppsManage),
                 can_manage_tokens: can(Permission::TokensManage),
+                can_read_mail: can(Permission::MailRead),
+                can_change_settings: can(Permission::UsersManage),
                 can_manage_organisations: can(Permission::OrganisationsManage),
                 pending_users: badge(
                     can(Permission::UsersRead) && can(Permission::UsersApprove),

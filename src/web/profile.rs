@@ -15,8 +15,9 @@ use super::flash::{Flash, redirect_with};
 use super::forms::FormErrors;
 use super::layout::Layout;
 use super::render;
-use crate::domain::{UserId, Writer};
+use crate::domain::{User, UserId, Writer};
 use crate::services::ServiceError;
+use crate::services::email_verification::{self, Change};
 use crate::services::profile::{self, ProfileForm};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
@@ -28,6 +29,14 @@ struct ProfilePage {
     layout: Layout,
     username: String,
     email: String,
+    /// Whether the current address is verified.
+    verified: bool,
+    /// A new address waiting for its link to be opened.
+    awaiting: Option<String>,
+    /// What the email form shows: the current address, or what was typed.
+    email_typed: String,
+    /// Mail is on: a new address is confirmed by a link.
+    mail: bool,
     full_name: String,
     phone: String,
     custom: Vec<FieldInput>,
@@ -69,20 +78,25 @@ pub async fn form(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
         &FormErrors::default(),
         Writer::User,
     );
-    page(&ctx, view.user.email, form, custom, FormErrors::default()).await
+    page(&ctx, &view.user, form, custom, FormErrors::default(), None).await
 }
 
 async fn page(
     ctx: &Ctx<CurrentUser>,
-    email: String,
+    user: &User,
     form: ProfileForm,
     custom: Vec<FieldInput>,
     errors: FormErrors,
+    email_typed: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     Ok(render(ProfilePage {
         layout: ctx.layout().await?,
         username: ctx.user().username.clone(),
-        email,
+        email: user.email.clone(),
+        verified: user.email_verified_at.is_some(),
+        awaiting: email_verification::awaiting(&ctx.db, &ctx.actor()).await?,
+        email_typed: email_typed.unwrap_or_else(|| user.email.clone()),
+        mail: ctx.db.mail().enabled,
         full_name: form.full_name,
         phone: form.phone,
         custom,
@@ -120,7 +134,65 @@ pub async fn save(
         Writer::User,
     );
     let errors = custom_fields::gather_strays(errors, &custom);
-    page(&ctx, view.user.email, form, custom, errors).await
+    page(&ctx, &view.user, form, custom, errors, None).await
+}
+
+#[derive(Deserialize, Validate)]
+pub struct EmailFields {
+    #[serde(default)]
+    #[validate(length(max = 1000, message = "An email address is at most 254 characters."))]
+    email: String,
+}
+
+/// The user asks to use another address: with mail on it changes once the
+/// link sent there is opened; with mail off at once.
+pub async fn change_email(
+    ctx: Ctx<CurrentUser>,
+    form: CsrfForm<EmailFields>,
+) -> Result<HttpResponse, AppError> {
+    let fields = form.into_inner();
+    let shape = FormErrors::of_shape(&fields);
+    let result = match shape.is_empty() {
+        true => {
+            email_verification::request_change(&ctx.db, &ctx.actor(), &fields.email, &ctx.meta)
+                .await
+        }
+        false => Err(ServiceError::Invalid(Vec::new())),
+    };
+    let errors = match result {
+        Ok(Change::Unchanged) => {
+            return Ok(redirect_with(
+                "/account/profile",
+                Flash::info("That is your address already."),
+            ));
+        }
+        Ok(Change::AwaitingConfirmation(email)) => {
+            return Ok(redirect_with(
+                "/account/profile",
+                Flash::success(format!(
+                    "We sent a link to {email}. Your address changes when you open it; until then we keep using the old one, which we told of the change."
+                )),
+            ));
+        }
+        Ok(Change::Changed(email)) => {
+            return Ok(redirect_with(
+                "/account/profile",
+                Flash::success(format!("Your email address is now {email}.")),
+            ));
+        }
+        Err(_) if !shape.is_empty() => shape,
+        Err(err) => FormErrors::from_service(err, "email")?,
+    };
+    let view = profile::view(&ctx.db, &ctx.scope(), ctx.user().id).await?;
+    let form = profile::form_of(&view.user);
+    let custom = custom_fields::inputs(
+        &view.fields,
+        Values::Stored(&view.user.metadata),
+        &FormErrors::default(),
+        Writer::User,
+    );
+    let typed = fields.email.chars().take(254).collect();
+    page(&ctx, &view.user, form, custom, errors, Some(typed)).await
 }
 
 /// An administrator's change to another user's profile, from the user page.

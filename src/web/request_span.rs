@@ -15,7 +15,7 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let target = request.uri().path_and_query().map_or("", |pq| pq.as_str());
+        let target = without_secrets(request.uri().path_and_query().map_or("", |pq| pq.as_str()));
         let user_agent = request
             .headers()
             .get(header::USER_AGENT)
@@ -25,7 +25,7 @@ impl RootSpanBuilder for RequestSpan {
         tracing::info_span!(
             "request",
             http.method = %request.method(),
-            http.target = %sanitize_for_log(target, 300),
+            http.target = %sanitize_for_log(&target, 300),
             http.client_ip = %meta.ip.unwrap_or_default(),
             http.user_agent = %sanitize_for_log(&user_agent, 200),
             http.status_code = tracing::field::Empty,
@@ -38,8 +38,40 @@ impl RootSpanBuilder for RequestSpan {
     }
 }
 
+/// Query parameters that carry a secret (a one-time link's token) or
+/// personal data (an ID token), whose values never reach the log.
+const SECRET_PARAMETERS: [&str; 2] = ["token", "id_token_hint"];
+
+/// `target` with the values of `SECRET_PARAMETERS` replaced.
+fn without_secrets(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMETERS.contains(&name) => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
+}
+
 #[cfg(test)]
 mod tests {
+    // `test` below is actix-web's, an async test.
+    #[actix_web::test]
+    async fn a_link_token_in_the_address_is_not_logged() {
+        assert_eq!(
+            super::without_secrets("/password/reset?token=abc&x=1"),
+            "/password/reset?token=[redacted]&x=1"
+        );
+        assert_eq!(
+            super::without_secrets("/admin/users?page=2"),
+            "/admin/users?page=2"
+        );
+    }
+
     use std::sync::{Arc, Mutex};
 
     use actix_web::{App, HttpResponse, test, web};

@@ -48,6 +48,7 @@ const GROUPS_MANAGE: &str = "groups.manage";
 const FIELDS_MANAGE: &str = "fields.manage";
 const APPS_MANAGE: &str = "apps.manage";
 const TOKENS_MANAGE: &str = "tokens.manage";
+const MAIL_READ: &str = "mail.read";
 const ORGANISATIONS_MANAGE: &str = "organisations.manage";
 
 /// What the default organisation's Admin role grants.
@@ -62,6 +63,7 @@ const ALL_PERMISSIONS: &[&str] = &[
     FIELDS_MANAGE,
     APPS_MANAGE,
     TOKENS_MANAGE,
+    MAIL_READ,
     ORGANISATIONS_MANAGE,
 ];
 
@@ -76,6 +78,30 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ("get", "/register", Public),
     ("post", "/register", Public),
     ("get", "/pending", SignedIn),
+    ("get", "/password/forgot", Public),
+    ("post", "/password/forgot", Public),
+    ("get", "/o/{slug}/password/forgot", Public),
+    ("post", "/o/{slug}/password/forgot", Public),
+    // Without a working link both answer 410 with a page that says so.
+    ("get", "/password/reset", Public),
+    ("post", "/password/reset", Public),
+    (
+        "post",
+        "/admin/users/{id}/password-reset",
+        Permission(USERS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/users/{id}/require-password-change",
+        Permission(USERS_MANAGE),
+    ),
+    ("get", "/admin/outbox", Permission(MAIL_READ)),
+    ("get", "/admin/settings", Permission(USERS_MANAGE)),
+    ("post", "/admin/settings", Permission(USERS_MANAGE)),
+    // Without a working link it answers 410 with a page that says so.
+    ("get", "/email/verify", Public),
+    ("post", "/email/verify/resend", SignedIn),
+    ("post", "/account/email", SignedIn),
     ("get", "/auth/verify", Proxy),
     ("get", "/auth/denied", SignedIn),
     ("get", "/account/tokens", Active),
@@ -555,6 +581,10 @@ impl Fixture {
     fn fields(&self, path: &str) -> Vec<(&'static str, String)> {
         let s = |k: &'static str, v: &str| (k, v.to_owned());
         match path {
+            "/account/email" => vec![s("email", "matrix-moved@example.com")],
+            "/password/forgot" | "/o/{slug}/password/forgot" => {
+                vec![s("login", "nobody-by-this-name")]
+            }
             "/login" | "/o/{slug}/login" => vec![
                 s("login", "nobody-by-this-name"),
                 s("password", "not-the-right-password"),
@@ -844,13 +874,19 @@ fn judge(
                     && location.is_some_and(|l| l.starts_with(&format!("{path}?"))))
         }
         Outcome::Allowed if method == "get" => {
-            if route == "/pending" && who.kind == Kind::Active {
+            if route == "/password/reset" || route == "/email/verify" {
+                status == StatusCode::GONE
+            } else if route == "/pending" && who.kind == Kind::Active {
                 redirect("/")
             } else {
                 status == StatusCode::OK
             }
         }
         Outcome::Allowed if route == "/logout" => redirect("/login"),
+        // The pending page's own button answers back on the pending page.
+        Outcome::Allowed if route == "/email/verify/resend" && who.kind == Kind::Pending => {
+            redirect("/pending")
+        }
         Outcome::Allowed => {
             let gate = status == StatusCode::SEE_OTHER
                 && location.is_some_and(|l| l.starts_with("/login") || l == "/pending");

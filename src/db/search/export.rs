@@ -42,7 +42,8 @@ pub async fn page_after(
     let after_param = binds.len();
     let sql = format!(
         "SELECT u.id, u.username, u.email, u.full_name, u.status, r.name AS role_name, \
-         u.created_at, u.last_login_at, u.login_count, u.last_active_at, u.phone, \
+         u.created_at, u.last_login_at, u.login_count, u.last_active_at, u.email_verified_at, \
+         u.phone, \
          u.minutes_of_use, u.metadata FROM users u JOIN roles r ON r.id = u.role_id \
          WHERE u.id IN (SELECT {id} {from}{where_sql} AND {id} > ${after_param} \
          ORDER BY {id} LIMIT {limit}) ORDER BY u.id"

@@ -22,7 +22,8 @@ use crate::domain::{Timestamp, UserId, UserStatus};
 
 /// What a page reads of each user.
 const LISTED_COLUMNS: &str = "u.id, u.username, u.email, u.full_name, u.status, \
-     r.name AS role_name, u.created_at, u.last_login_at, u.login_count, u.last_active_at";
+     r.name AS role_name, u.created_at, u.last_login_at, u.login_count, u.last_active_at, \
+     u.email_verified_at";
 
 /// `LISTED_COLUMNS`, and on SQLite the name order's key too, which orders
 /// the JSON array `listed` reads there.
@@ -45,6 +46,8 @@ struct ListedRow {
     last_login_at: Option<i64>,
     login_count: i64,
     last_active_at: Option<i64>,
+    #[serde(default)]
+    email_verified_at: Option<i64>,
 }
 
 impl TryFrom<ListedRow> for ListedUser {
@@ -62,6 +65,7 @@ impl TryFrom<ListedRow> for ListedUser {
             last_login_at: row.last_login_at.map(Timestamp),
             login_count: row.login_count,
             last_active_at: row.last_active_at.map(Timestamp),
+            email_verified: row.email_verified_at.is_some(),
         })
     }
 }

@@ -54,7 +54,7 @@ pub(super) async fn listed(
          'email', p.email, 'full_name', p.full_name, 'status', p.status, \
          'role_name', p.role_name, 'created_at', p.created_at, \
          'last_login_at', p.last_login_at, 'login_count', p.login_count, \
-         'last_active_at', p.last_active_at) \
+         'last_active_at', p.last_active_at, 'email_verified_at', p.email_verified_at) \
          ORDER BY {}) FROM ({select}) p",
         super::order_by_listed(sort)
     );

@@ -221,8 +221,8 @@ fn user_claims(
     }
     if scopes.contains(&"email") {
         claims.insert("email".into(), json!(user.email));
-        // Gatehouse does not verify addresses yet: it says so.
-        claims.insert("email_verified".into(), json!(false));
+        // True only once the user opened a link mailed to this address.
+        claims.insert("email_verified".into(), json!(user.email_verified));
     }
     if scopes.contains(&"groups") {
         let groups: Vec<&str> = user.groups.iter().map(|(_, n)| n.as_str()).collect();

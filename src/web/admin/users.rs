@@ -42,6 +42,8 @@ struct UsersPage {
     can_approve: bool,
     can_manage: bool,
     back: String,
+    /// Reviewers approve only confirmed addresses.
+    verified_only: bool,
 }
 
 pub async fn list(
@@ -57,9 +59,12 @@ pub async fn list(
     let base = params.url("/admin/users", &[]);
     let pager = Pager::open_ended(&base, page.number, matches.counted, matches.more, PAGE_SIZE);
     let back = params.url("/admin/users", &[("page", &page.number.to_string())]);
+    let can_approve = ctx.user().permissions.contains(Permission::UsersApprove);
+    let verified_only = can_approve && needs_verified(&ctx.db, &ctx.scope()).await?;
     Ok(render(UsersPage {
         layout: ctx.layout_with(&overview),
-        can_approve: ctx.user().permissions.contains(Permission::UsersApprove),
+        can_approve,
+        verified_only,
         can_manage: ctx.user().permissions.contains(Permission::UsersManage),
         users,
         counts: overview.by_status.clone(),
@@ -82,6 +87,10 @@ struct UserPage {
     is_self: bool,
     can_approve: bool,
     can_manage: bool,
+    /// Mail is on: the reset link is mailed rather than shown.
+    mail: bool,
+    /// Reviewers approve only confirmed addresses.
+    verified_only: bool,
     lockout: LockoutStatus,
     sessions: Vec<crate::services::sessions::SessionView>,
     /// The apps the user is signed in to through OpenID Connect.
@@ -138,6 +147,8 @@ pub async fn detail(
         is_self: data.user.id == user.id,
         can_approve: user.permissions.contains(Permission::UsersApprove),
         can_manage: user.permissions.contains(Permission::UsersManage),
+        mail: ctx.db.mail().enabled,
+        verified_only: needs_verified(&ctx.db, &ctx.scope()).await?,
         account: data.user,
         requests: data.requests,
         history: data.history,
@@ -287,4 +298,9 @@ pub async fn bulk(
             names.join(", ")
         )
     })
+}
+
+/// Whether the organisation's reviewers approve only confirmed addresses.
+async fn needs_verified(db: &crate::db::Db, scope: &crate::db::Scope) -> Result<bool, AppError> {
+    Ok(crate::services::email_verification::approval_needs_verified(db, scope).await?)
 }

@@ -30,6 +30,8 @@ pub struct UserOut {
     pub id: i64,
     pub username: String,
     pub email: String,
+    /// Whether the user opened a link mailed to this address.
+    pub email_verified: bool,
     pub full_name: String,
     pub phone: String,
     /// pending, active, rejected, disabled or deleted.
@@ -57,6 +59,7 @@ impl From<&User> for UserOut {
             id: user.id.0,
             username: user.username.clone(),
             email: user.email.clone(),
+            email_verified: user.email_verified_at.is_some(),
             full_name: user.full_name.clone(),
             phone: user.phone.clone(),
             status: user.status.as_str().to_owned(),
@@ -76,6 +79,7 @@ impl From<&ExportedUser> for UserOut {
             id: listed.id.0,
             username: listed.username.clone(),
             email: listed.email.clone(),
+            email_verified: listed.email_verified,
             full_name: listed.full_name.clone(),
             phone: user.phone.clone(),
             status: listed.status.as_str().to_owned(),

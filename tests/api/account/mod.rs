@@ -4,7 +4,9 @@
 //! several of them read is here.
 
 mod activity;
+mod email;
 mod password;
+mod password_reset;
 mod pending;
 mod profile;
 mod register;

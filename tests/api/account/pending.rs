@@ -31,15 +31,23 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_profile_and
         // Says why they may not open an app yet.
         "/auth/denied",
     ];
+    // Their own sessions and their own address (a pending user confirms
+    // it, or corrects it, while they wait).
     let own_sessions = [
         "/account/sessions/revoke-others",
         "/account/sessions/{id}/revoke",
+        "/email/verify/resend",
+        "/account/email",
     ];
     let public = [
         "/login",
         "/register",
         "/o/{slug}/login",
         "/o/{slug}/register",
+        "/password/forgot",
+        "/o/{slug}/password/forgot",
+        "/password/reset",
+        "/email/verify",
         "/logout",
         "/healthz",
         "/static/app.css",

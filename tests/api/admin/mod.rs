@@ -12,6 +12,7 @@ mod last_admin;
 mod lifecycle;
 mod role_requests;
 mod roles;
+mod settings;
 mod user_list;
 mod user_page;
 mod user_search;

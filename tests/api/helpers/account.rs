@@ -1,4 +1,5 @@
-//! The signed-in user's own endpoints: role requests, password, sessions.
+//! The signed-in user's own endpoints: role requests, password, sessions;
+//! and getting back in with a forgotten password.
 
 use std::fmt::Display;
 
@@ -51,5 +52,60 @@ impl TestApp {
 
     pub async fn revoke_other_sessions(&self) -> Response {
         self.post_form("/account/sessions/revoke-others", &[]).await
+    }
+
+    pub async fn forgot_password_page(&self) -> scraper::Html {
+        self.get_html("/password/forgot").await
+    }
+
+    /// Asks for a reset link for `login` on the forgot-password page.
+    pub async fn ask_for_reset_link(&self, login: &str) -> Response {
+        self.post_form("/password/forgot", &[("login", login)])
+            .await
+    }
+
+    /// Opens a reset link: the form, or 410 when the link no longer works.
+    pub async fn open_reset_link(&self, token: &str) -> Response {
+        self.client
+            .get(self.url("/password/reset"))
+            .query(&[("token", token)])
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Sends a new password from the form a reset link opened.
+    pub async fn reset_password(&self, token: &str, new: &str, confirm: &str) -> Response {
+        self.post_form(
+            "/password/reset",
+            &[
+                ("token", token),
+                ("new_password", new),
+                ("new_password_confirm", confirm),
+            ],
+        )
+        .await
+    }
+
+    /// Asks to use `email` as this user's address (the profile's email form).
+    pub async fn change_email(&self, email: &str) -> Response {
+        self.post_form("/account/email", &[("email", email)]).await
+    }
+
+    /// Opens a verification link, with `token` or with no token at all:
+    /// 410 when the link no longer works.
+    pub async fn open_verification_link(&self, token: Option<&str>) -> Response {
+        let query: Vec<(&str, &str)> = token.map(|t| ("token", t)).into_iter().collect();
+        self.client
+            .get(self.url("/email/verify"))
+            .query(&query)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// The pending page's "send the link again".
+    pub async fn resend_verification_link(&self) -> Response {
+        self.post_form("/email/verify/resend", &[]).await
     }
 }

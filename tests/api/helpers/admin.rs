@@ -85,4 +85,30 @@ impl TestApp {
     pub async fn audit_csv(&self, query: &str) -> Response {
         self.get(&paths::audit_csv(query)).await
     }
+
+    /// With mail off (as in tests) answers with the one-time link to hand over.
+    pub async fn make_reset_link(&self, id: impl Display) -> Response {
+        self.post_form(&paths::user_action(id, "password-reset"), &[])
+            .await
+    }
+
+    pub async fn require_password_change(&self, id: impl Display) -> Response {
+        self.post_form(&paths::user_action(id, "require-password-change"), &[])
+            .await
+    }
+
+    pub async fn settings_page(&self) -> Html {
+        self.get_html("/admin/settings").await
+    }
+
+    /// POSTs the settings form with exactly `fields` (and a token): a
+    /// checkbox left out is unticked.
+    pub async fn save_settings(&self, fields: Fields<'_>) -> Response {
+        self.post_form("/admin/settings", fields).await
+    }
+
+    /// The outbox with `query` (without its `?`).
+    pub async fn outbox_page(&self, query: &str) -> Html {
+        self.get_html(&format!("/admin/outbox?{query}")).await
+    }
 }
