@@ -30,8 +30,9 @@ pub enum Job {
     /// Make windows for PostgreSQL's search index as users arrive. Not at
     /// start: the migrations and bulk loads make the windows they need.
     SearchIndexWindows,
-    /// Delete sessions past their idle timeout or lifetime, and expired
-    /// OpenID Connect codes and access tokens.
+    /// Delete sessions past their idle timeout or lifetime, expired OpenID
+    /// Connect codes and access tokens, and notices, sent or failed mail
+    /// and expired one-time links older than 90 days.
     SessionPurge,
     /// Erase the personal data of users deleted longer ago than the
     /// retention period: hourly, the first time at start.
@@ -139,6 +140,11 @@ pub async fn run(job: Job, db: &Db, settings: JobSettings, monitor: &ChainMonito
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
                 Err(err) => tracing::error!(error = ?err, "could not purge expired sessions"),
+            }
+            match crate::services::notifications::purge(db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(notices = n, "purged notices older than 90 days"),
+                Err(err) => tracing::error!(error = ?err, "could not purge old notices"),
             }
             match crate::services::oidc::grants::purge_expired(db).await {
                 Ok(0) => {}

@@ -5,8 +5,8 @@
 use actix_web::web;
 
 use crate::web::{
-    account, admin, api, auth, email, forward_auth, oidc, password_reset, profile, registration,
-    sessions, system, tokens,
+    account, admin, api, auth, email, forward_auth, invitation, notifications, oidc,
+    password_reset, profile, registration, sessions, system, tokens,
 };
 
 macro_rules! route_table {
@@ -41,8 +41,13 @@ route_table! {
     "/o/{slug}/password/forgot" => { get: password_reset::forgot_form, post: password_reset::forgot }
     "/password/reset" => { get: password_reset::reset_form, post: password_reset::reset }
     "/email/verify" => { get: email::verify }
+    "/invitations/accept" => { get: invitation::form, post: invitation::accept }
     "/email/verify/resend" => { post: email::resend }
     "/account/email" => { post: profile::change_email }
+    "/notifications" => { get: notifications::list }
+    "/notifications/read-all" => { post: notifications::read_all }
+    "/notifications/{id}/read" => { post: notifications::read_one }
+    "/account/notifications" => { get: notifications::settings, post: notifications::save_settings }
     "/auth/verify" => { get: forward_auth::verify }
     "/auth/denied" => { get: forward_auth::denied_page }
     "/.well-known/openid-configuration" => { get: oidc::discovery }
@@ -106,6 +111,9 @@ route_table! {
     "/admin/audit" => { get: admin::audit::list }
     "/admin/outbox" => { get: admin::outbox::list }
     "/admin/settings" => { get: admin::settings::show, post: admin::settings::save }
+    "/admin/invitations" => { get: admin::invitations::list, post: admin::invitations::invite }
+    "/admin/invitations/{id}/resend" => { post: admin::invitations::resend }
+    "/admin/invitations/{id}/revoke" => { post: admin::invitations::revoke }
     "/admin/organisations" => { get: admin::organisations::list, post: admin::organisations::create }
     "/admin/organisations/{id}" => { get: admin::organisations::detail, post: admin::organisations::rename }
     "/admin/organisations/{id}/disable" => { post: admin::organisations::disable }

@@ -61,6 +61,30 @@ pub async fn void(
     Ok(done.rows_affected())
 }
 
+/// Voids the user's live links to confirm an address other than their
+/// current one (changes of address someone asked for); a link confirming
+/// the current address stays.
+pub async fn void_address_changes(
+    scoped: Scoped<'_>,
+    user: UserId,
+    now: Timestamp,
+) -> anyhow::Result<u64> {
+    let (conn, scope) = scoped.parts();
+    let done = sqlx::query(
+        "UPDATE one_time_links SET voided_at = $1 WHERE user_id = $2 AND organisation_id = $3 \
+         AND purpose = 'email_verify' AND used_at IS NULL AND voided_at IS NULL \
+         AND expires_at > $1 \
+         AND LOWER(email) <> (SELECT email_key FROM users WHERE id = $2 AND organisation_id = $3)",
+    )
+    .bind(now.0)
+    .bind(user.0)
+    .bind(scope.org()?)
+    .execute(conn)
+    .await
+    .context("could not void the changes of address")?;
+    Ok(done.rows_affected())
+}
+
 /// How many links for `purpose` were made for `user` since `since`.
 pub async fn made_since(
     scoped: Scoped<'_>,
@@ -183,5 +207,16 @@ pub async fn forget_user(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<u64
             .execute(conn)
             .await
             .context("could not delete the user's links")?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes links that expired before `before` (the instance's upkeep).
+pub async fn purge(scoped: Scoped<'_>, before: Timestamp) -> anyhow::Result<u64> {
+    let (conn, _instance) = scoped.parts();
+    let done = sqlx::query("DELETE FROM one_time_links WHERE expires_at < $1")
+        .bind(before.0)
+        .execute(conn)
+        .await
+        .context("could not purge expired links")?;
     Ok(done.rows_affected())
 }

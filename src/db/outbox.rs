@@ -218,3 +218,18 @@ pub async fn forget_user(scoped: Scoped<'_>, user: UserId) -> anyhow::Result<u64
         .context("could not delete the user's mail")?;
     Ok(done.rows_affected())
 }
+
+/// Deletes sent and failed messages written before `before` (the
+/// instance's upkeep: their bodies are gone already; the rest is history
+/// the outbox page shows for 90 days).
+pub async fn purge(scoped: Scoped<'_>, before: Timestamp) -> anyhow::Result<u64> {
+    let (conn, _instance) = scoped.parts();
+    let done = sqlx::query(
+        "DELETE FROM mail_outbox WHERE status IN ('sent', 'failed') AND created_at < $1",
+    )
+    .bind(before.0)
+    .execute(conn)
+    .await
+    .context("could not purge old mail")?;
+    Ok(done.rows_affected())
+}

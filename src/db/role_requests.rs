@@ -168,6 +168,20 @@ pub async fn count_open(scoped: Scoped<'_>) -> anyhow::Result<u64> {
     Ok(n.max(0) as u64)
 }
 
+/// How many requests are open, and when the oldest was made.
+pub async fn oldest_open(scoped: Scoped<'_>) -> anyhow::Result<(i64, Option<Timestamp>)> {
+    let (conn, scope) = scoped.parts();
+    let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_at) FROM role_requests \
+         WHERE organisation_id = $1 AND status = 'open'",
+    )
+    .bind(scope.org()?)
+    .fetch_one(conn)
+    .await
+    .context("could not read the open role requests")?;
+    Ok((n, oldest.map(Timestamp)))
+}
+
 /// Closes an open request. `decider` is `None` when the requester withdraws it.
 pub async fn close(
     scoped: Scoped<'_>,

@@ -282,8 +282,8 @@ pub async fn set_role(
     Ok(())
 }
 
-/// Whether another account of the organisation uses `email` (deleted ones
-/// included, until they are purged).
+/// Whether another account of the organisation uses `email` (a deleted
+/// account's address is free, as the unique index says).
 pub async fn email_taken(
     scoped: Scoped<'_>,
     email: &Email,
@@ -291,7 +291,8 @@ pub async fn email_taken(
 ) -> anyhow::Result<bool> {
     let (conn, scope) = scoped.parts();
     let hits: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND email_key = $2 AND id <> $3",
+        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND email_key = $2 AND id <> $3 \
+         AND status <> 'deleted'",
     )
     .bind(scope.org()?)
     .bind(email.key())
@@ -299,6 +300,22 @@ pub async fn email_taken(
     .fetch_one(conn)
     .await
     .context("could not check whether the email is taken")?;
+    Ok(hits > 0)
+}
+
+/// Whether an account of the organisation (deleted ones aside) has this
+/// username.
+pub async fn username_taken(scoped: Scoped<'_>, username: &Username) -> anyhow::Result<bool> {
+    let (conn, scope) = scoped.parts();
+    let hits: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE organisation_id = $1 AND username_key = $2 \
+         AND status <> 'deleted'",
+    )
+    .bind(scope.org()?)
+    .bind(username.key())
+    .fetch_one(conn)
+    .await
+    .context("could not check whether the username is taken")?;
     Ok(hits > 0)
 }
 
@@ -436,6 +453,23 @@ pub async fn permissions_of(scoped: Scoped<'_>, id: UserId) -> anyhow::Result<Pe
         .flatten()
         .map(|user| user.permissions)
         .unwrap_or_default())
+}
+
+/// How many users have `status`, and when the oldest of them registered.
+pub async fn oldest_with_status(
+    scoped: Scoped<'_>,
+    status: UserStatus,
+) -> anyhow::Result<(i64, Option<Timestamp>)> {
+    let (conn, scope) = scoped.parts();
+    let (n, oldest): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_at) FROM users WHERE organisation_id = $1 AND status = $2",
+    )
+    .bind(scope.org()?)
+    .bind(status.as_str())
+    .fetch_one(conn)
+    .await
+    .context("could not read the users waiting")?;
+    Ok((n, oldest.map(Timestamp)))
 }
 
 /// Number of users in each status, for the admin list's tabs. Read from a

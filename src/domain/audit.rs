@@ -164,6 +164,14 @@ audit_actions! {
     EmailChanged => "user.email_changed", "Email changed";
     /// An organisation's settings changed.
     SettingsChanged => "organisation.settings_changed", "Settings changed";
+    /// An administrator invited someone (an Invited account was made).
+    UserInvited => "user.invited", "User invited";
+    /// An invitation was sent again with a new link.
+    InvitationResent => "user.invitation_resent", "Invitation sent again";
+    /// An invitation was revoked and its account deleted.
+    InvitationRevoked => "user.invitation_revoked", "Invitation revoked";
+    /// An invitee accepted: the account is Active.
+    InvitationAccepted => "user.invitation_accepted", "Invitation accepted";
 }
 
 impl AuditAction {
@@ -206,7 +214,10 @@ impl AuditAction {
             | EmailVerified
             | EmailChangeRequested
             | EmailChanged
-            | SettingsChanged => false,
+            | SettingsChanged
+            | InvitationResent => false,
+            // Invitations add, activate or remove accounts: the counts move.
+            UserInvited | InvitationRevoked | InvitationAccepted => true,
             // Groups change no status, request, role name or id.
             GroupCreated | GroupChanged | GroupDeleted | GroupMemberAdded | GroupMemberRemoved => {
                 false

@@ -7,6 +7,8 @@ pub enum LinkPurpose {
     PasswordReset,
     /// Proves the user reads mail at an address (`/email/verify`).
     EmailVerify,
+    /// Accepts an invitation (`/invitations/accept`).
+    Invitation,
 }
 
 const MINUTE_MS: i64 = 60 * 1000;
@@ -16,6 +18,7 @@ impl LinkPurpose {
         match self {
             LinkPurpose::PasswordReset => "password_reset",
             LinkPurpose::EmailVerify => "email_verify",
+            LinkPurpose::Invitation => "invitation",
         }
     }
 
@@ -24,6 +27,7 @@ impl LinkPurpose {
         match self {
             LinkPurpose::PasswordReset => 30 * MINUTE_MS,
             LinkPurpose::EmailVerify => 48 * 60 * MINUTE_MS,
+            LinkPurpose::Invitation => 7 * 24 * 60 * MINUTE_MS,
         }
     }
 
@@ -32,6 +36,7 @@ impl LinkPurpose {
         match self {
             LinkPurpose::PasswordReset => "30 minutes",
             LinkPurpose::EmailVerify => "48 hours",
+            LinkPurpose::Invitation => "7 days",
         }
     }
 }

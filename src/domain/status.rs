@@ -17,16 +17,22 @@ pub enum UserStatus {
     /// restorable with everything they had until the retention period
     /// ends and the account is purged to a tombstone.
     Deleted,
+    /// Invited by an administrator and not yet accepted: no password, no
+    /// sign-in. Accepting makes the account Active (an administrator
+    /// vouched for it); revoking deletes it. No status action applies.
+    Invited,
 }
 
 impl UserStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [UserStatus; 5] = [
+    /// Every status, in lifecycle order (Invited, the newest, last: the
+    /// lists show it only while someone is invited).
+    pub const ALL: [UserStatus; 6] = [
         UserStatus::Pending,
         UserStatus::Active,
         UserStatus::Rejected,
         UserStatus::Disabled,
         UserStatus::Deleted,
+        UserStatus::Invited,
     ];
 
     /// The stored (database) form, e.g. "pending".
@@ -37,6 +43,7 @@ impl UserStatus {
             UserStatus::Rejected => "rejected",
             UserStatus::Disabled => "disabled",
             UserStatus::Deleted => "deleted",
+            UserStatus::Invited => "invited",
         }
     }
 
@@ -53,6 +60,7 @@ impl UserStatus {
             UserStatus::Rejected => "Rejected",
             UserStatus::Disabled => "Disabled",
             UserStatus::Deleted => "Deleted",
+            UserStatus::Invited => "Invited",
         }
     }
 }
@@ -166,8 +174,13 @@ mod tests {
             (A::Enable, S::Active, None),
             (A::Enable, S::Rejected, None),
             (A::Enable, S::Disabled, Some(S::Active)),
+            // An invitation is accepted or revoked, never decided.
+            (A::Approve, S::Invited, None),
+            (A::Reject, S::Invited, None),
+            (A::Disable, S::Invited, None),
+            (A::Enable, S::Invited, None),
         ];
-        assert_eq!(table.len(), 16);
+        assert_eq!(table.len(), 20);
         for (action, from, expected) in table {
             let got = action.apply(from);
             match expected {

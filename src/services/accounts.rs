@@ -9,7 +9,9 @@ use super::work::Work;
 use super::{Authorized, FieldErrors, RequestMeta, ServiceError, user_target};
 use crate::db::Scope;
 use crate::db::{self, Db};
+use crate::domain::Permission;
 use crate::domain::link::LinkPurpose;
+use crate::domain::notification::NoticeKind;
 use crate::domain::permission::perm;
 use crate::domain::{
     AuditAction, Email, FieldError, FullName, Metadata, PasswordPolicy, RoleId, Timestamp, UserId,
@@ -197,6 +199,29 @@ pub async fn register(
         )
         .await?;
     }
+    // The verification mail thanks them; the app says so too.
+    super::notifications::tell(
+        &mut work,
+        id,
+        NoticeKind::RegistrationReceived,
+        "We received your registration. An administrator will look at it soon.",
+        "/pending",
+        None,
+    )
+    .await?;
+    super::notifications::tell_reviewers(
+        &mut work,
+        Permission::UsersApprove,
+        None,
+        NoticeKind::NewPendingAccount,
+        &format!(
+            "{} ({}) registered and waits for approval.",
+            account.full_name.as_str(),
+            account.username.as_str()
+        ),
+        &format!("/admin/users/{id}"),
+    )
+    .await?;
     work.commit("the registration").await?;
     Ok(id)
 }
@@ -346,6 +371,8 @@ pub async fn change_password(
     db::users::set_must_change_password(work.tx(), user, false).await?;
     // A reset link mailed earlier must not undo the change.
     db::one_time_links::void(work.tx(), user, LinkPurpose::PasswordReset, now).await?;
+    // So is an address change someone else may have started.
+    db::one_time_links::void_address_changes(work.tx(), user, now).await?;
     // Whoever else holds a session (perhaps the reason for the change) is out.
     let ended = db::sessions::delete_others(work.tx(), user, meta.session.as_deref()).await?;
     let after = (ended > 0).then(|| format!("{ended} other sessions ended"));
@@ -361,7 +388,16 @@ pub async fn change_password(
         name: &account.full_name,
         email: &account.email,
     };
-    work.mail(letters::password_changed(&org, to, "on your account page")?);
+    let letter = letters::password_changed(&org, to, "on your account page", false)?;
+    super::notifications::tell(
+        &mut work,
+        user,
+        NoticeKind::PasswordChanged,
+        "Your password was changed on your account page.",
+        "/account/sessions",
+        Some(letter),
+    )
+    .await?;
     work.commit("the password change").await?;
     Ok(())
 }

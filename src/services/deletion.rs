@@ -145,6 +145,7 @@ pub async fn purge_due(db: &Db, retention_days: u32) -> Result<u64, ServiceError
             db::deleted_users::purge(work.tx(), id, Timestamp::now()).await?;
             db::outbox::forget_user(work.tx(), id).await?;
             db::one_time_links::forget_user(work.tx(), id).await?;
+            db::notifications::forget_user(work.tx(), id).await?;
             work.audit(AuditAction::UserPurged, Some(user_target(id, &username)))
                 .change("deleted", "purged")
                 .reason(Some(&format!("retention of {retention_days} days ended")));

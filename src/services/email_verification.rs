@@ -12,6 +12,7 @@ use crate::auth::token;
 use crate::db::one_time_links::{self, NewLink};
 use crate::db::{self, Db, Scope};
 use crate::domain::link::{LinkPurpose, RESETS_PER_HOUR, well_formed};
+use crate::domain::notification::NoticeKind;
 use crate::domain::{AuditAction, Email, Timestamp, User, UserStatus};
 
 const VERIFY: LinkPurpose = LinkPurpose::EmailVerify;
@@ -224,7 +225,19 @@ pub async fn request_change(
             name: &user.full_name,
             email: &user.email,
         };
-        work.mail(letters::email_change_notice(&org, old, email.as_str())?);
+        let letter = letters::email_change_notice(&org, old, email.as_str())?;
+        super::notifications::tell(
+            &mut work,
+            user.id,
+            NoticeKind::EmailChanged,
+            &format!(
+                "You asked to use {} as your address; it changes when you open the link sent there.",
+                email.as_str()
+            ),
+            "/account/profile",
+            Some(letter),
+        )
+        .await?;
         work.audit(AuditAction::EmailChangeRequested, target)
             .change(user.email.clone(), email.as_str());
         Change::AwaitingConfirmation(email.as_str().to_owned())
@@ -232,6 +245,19 @@ pub async fn request_change(
         db::users::set_email(work.tx(), &user, &email, None, Timestamp::now()).await?;
         work.audit(AuditAction::EmailChanged, target)
             .change(user.email.clone(), email.as_str());
+        super::notifications::tell(
+            &mut work,
+            user.id,
+            NoticeKind::EmailChanged,
+            &format!(
+                "Your email address changed from {} to {}.",
+                user.email,
+                email.as_str()
+            ),
+            "/account/profile",
+            None,
+        )
+        .await?;
         Change::Changed(email.as_str().to_owned())
     };
     work.commit("the email change").await?;

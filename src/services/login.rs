@@ -6,6 +6,8 @@ use secrecy::SecretString;
 
 use super::Authorized;
 use super::auth_settings::AuthSettings;
+use super::mail::letters::{self, Recipient};
+use super::notifications;
 use super::work::Work;
 use super::{RequestMeta, ServiceError, user_target};
 use crate::db::Scope;
@@ -13,6 +15,7 @@ use crate::db::audit::AuditTarget;
 use crate::db::{self, Db};
 use crate::domain::Credentials;
 use crate::domain::link::LinkPurpose;
+use crate::domain::notification::{KEEP_DAYS, NoticeKind, browser_family, network_of};
 use crate::domain::permission::perm;
 use crate::domain::{AuditAction, Timestamp, UserId, UserStatus};
 
@@ -112,7 +115,15 @@ async fn known_user(
             work.audit(AuditAction::AccountLocked, Some(target()))
                 .after(Some(after))
                 .reason(Some("too_many_failures"));
+            tell_locked(work, user.id, delay / 60_000).await?;
         }
+        return Ok(LoginOutcome::Failed);
+    }
+    // An invitation not yet accepted has no password of its own (its hash
+    // matches nothing); were one set, the account still waits for the
+    // invitee: the same answer as a wrong password.
+    if user.status == UserStatus::Invited {
+        failed(work, target(), "account_invited");
         return Ok(LoginOutcome::Failed);
     }
     if matches!(user.status, UserStatus::Rejected | UserStatus::Disabled) {
@@ -127,6 +138,7 @@ async fn known_user(
     db::users::record_login(work.tx(), user.id, now).await?;
     // The password is known after all: a reset link mailed earlier is void.
     db::one_time_links::void(work.tx(), user.id, LinkPurpose::PasswordReset, now).await?;
+    tell_if_new_place(work, user.id, now).await?;
     let actor = Some((user.id, user.username.as_str()));
     let after = (state.since_login > 0).then(|| {
         format!(
@@ -154,6 +166,75 @@ async fn known_user(
         status: user.status,
         failures: state.since_login,
     })
+}
+
+/// Tells the owner of a locked account, in the app and by mail.
+async fn tell_locked(work: &mut Work<'_>, id: UserId, minutes: i64) -> Result<(), ServiceError> {
+    let Some(user) = db::users::find(work.tx(), id).await? else {
+        return Ok(());
+    };
+    let org = work.mail_org().await?;
+    let to = Recipient {
+        user: id,
+        name: &user.full_name,
+        email: &user.email,
+    };
+    let letter = letters::account_locked(&org, to, minutes.max(1))?;
+    notifications::tell(
+        work,
+        id,
+        NoticeKind::AccountLocked,
+        &format!(
+            "Your account was locked for {} after several failed sign-ins.",
+            match minutes.max(1) {
+                1 => "1 minute".to_owned(),
+                n => format!("{n} minutes"),
+            }
+        ),
+        "/account/sessions",
+        Some(letter),
+    )
+    .await
+}
+
+/// Records where the user signed in from (a browser family and a /24 or
+/// /48 network) and tells them when it is new to the account in 90 days.
+/// The first sign-in of all is nothing new.
+async fn tell_if_new_place(
+    work: &mut Work<'_>,
+    id: UserId,
+    now: Timestamp,
+) -> Result<(), ServiceError> {
+    let meta = work.meta();
+    let browser = browser_family(meta.user_agent.as_deref().unwrap_or(""));
+    let network = network_of(meta.ip.as_deref().unwrap_or(""));
+    let window = KEEP_DAYS * 24 * 60 * 60 * 1000;
+    let known =
+        db::notifications::seen_sign_in(work.tx(), id, &browser, &network, now, window).await?;
+    let Some(user) = db::users::find(work.tx(), id).await? else {
+        return Ok(());
+    };
+    // This sign-in is counted already: one means it is the first of all
+    // (a place unused for 90 days is forgotten, the count is not).
+    if known || user.login_count <= 1 {
+        return Ok(());
+    }
+    let org = work.mail_org().await?;
+    let to = Recipient {
+        user: id,
+        name: &user.full_name,
+        email: &user.email,
+    };
+    let letter = letters::new_sign_in(&org, to, &browser, &network)?;
+    notifications::tell(
+        work,
+        id,
+        NoticeKind::NewSignIn,
+        &format!("A sign-in from {browser} on the network {network}, new to your account."),
+        "/account/sessions",
+        Some(letter),
+    )
+    .await
 }
 
 /// The audit row of a failed sign-in, with its reason code.

@@ -50,7 +50,9 @@ pub async fn save(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let was = before.approve_verified_only.unwrap_or(true);
-    if was == approve_verified_only && before.approve_verified_only.is_some() {
+    // Saving the value that applies already (the default included) writes
+    // nothing: the log records changes someone could see.
+    if was == approve_verified_only {
         return Ok(false);
     }
     db::organisations::set_approve_verified_only(
@@ -74,5 +76,5 @@ pub async fn save(
     )
     .change(word(was), word(approve_verified_only));
     work.commit("the settings").await?;
-    Ok(was != approve_verified_only)
+    Ok(true)
 }

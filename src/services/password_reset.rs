@@ -17,6 +17,7 @@ use crate::auth::token;
 use crate::db::one_time_links::{self, NewLink};
 use crate::db::{self, Db, Scope};
 use crate::domain::link::{LinkPurpose, RESETS_PER_HOUR, well_formed};
+use crate::domain::notification::NoticeKind;
 use crate::domain::permission::perm;
 use crate::domain::{AuditAction, Timestamp, User, UserId, UserStatus, passwords_match};
 
@@ -268,6 +269,8 @@ pub async fn complete(
     db::users::set_must_change_password(work.tx(), user.id, false).await?;
     db::login_throttle::clear(work.tx(), user.id).await?;
     one_time_links::void(work.tx(), user.id, RESET, now).await?;
+    // An address change someone else may have started ends here too.
+    one_time_links::void_address_changes(work.tx(), user.id, now).await?;
     let ended = db::sessions::delete_for_user(work.tx(), user.id).await?;
     work.audit(
         AuditAction::PasswordReset,
@@ -281,11 +284,17 @@ pub async fn complete(
         name: &user.full_name,
         email: &user.email,
     };
-    work.mail(letters::password_changed(
-        &org,
-        to,
-        "from a reset link that was mailed to you",
-    )?);
+    let letter =
+        letters::password_changed(&org, to, "from a reset link that was mailed to you", true)?;
+    super::notifications::tell(
+        &mut work,
+        user.id,
+        NoticeKind::PasswordChanged,
+        "Your password was changed from a reset link.",
+        "/account/sessions",
+        Some(letter),
+    )
+    .await?;
     work.commit("the password reset").await?;
     Ok(Completion::Done {
         login_page: format!("{}/login", org.prefix),

@@ -1,11 +1,14 @@
 //! Role requests: a user asks for a role with a justification; a reviewer decides.
 
 use super::Authorized;
+use super::mail::letters::{self, Recipient};
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_admin::set_role_in};
 use crate::db::audit::AuditTarget;
 use crate::db::{self, Db, Scoped};
+use crate::domain::Permission;
 use crate::domain::RoleRequest;
+use crate::domain::notification::NoticeKind;
 use crate::domain::permission::perm;
 use crate::domain::{
     AppId, AuditAction, FieldError, Justification, Note, RoleId, RoleRequestDecision,
@@ -104,6 +107,15 @@ pub async fn submit(
         },
     )
     .reason(Some(justification.as_str()));
+    super::notifications::tell_reviewers(
+        &mut work,
+        Permission::RoleRequestsReview,
+        Some(user.id),
+        NoticeKind::NewRoleRequest,
+        &format!("{} asks for the role {}.", user.username, requested.name),
+        "/admin/role-requests",
+    )
+    .await?;
     work.commit("the role request").await?;
     Ok(id)
 }
@@ -176,6 +188,37 @@ pub async fn decide(
     }
     // As decided: its status, decider and note.
     let decided = load(work.tx(), id).await?;
+    let granted = decision == RoleRequestDecision::Approve;
+    if let Some(user) = db::users::find(work.tx(), request.user_id).await? {
+        let org = work.mail_org().await?;
+        let to = Recipient {
+            user: user.id,
+            name: &user.full_name,
+            email: &user.email,
+        };
+        let letter = letters::role_request_decided(&org, to, &request.role_name, granted, note)?;
+        let text = match (granted, note) {
+            (true, Some(note)) => format!("You have the role {} now: {note}", request.role_name),
+            (true, None) => format!("You have the role {} now.", request.role_name),
+            (false, Some(note)) => format!(
+                "Your request for the role {} was refused: {note}",
+                request.role_name
+            ),
+            (false, None) => format!(
+                "Your request for the role {} was refused.",
+                request.role_name
+            ),
+        };
+        super::notifications::tell(
+            &mut work,
+            user.id,
+            NoticeKind::RoleRequestDecided,
+            &text,
+            "/account/role-request",
+            Some(letter),
+        )
+        .await?;
+    }
     work.commit("the decision").await?;
     Ok(decided)
 }

@@ -3,9 +3,11 @@
 use super::Authorized;
 use super::admin_guard::{Administrators, ensure_others_hold};
 use super::mail::letters::{self, Recipient};
+use super::notifications;
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::db::{self, Db};
+use crate::domain::notification::NoticeKind;
 use crate::domain::permission::perm;
 use crate::domain::{
     AuditAction, Note, Permission, RoleId, StatusAction, Timestamp, User, UserId, UserStatus,
@@ -101,9 +103,6 @@ async fn tell_the_user(
     action: StatusAction,
     reason: Option<&Note>,
 ) -> Result<(), ServiceError> {
-    if !work.mail_enabled() {
-        return Ok(());
-    }
     let org = work.mail_org().await?;
     let to = Recipient {
         user: user.id,
@@ -111,14 +110,29 @@ async fn tell_the_user(
         email: &user.email,
     };
     let reason = reason.map_or("", Note::as_str);
-    let letter = match action {
-        StatusAction::Approve => letters::account_approved(&org, to)?,
-        StatusAction::Reject => letters::account_rejected(&org, to, reason)?,
-        StatusAction::Disable => letters::account_disabled(&org, to, reason)?,
-        StatusAction::Enable => letters::account_enabled(&org, to)?,
+    let (kind, text, letter) = match action {
+        StatusAction::Approve => (
+            NoticeKind::AccountApproved,
+            "Your account was approved.".to_owned(),
+            letters::account_approved(&org, to)?,
+        ),
+        StatusAction::Reject => (
+            NoticeKind::AccountRejected,
+            format!("Your registration was not approved: {reason}"),
+            letters::account_rejected(&org, to, reason)?,
+        ),
+        StatusAction::Disable => (
+            NoticeKind::AccountDisabled,
+            format!("Your account was disabled: {reason}"),
+            letters::account_disabled(&org, to, reason)?,
+        ),
+        StatusAction::Enable => (
+            NoticeKind::AccountEnabled,
+            "Your account was enabled again.".to_owned(),
+            letters::account_enabled(&org, to)?,
+        ),
     };
-    work.mail(letter);
-    Ok(())
+    notifications::tell(work, user.id, kind, &text, "", Some(letter)).await
 }
 
 /// Approves, rejects, disables or enables one user.

@@ -170,6 +170,11 @@ impl<'a> Work<'a> {
         self.rows.last_mut().expect("a row was just pushed")
     }
 
+    /// The acting user's username, when someone signed in acts.
+    pub fn actor_name(&self) -> Option<&str> {
+        self.actor.as_ref().map(|(_, name)| name.as_str())
+    }
+
     /// Whether mail is on: without it, a use case hands a one-time link to
     /// the person acting instead of mailing it.
     pub fn mail_enabled(&self) -> bool {

@@ -51,8 +51,8 @@ impl<G: Deref<Target = AuthUser>> Ctx<G> {
     }
 
     /// `layout` on a page that has read the instance's overview already.
-    pub fn layout_with(&self, overview: &Overview) -> Layout {
-        Layout::with_overview(&self.req, self.user(), overview)
+    pub async fn layout_with(&self, overview: &Overview) -> Result<Layout, AppError> {
+        Ok(Layout::with_overview(&self.req, self.user(), overview).await?)
     }
 
     /// The request itself, for what the context does not carry.

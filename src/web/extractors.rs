@@ -81,8 +81,11 @@ pub async fn session_user(req: &HttpRequest) -> Result<Option<AuthUser>, AppErro
         None => sessions::signed_in_user(db, UserId(id)).await?,
     };
     // A deleted user's sessions end with the deletion; one read in flight
-    // at that moment still finds nobody to serve.
-    let Some(user) = user.filter(|u| u.status != UserStatus::Deleted) else {
+    // at that moment still finds nobody to serve. An Invited account never
+    // signs in, so a session of one is nobody too.
+    let Some(user) =
+        user.filter(|u| !matches!(u.status, UserStatus::Deleted | UserStatus::Invited))
+    else {
         identity.logout();
         return Ok(None);
     };

@@ -22,6 +22,8 @@ pub struct NavUser {
     pub role_name: String,
     pub status: UserStatus,
     pub active: bool,
+    /// Notices not read yet, shown next to "Notifications".
+    pub unread_notices: i64,
     pub can_see_users: bool,
     pub can_review_requests: bool,
     pub can_manage_roles: bool,
@@ -57,6 +59,14 @@ pub async fn overview(req: &HttpRequest, user: &AuthUser) -> Result<Arc<Overview
         .app_data::<web::Data<OverviewCache>>()
         .ok_or_else(missing)?;
     cache.get(db, &user.scope()).await
+}
+
+/// The user's unread notices: one indexed count per page.
+async fn unread_notices(req: &HttpRequest, user: &AuthUser) -> Result<i64, ServiceError> {
+    let db = req
+        .app_data::<web::Data<Db>>()
+        .ok_or_else(|| anyhow::anyhow!("database missing from app data"))?;
+    crate::services::notifications::unread(db, &user.scope(), user.id).await
 }
 
 #[derive(Debug, Clone)]
@@ -105,15 +115,31 @@ impl Layout {
             true => Some(overview(req, user).await?),
             false => None,
         };
-        Ok(Layout::with_counts(req, user, counts.as_deref()))
+        let unread = unread_notices(req, user).await?;
+        Ok(Layout::with_counts(req, user, counts.as_deref(), unread))
     }
 
     /// `for_user` on a page that has read the overview already.
-    pub fn with_overview(req: &HttpRequest, user: &AuthUser, overview: &Overview) -> Layout {
-        Layout::with_counts(req, user, reviews_a_queue(user).then_some(overview))
+    pub async fn with_overview(
+        req: &HttpRequest,
+        user: &AuthUser,
+        overview: &Overview,
+    ) -> Result<Layout, ServiceError> {
+        let unread = unread_notices(req, user).await?;
+        Ok(Layout::with_counts(
+            req,
+            user,
+            reviews_a_queue(user).then_some(overview),
+            unread,
+        ))
     }
 
-    fn with_counts(req: &HttpRequest, user: &AuthUser, counts: Option<&Overview>) -> Layout {
+    fn with_counts(
+        req: &HttpRequest,
+        user: &AuthUser,
+        counts: Option<&Overview>,
+        unread_notices: i64,
+    ) -> Layout {
         let can = |p| user.status == UserStatus::Active && user.permissions.contains(p);
         let badge = |allowed: bool, n: Option<u64>| n.filter(|&n| allowed && n > 0);
         Layout {
@@ -123,6 +149,7 @@ impl Layout {
                 role_name: user.role_name.clone(),
                 status: user.status,
                 active: user.status == UserStatus::Active,
+                unread_notices,
                 can_see_users: can(Permission::UsersRead),
                 can_review_requests: can(Permission::RoleRequestsReview),
                 can_manage_roles: can(Permission::RolesManage),

@@ -131,8 +131,11 @@ pub struct TokenQuery {
     pub token: String,
 }
 
-/// A page that carries a link's token: nothing of its address goes on in
-/// a `Referer`.
+/// A page reached by a link's token and holding no form: nothing of its
+/// address goes on in a `Referer`. The form pages keep the default
+/// (`same-origin`: the address reaches Gatehouse only), because under
+/// `no-referrer` browsers send `Origin: null` with the form, which the
+/// cross-site check rightly refuses.
 pub(super) fn private(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(
         header::REFERRER_POLICY,
@@ -156,12 +159,12 @@ pub async fn reset_form(
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
     Ok(match password_reset::open(&db, &query.token).await? {
-        Some(target) => private(render(ResetPage {
+        Some(target) => render(ResetPage {
             layout: Layout::anonymous(&req),
             token: query.token.clone(),
             username: target.username,
             errors: FormErrors::default(),
-        })),
+        }),
         None => gone(&req, &db),
     })
 }
@@ -189,12 +192,12 @@ pub async fn reset(
     let form = form.into_inner();
     let shape = FormErrors::of_shape(&form);
     let again = |errors: FormErrors, username: String| {
-        private(render(ResetPage {
+        render(ResetPage {
             layout: Layout::anonymous(&req),
             token: form.token.clone(),
             username,
             errors,
-        }))
+        })
     };
     let Some(target) = password_reset::open(&db, &form.token).await? else {
         return Ok(gone(&req, &db));

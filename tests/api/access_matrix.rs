@@ -97,11 +97,31 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
     ),
     ("get", "/admin/outbox", Permission(MAIL_READ)),
     ("get", "/admin/settings", Permission(USERS_MANAGE)),
+    ("get", "/admin/invitations", Permission(USERS_MANAGE)),
+    ("post", "/admin/invitations", Permission(USERS_MANAGE)),
+    (
+        "post",
+        "/admin/invitations/{id}/resend",
+        Permission(USERS_MANAGE),
+    ),
+    (
+        "post",
+        "/admin/invitations/{id}/revoke",
+        Permission(USERS_MANAGE),
+    ),
+    // Without a working link both answer 410 with a page that says so.
+    ("get", "/invitations/accept", Public),
+    ("post", "/invitations/accept", Public),
     ("post", "/admin/settings", Permission(USERS_MANAGE)),
     // Without a working link it answers 410 with a page that says so.
     ("get", "/email/verify", Public),
     ("post", "/email/verify/resend", SignedIn),
     ("post", "/account/email", SignedIn),
+    ("get", "/notifications", SignedIn),
+    ("post", "/notifications/read-all", SignedIn),
+    ("post", "/notifications/{id}/read", SignedIn),
+    ("get", "/account/notifications", SignedIn),
+    ("post", "/account/notifications", SignedIn),
     ("get", "/auth/verify", Proxy),
     ("get", "/auth/denied", SignedIn),
     ("get", "/account/tokens", Active),
@@ -306,6 +326,8 @@ const EXPECTATIONS: &[(&str, &str, Access)] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Anonymous,
+    /// Invited and not yet accepted: cannot sign in, so anonymous.
+    Invited,
     Pending,
     Rejected,
     Disabled,
@@ -335,6 +357,13 @@ const IDENTITIES: &[Identity] = &[
         kind: Kind::Anonymous,
         role: "",
         permissions: &[],
+    },
+    Identity {
+        label: "Invited",
+        username: "invited_admin",
+        kind: Kind::Invited,
+        role: "Admin",
+        permissions: ALL_PERMISSIONS,
     },
     Identity {
         label: "Pending",
@@ -421,7 +450,7 @@ fn expected(access: Access, who: &Identity) -> Outcome {
         (Token, _) => Outcome::Unauthorized,
         (Protocol, _) => Outcome::Protocol,
         (Public, _) => Outcome::Allowed,
-        (_, Kind::Anonymous) => Outcome::ToLogin,
+        (_, Kind::Anonymous | Kind::Invited) => Outcome::ToLogin,
         (_, Kind::Rejected | Kind::Disabled) => Outcome::SignedOut,
         (SignedIn, _) => Outcome::Allowed,
         (_, Kind::Pending) => Outcome::ToPending,
@@ -488,6 +517,7 @@ async fn fixture() -> Fixture {
     assert!(nobody.0 > 0);
     for who in IDENTITIES.iter().filter(|w| w.kind != Kind::Anonymous) {
         let status = match who.kind {
+            Kind::Invited => UserStatus::Invited,
             Kind::Pending | Kind::Rejected => UserStatus::Pending,
             _ => UserStatus::Active,
         };
@@ -582,6 +612,7 @@ impl Fixture {
         let s = |k: &'static str, v: &str| (k, v.to_owned());
         match path {
             "/account/email" => vec![s("email", "matrix-moved@example.com")],
+            "/admin/invitations" => vec![s("addresses", "matrix-invitee@example.com")],
             "/password/forgot" | "/o/{slug}/password/forgot" => {
                 vec![s("login", "nobody-by-this-name")]
             }
@@ -806,6 +837,17 @@ impl Fixture {
                 browser.login_as(&user).await;
                 self.set_status(id, UserStatus::Disabled).await;
             }
+            // Even with a password set (an invitation leaves none), an
+            // Invited account's sign-in is refused: it stays anonymous.
+            Kind::Invited => {
+                let response = browser.login(&user.username, &user.password).await;
+                assert_eq!(
+                    response.status(),
+                    StatusCode::OK,
+                    "an Invited account signed in"
+                );
+                assert_eq!(self.sessions_of(id).await, 0);
+            }
             _ => {
                 browser.login_as(&user).await;
             }
@@ -874,7 +916,7 @@ fn judge(
                     && location.is_some_and(|l| l.starts_with(&format!("{path}?"))))
         }
         Outcome::Allowed if method == "get" => {
-            if route == "/password/reset" || route == "/email/verify" {
+            if ["/password/reset", "/email/verify", "/invitations/accept"].contains(&route) {
                 status == StatusCode::GONE
             } else if route == "/pending" && who.kind == Kind::Active {
                 redirect("/")
@@ -929,7 +971,7 @@ async fn run_matrix(fixture: &Fixture, method: &str) -> Vec<String> {
             }
             let outcome = expected(access, who);
             let user = match who.kind {
-                Kind::Anonymous => None,
+                Kind::Anonymous | Kind::Invited => None,
                 _ => Some(fixture.app.user_id(who.username).await),
             };
             let path = match user {

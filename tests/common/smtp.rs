@@ -301,6 +301,26 @@ impl ReceivedMail {
             })
             .find(|path| path.starts_with(prefix))
     }
+
+    /// The whole first address in the text body whose path and query start
+    /// with `prefix`, as mailed: for a test whose app's public URL is its
+    /// real address, so that a browser opens the link as a person would.
+    pub fn address(&self, prefix: &str) -> Option<String> {
+        self.text
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|word| url::Url::parse(word).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .find(|url| {
+                let path = match url.query() {
+                    Some(query) => format!("{}?{query}", url.path()),
+                    None => url.path().to_owned(),
+                };
+                path.starts_with(prefix)
+            })
+            .map(String::from)
+    }
 }
 
 #[cfg(test)]
@@ -351,5 +371,18 @@ mod tests {
         );
         assert_eq!(mail.link("/account"), Some("/account".to_owned()));
         assert_eq!(mail.link("/admin"), None);
+    }
+
+    #[test]
+    fn a_links_whole_address_is_found_by_the_start_of_its_path() {
+        let text = "Open http://127.0.0.1:4000/account or\n\
+                    http://127.0.0.1:4000/invitations/accept?token=abc\n";
+        let mail = ReceivedMail::parse(&message(text)).expect("a message");
+
+        assert_eq!(
+            mail.address("/invitations/accept?token="),
+            Some("http://127.0.0.1:4000/invitations/accept?token=abc".to_owned())
+        );
+        assert_eq!(mail.address("/admin"), None);
     }
 }

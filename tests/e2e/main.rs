@@ -8,6 +8,11 @@ mod accessibility;
 mod axe;
 mod browser;
 mod harness;
+mod mailing;
 #[path = "../common/proxy.rs"]
 mod proxy;
 mod scenarios;
+// Shared with the mail suite; the scenarios use a part of it.
+#[allow(dead_code)]
+#[path = "../common/smtp.rs"]
+mod smtp;

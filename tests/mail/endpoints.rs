@@ -119,4 +119,69 @@ impl TestApp {
     pub async fn outbox_page(&self, query: &str) -> Response {
         self.get(&format!("/admin/outbox?{query}")).await
     }
+
+    /// Invites `addresses` (one per line) with the role named `role` on
+    /// /admin/invitations; with mail on it redirects back to that page.
+    pub async fn invite(&self, addresses: &str, role: &str) -> Response {
+        let role_id = self.role_id(role).await.to_string();
+        self.post_form(
+            "/admin/invitations",
+            &[("addresses", addresses), ("role_id", &role_id)],
+        )
+        .await
+    }
+
+    /// An open invitation's "Send again"; `id` is its account's.
+    pub async fn resend_invitation(&self, id: impl Display) -> Response {
+        self.post_form(&format!("/admin/invitations/{id}/resend"), &[])
+            .await
+    }
+
+    /// An open invitation's "Revoke"; `id` is its account's.
+    pub async fn revoke_invitation(&self, id: impl Display) -> Response {
+        self.post_form(&format!("/admin/invitations/{id}/revoke"), &[])
+            .await
+    }
+
+    /// Accepts the invitation of `token` as `username` ("`username`
+    /// Invitee"), typing `password` twice.
+    pub async fn accept_invitation(&self, token: &str, username: &str, password: &str) -> Response {
+        self.post_form(
+            "/invitations/accept",
+            &[
+                ("token", token),
+                ("username", username),
+                ("full_name", &format!("{username} Invitee")),
+                ("password", password),
+                ("password_confirm", password),
+            ],
+        )
+        .await
+    }
+
+    /// The signed-in user's notification centre.
+    pub async fn notifications_page(&self) -> Html {
+        self.get_html("/notifications").await
+    }
+
+    /// Saves /account/notifications with exactly `kinds` ticked to come by
+    /// mail (a browser sends neither unticked nor disabled boxes).
+    pub async fn save_notification_settings(&self, kinds: &[&str]) -> Response {
+        let fields: Vec<(&str, &str)> = kinds.iter().map(|kind| ("mail", *kind)).collect();
+        self.post_form("/account/notifications", &fields).await
+    }
+
+    /// Gives user `id` the role named `role` on their page.
+    pub async fn change_role(&self, id: impl Display, role: &str) -> Response {
+        let role_id = self.role_id(role).await.to_string();
+        self.post_form(&format!("/admin/users/{id}/role"), &[("role_id", &role_id)])
+            .await
+    }
+
+    /// The user list's bulk "Approve" for the users `ids`.
+    pub async fn bulk_approve(&self, ids: &[String]) -> Response {
+        let mut fields = vec![("action", "approve")];
+        fields.extend(ids.iter().map(|id| ("ids", id.as_str())));
+        self.post_form("/admin/users/bulk", &fields).await
+    }
 }

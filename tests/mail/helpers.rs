@@ -245,3 +245,9 @@ pub async fn verify_outcome(response: reqwest::Response) -> String {
         .next()
         .unwrap_or_else(|| panic!("no #verify-outcome in {}", page.html()))
 }
+
+/// The invitation link in `mail`, as a path and query.
+pub fn invitation_link(mail: &ReceivedMail) -> String {
+    mail.link("/invitations/accept?token=")
+        .unwrap_or_else(|| panic!("no invitation link in {:?}", mail.text))
+}

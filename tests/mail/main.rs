@@ -20,7 +20,9 @@ mod helpers;
 
 mod delivery;
 mod email_change;
+mod invitations;
 mod notices;
+mod notifications;
 mod outage;
 mod outbox_page;
 mod reset;

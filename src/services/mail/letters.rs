@@ -128,11 +128,22 @@ pub fn password_reset(
 
 /// The notice that a password changed; `how` says by what ("from a reset
 /// link", "on your account page").
-pub fn password_changed(org: &MailOrg, to: Recipient<'_>, how: &str) -> anyhow::Result<Letter> {
+pub fn password_changed(
+    org: &MailOrg,
+    to: Recipient<'_>,
+    how: &str,
+    every_session: bool,
+) -> anyhow::Result<Letter> {
+    let ended = match every_session {
+        true => "Every signed-in session of your account was ended.",
+        false => {
+            "Every signed-in session of your account was ended, except the one that made the change."
+        }
+    };
     let name = &org.name;
     Content::new(name, to, format!("Your {name} password was changed"))
         .says(format!("The password of your account was changed {how}."))
-        .says("Every signed-in session of your account was ended, except the one that made the change.")
+        .says(ended)
         .then("If this was not you, ask an administrator to lock your account and send you a reset link at once.")
         .because(format!(
             "You got this security notice because the password of your {name} account ({}) changed. \
@@ -248,4 +259,109 @@ pub fn account_enabled(org: &MailOrg, to: Recipient<'_>) -> anyhow::Result<Lette
             to.email
         ))
         .render("account_enabled", to)
+}
+
+/// An invitation to join, from an administrator.
+pub fn invitation(
+    org: &MailOrg,
+    to: Recipient<'_>,
+    inviter: &str,
+    url: String,
+    lifetime: &str,
+) -> anyhow::Result<Letter> {
+    let name = &org.name;
+    Content::new(name, to, format!("You are invited to {name}"))
+        .says(format!("{inviter} invited you to {name}, the sign-in for your organisation's internal tools."))
+        .says("Open the link to choose your username and password; your account is ready as soon as you do.")
+        .button("Accept the invitation", url)
+        .then(format!("The link works once, for {lifetime}. If you did not expect this, ignore this mail."))
+        .because(format!("You got this mail because an administrator of {name} invited {}.", to.email))
+        .render("invitation", to)
+}
+
+/// A role request was decided, with the reviewer's note.
+pub fn role_request_decided(
+    org: &MailOrg,
+    to: Recipient<'_>,
+    role: &str,
+    granted: bool,
+    note: Option<&str>,
+) -> anyhow::Result<Letter> {
+    let name = &org.name;
+    let (subject, said) = match granted {
+        true => (
+            format!("You have the role {role} now"),
+            format!("A reviewer granted your request for the role {role}."),
+        ),
+        false => (
+            format!("Your request for the role {role} was refused"),
+            format!("A reviewer refused your request for the role {role}."),
+        ),
+    };
+    let mut content = Content::new(name, to, subject).says(said);
+    if let Some(note) = note.filter(|n| !n.is_empty()) {
+        content = content.says(format!("Their note: {note}"));
+    }
+    content
+        .button("Open Gatehouse", format!("{}/", org.public))
+        .because(format!("You got this mail because you asked {name} for a role. You can turn these mails off on your notification settings page."))
+        .render("role_request_decided", to)
+}
+
+/// A sign-in from a browser or network not seen for this account lately.
+pub fn new_sign_in(
+    org: &MailOrg,
+    to: Recipient<'_>,
+    browser: &str,
+    network: &str,
+) -> anyhow::Result<Letter> {
+    let name = &org.name;
+    Content::new(name, to, format!("A new sign-in to your {name} account"))
+        .says(format!("Your account was signed in to from {browser}, on the network {network}, which it has not used in the last 90 days."))
+        .then("If this was you, there is nothing to do. If not, change your password at once and sign out your other sessions from your sessions page.")
+        .button("See your sessions", format!("{}/account/sessions", org.public))
+        .because(format!(
+            "You got this security notice because it concerns your {name} account ({}). Security notices cannot be turned off.",
+            to.email
+        ))
+        .render("new_sign_in", to)
+}
+
+/// The account was locked after failed sign-ins.
+pub fn account_locked(org: &MailOrg, to: Recipient<'_>, minutes: i64) -> anyhow::Result<Letter> {
+    let name = &org.name;
+    Content::new(name, to, format!("Your {name} account was locked"))
+        .says(format!(
+            "After several failed sign-ins, your account waits {} before it accepts another attempt.",
+            match minutes {
+                1 => "1 minute".to_owned(),
+                n => format!("{n} minutes"),
+            }
+        ))
+        .then("If these attempts were not yours, someone may be guessing your password: choose a stronger one once you are back in, or ask an administrator.")
+        .because(format!(
+            "You got this security notice because it concerns your {name} account ({}). Security notices cannot be turned off.",
+            to.email
+        ))
+        .render("account_locked", to)
+}
+
+/// What waits for a reviewer, at most every 15 minutes.
+pub fn reviewer_digest(
+    org: &MailOrg,
+    to: Recipient<'_>,
+    waiting: &[String],
+    queue: &str,
+) -> anyhow::Result<Letter> {
+    let name = &org.name;
+    let mut content = Content::new(name, to, format!("Waiting for you in {name}"));
+    for line in waiting {
+        content = content.says(line.clone());
+    }
+    content
+        .button("Open the queue", format!("{}{queue}", org.public))
+        .because(format!(
+            "You got this digest because you review registrations or role requests in {name}; it comes at most every 15 minutes. You can turn it off on your notification settings page."
+        ))
+        .render("reviewer_digest", to)
 }

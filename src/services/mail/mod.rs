@@ -92,6 +92,9 @@ pub struct MailOrg {
     pub pages: String,
     /// The same path prefix without the address: "" or `/o/acme`.
     pub prefix: String,
+    /// Gatehouse's public address, for the pages every organisation shares
+    /// (`/account/sessions`, `/admin/…`).
+    pub public: String,
     /// Reviewers approve only verified addresses (the setting, or the
     /// default: on while mail is on).
     pub approve_verified_only: bool,
@@ -118,6 +121,7 @@ impl MailOrg {
             },
             pages: format!("{}{prefix}", mail.public_url),
             prefix,
+            public: mail.public_url.clone(),
             // Without mail nobody could verify, so the setting waits.
             approve_verified_only: mail.enabled && facts.approve_verified_only.unwrap_or(true),
         })

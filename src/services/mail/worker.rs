@@ -26,6 +26,9 @@ const LEASE: Duration = Duration::from_secs(5 * 60);
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages sent at once, each on a pooled connection.
 const PARALLEL_SENDS: usize = 8;
+/// How often the worker looks for reviewers due a digest (each gets one
+/// at most every 15 minutes).
+const DIGEST_CHECK: Duration = Duration::from_secs(60);
 /// The longest sleep between two looks at the outbox: other instances'
 /// messages and retries that fell due are noticed within it.
 const POLL: Duration = Duration::from_secs(5);
@@ -42,7 +45,15 @@ enum Outcome {
 /// Starts the worker for as long as the process lives.
 pub fn start(db: Db, mailer: Arc<Mailer>) {
     tokio::spawn(async move {
+        let mut digests_checked = tokio::time::Instant::now() - DIGEST_CHECK;
         loop {
+            // Reviewers' digests are written to the outbox like any mail.
+            if digests_checked.elapsed() >= DIGEST_CHECK {
+                digests_checked = tokio::time::Instant::now();
+                if let Err(err) = crate::services::notifications::send_digests(&db).await {
+                    tracing::warn!(error = ?err, "could not write the reviewers' digests");
+                }
+            }
             let claimed = match drain_batch(&db, &mailer).await {
                 Ok(n) => n,
                 Err(err) => {

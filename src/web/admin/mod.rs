@@ -8,6 +8,7 @@ pub mod csv;
 pub mod deletion;
 pub mod fields;
 pub mod groups;
+pub mod invitations;
 pub mod lockouts;
 pub mod organisations;
 pub mod outbox;

@@ -62,7 +62,7 @@ pub async fn list(
     let can_approve = ctx.user().permissions.contains(Permission::UsersApprove);
     let verified_only = can_approve && needs_verified(&ctx.db, &ctx.scope()).await?;
     Ok(render(UsersPage {
-        layout: ctx.layout_with(&overview),
+        layout: ctx.layout_with(&overview).await?,
         can_approve,
         verified_only,
         can_manage: ctx.user().permissions.contains(Permission::UsersManage),

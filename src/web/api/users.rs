@@ -34,7 +34,7 @@ pub struct UserOut {
     pub email_verified: bool,
     pub full_name: String,
     pub phone: String,
-    /// pending, active, rejected, disabled or deleted.
+    /// invited, pending, active, rejected, disabled or deleted.
     pub status: String,
     /// The role's name.
     pub role: String,
@@ -106,7 +106,7 @@ pub struct UserListQuery {
     /// Text to find in username, email or full name.
     #[serde(default)]
     pub q: Option<String>,
-    /// pending, active, rejected, disabled or deleted.
+    /// invited, pending, active, rejected, disabled or deleted.
     #[serde(default)]
     pub status: Option<String>,
     /// A role's name.
@@ -136,7 +136,9 @@ pub async fn list(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     let status = match params.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(UserStatus::parse(s).ok_or_else(|| {
-            ApiError::bad_request("status is pending, active, rejected, disabled or deleted.")
+            ApiError::bad_request(
+                "status is invited, pending, active, rejected, disabled or deleted.",
+            )
         })?),
         None => None,
     };

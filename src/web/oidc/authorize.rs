@@ -128,7 +128,7 @@ pub async fn authorize(
     let user = user.filter(|u| {
         !matches!(
             u.status,
-            UserStatus::Rejected | UserStatus::Disabled | UserStatus::Deleted
+            UserStatus::Rejected | UserStatus::Disabled | UserStatus::Deleted | UserStatus::Invited
         )
     });
     let Some(user) = user else {

@@ -5,6 +5,7 @@
 
 mod activity;
 mod email;
+mod notifications;
 mod password;
 mod password_reset;
 mod pending;

@@ -28,6 +28,8 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_profile_and
         "/account/password",
         "/account/profile",
         "/account/sessions",
+        "/notifications",
+        "/account/notifications",
         // Says why they may not open an app yet.
         "/auth/denied",
     ];
@@ -38,6 +40,9 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_profile_and
         "/account/sessions/{id}/revoke",
         "/email/verify/resend",
         "/account/email",
+        "/notifications/read-all",
+        "/notifications/{id}/read",
+        "/account/notifications",
     ];
     let public = [
         "/login",
@@ -48,6 +53,7 @@ async fn a_pending_user_reaches_only_the_pending_page_their_password_profile_and
         "/o/{slug}/password/forgot",
         "/password/reset",
         "/email/verify",
+        "/invitations/accept",
         "/logout",
         "/healthz",
         "/static/app.css",

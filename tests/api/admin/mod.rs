@@ -8,6 +8,7 @@ mod bulk;
 mod deletion;
 mod fields;
 mod groups;
+mod invitations;
 mod last_admin;
 mod lifecycle;
 mod role_requests;

@@ -61,7 +61,8 @@ async fn an_administrator_turns_approving_only_confirmed_addresses_off_and_on_an
     assert_eq!(stored_setting(&app, DEFAULT_ORGANISATION).await, None);
 
     // Saving the default as it is pins it (the stored value is no longer
-    // NULL), but the setting that applies is as it was.
+    // NULL), but the setting that applies is as it was; the changes counted
+    // below are those after it.
     let pinned = save(&app, TICKED).await;
     let pinned_rows = setting_changes(&app).await.len();
     let off = save(&app, UNTICKED).await;

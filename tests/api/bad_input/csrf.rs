@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The token of the invitation the `/invitations/accept` case makes.
+const INVITE_TOKEN: &str = "csrf-test-invitation-token-of-43-characters";
+
 /// The token of the reset link the `/password/reset` case makes.
 const RESET_TOKEN: &str = "csrf-test-reset-token-of-forty-three-chars-";
 
@@ -17,9 +20,20 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         ],
         "/logout" => &[],
         "/account/email" => &[("email", "admin-moved@example.com".into())],
+        "/admin/invitations" => &[
+            ("addresses", "csrf-invitee@example.com".into()),
+            ("role_id", scene.engineer.to_string()),
+        ],
         "/password/forgot" | "/o/{slug}/password/forgot" => &[
             ("login", "alice".into()),
             ("organisation", "default".into()),
+        ],
+        "/invitations/accept" => &[
+            ("token", INVITE_TOKEN.into()),
+            ("username", "csrf_invitee".into()),
+            ("full_name", "Csrf Invitee".into()),
+            ("password", PASSWORD.into()),
+            ("password_confirm", PASSWORD.into()),
         ],
         "/password/reset" => &[
             ("token", RESET_TOKEN.into()),
@@ -117,6 +131,11 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         "/admin/users/{id}/password-reset" | "/admin/users/{id}/require-password-change" => {
             id(scene.alice.id.0)
         }
+        "/notifications/{id}/read" => id(1),
+        // Made by the test first, so the valid POST has something to do.
+        "/admin/invitations/{id}/resend" | "/admin/invitations/{id}/revoke" => {
+            pattern.replace("{id}", "{invited}")
+        }
         "/admin/organisations/{id}"
         | "/admin/organisations/{id}/disable"
         | "/admin/organisations/{id}/admins" => id(scene.acme),
@@ -146,6 +165,10 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         "/account/sessions/{id}/revoke" => "/account/sessions/{session}/revoke".to_owned(),
         "/account/sessions/revoke-others" => pattern.to_owned(),
         "/login"
+        | "/notifications/read-all"
+        | "/account/notifications"
+        | "/admin/invitations"
+        | "/invitations/accept"
         | "/account/email"
         | "/email/verify/resend"
         | "/admin/settings"
@@ -171,6 +194,46 @@ fn request_for(scene: &Scene, pattern: &str) -> (String, Vec<(String, String)>) 
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect();
     (path, fields)
+}
+
+/// An open invitation (raw: an Invited account, its invitation and a live
+/// link whose token the test knows); returns the account's id.
+async fn invite(scene: &Scene) -> i64 {
+    let pool = &scene.app.db.pool;
+    let now = gatehouse::domain::Timestamp::now().0;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (organisation_id, username, username_key, email, email_key, \
+         full_name, full_name_key, password_hash, status, role_id, created_at, updated_at, \
+         status_changed_at, search_key) \
+         SELECT 1, 'invited-csrf', 'invited-csrf', 'invitee@example.com', 'invitee@example.com', \
+         'Invitee', 'invitee', '!', 'invited', id, $1, $1, $1, 'invitee' FROM roles \
+         WHERE organisation_id = 1 AND name = 'Engineer' RETURNING id",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO invitations (user_id, organisation_id, invited_by, username_chosen, \
+         created_at, last_sent_at) VALUES ($1, 1, NULL, 0, $2, $2)",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO one_time_links (token_hash, organisation_id, user_id, purpose, email, \
+         created_at, expires_at) VALUES ($1, 1, $2, 'invitation', 'invitee@example.com', $3, $4)",
+    )
+    .bind(gatehouse::auth::token::hash(INVITE_TOKEN))
+    .bind(id)
+    .bind(now)
+    .bind(now + 600_000)
+    .execute(pool)
+    .await
+    .unwrap();
+    id
 }
 
 /// Puts the public id of the admin's oldest session (the scene's own
@@ -275,6 +338,12 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
             .await
             .unwrap();
         }
+        let path_of_invited =
+            if pattern.starts_with("/admin/invitations/") || *pattern == "/invitations/accept" {
+                Some(invite(&scene).await)
+            } else {
+                None
+            };
         if *pattern == "/password/reset" {
             // Raw: a live reset link for alice whose token the test knows.
             sqlx::query(
@@ -331,6 +400,10 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
         let browser = browser_for(&scene, pattern).await;
         let (path, fields) = request_for(&scene, pattern);
         let path = with_session(&scene, &path).await;
+        let path = match path_of_invited {
+            Some(id) => path.replace("{invited}", &id.to_string()),
+            None => path,
+        };
         let own = browser.csrf_token().await;
         let foreign = scene.app.another_browser().csrf_token().await;
         let forged = "0".repeat(64);
@@ -367,6 +440,9 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
                 | "/admin/apps/{id}/oidc/secret"
                 // With mail off, the one-time reset link to hand over.
                 | "/admin/users/{id}/password-reset"
+                // With mail off, the invitation links to hand over.
+                | "/admin/invitations"
+                | "/admin/invitations/{id}/resend"
         );
         // With mail off, forgot password answers with its page, which says
         // whom to ask instead.
@@ -380,6 +456,11 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
         // link's resend have nothing to do: the 403s above prove their
         // token check.
         if pattern.ends_with("/password/forgot") || *pattern == "/email/verify/resend" {
+            continue;
+        }
+        // Marking notices read and choosing what comes by mail are the
+        // user's own bookkeeping, not audited: the 403s prove their check.
+        if pattern.starts_with("/notifications") || *pattern == "/account/notifications" {
             continue;
         }
         assert!(

@@ -1,5 +1,6 @@
 //! The signed-in user's own endpoints: role requests, password, sessions;
-//! and getting back in with a forgotten password.
+//! getting back in with a forgotten password; accepting an invitation;
+//! the notification centre and what of it comes by mail.
 
 use std::fmt::Display;
 
@@ -107,5 +108,49 @@ impl TestApp {
     /// The pending page's "send the link again".
     pub async fn resend_verification_link(&self) -> Response {
         self.post_form("/email/verify/resend", &[]).await
+    }
+
+    /// Opens an invitation link: the acceptance form, or 410 when the link
+    /// no longer works.
+    pub async fn open_invitation_link(&self, token: &str) -> Response {
+        self.client
+            .get(self.url("/invitations/accept"))
+            .query(&[("token", token)])
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// POSTs the acceptance form with exactly `fields` (and a CSRF token).
+    pub async fn accept_invitation(&self, fields: &[(&str, &str)]) -> Response {
+        self.post_form("/invitations/accept", fields).await
+    }
+
+    /// The notification centre: the signed-in user's notices, newest first.
+    pub async fn notifications_page(&self) -> scraper::Html {
+        self.get_html("/notifications").await
+    }
+
+    /// A notice's "Mark as read", by the notice's id.
+    pub async fn mark_notice_read(&self, id: impl Display) -> Response {
+        self.post_form(&format!("/notifications/{id}/read"), &[])
+            .await
+    }
+
+    /// The centre's "Mark all as read".
+    pub async fn mark_all_notices_read(&self) -> Response {
+        self.post_form("/notifications/read-all", &[]).await
+    }
+
+    /// The page that says which notices also come by mail.
+    pub async fn notification_settings_page(&self) -> scraper::Html {
+        self.get_html("/account/notifications").await
+    }
+
+    /// Saves the notification settings with exactly `kinds` ticked (a
+    /// browser sends neither unticked nor disabled boxes).
+    pub async fn save_notification_settings(&self, kinds: &[&str]) -> Response {
+        let fields: Vec<(&str, &str)> = kinds.iter().map(|kind| ("mail", *kind)).collect();
+        self.post_form("/account/notifications", &fields).await
     }
 }

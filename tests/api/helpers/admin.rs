@@ -111,4 +111,26 @@ impl TestApp {
     pub async fn outbox_page(&self, query: &str) -> Html {
         self.get_html(&format!("/admin/outbox?{query}")).await
     }
+
+    /// The invitation form and the open invitations.
+    pub async fn invitations_page(&self) -> Html {
+        self.get_html("/admin/invitations").await
+    }
+
+    /// POSTs the invitation form with exactly `fields` (and a token). With
+    /// mail off (as in tests) answers 200 with the links to hand over.
+    pub async fn invite(&self, fields: Fields<'_>) -> Response {
+        self.post_form("/admin/invitations", fields).await
+    }
+
+    /// An open invitation's "New link" (or "Send again" with mail on).
+    pub async fn resend_invitation(&self, id: impl Display) -> Response {
+        self.post_form(&format!("/admin/invitations/{id}/resend"), &[])
+            .await
+    }
+
+    pub async fn revoke_invitation(&self, id: impl Display) -> Response {
+        self.post_form(&format!("/admin/invitations/{id}/revoke"), &[])
+            .await
+    }
 }

@@ -4,6 +4,7 @@
 //! user's the story is about), and a fresh database.
 
 mod apps;
+mod mail;
 mod oidc;
 mod organisations;
 mod stories;
@@ -65,4 +66,6 @@ scenarios!(
     organisations::an_instance_administrator_sets_up_acme_whose_admin_groups_a_user,
     apps::a_user_opens_a_tool_behind_nginx_and_signs_in_through_gatehouse,
     oidc::a_user_signs_in_to_an_app_with_gatehouse_and_one_outside_its_rule_is_refused,
+    mail::a_user_who_forgot_their_password_resets_it_from_the_mailed_link_and_signs_in,
+    mail::an_invited_colleague_joins_from_the_mailed_link_and_signs_in,
 );
