@@ -276,10 +276,12 @@ pub async fn awaiting(db: &Db, actor: &Actor) -> Result<Option<String>, ServiceE
 /// Whether reviewers of `scope`'s organisation approve only confirmed
 /// addresses (the setting, or its default: on while mail is on).
 pub async fn approval_needs_verified(db: &Db, scope: &Scope) -> Result<bool, ServiceError> {
-    let Some(organisation) = scope.organisation_id() else {
+    let Some(organisation) = scope.organisation_id().filter(|_| db.mail().enabled) else {
         return Ok(false);
     };
-    let mut conn = db.acquire().await?;
+    // The user list asks on every view: a read connection (`db::reads`).
+    let mut conn = db.acquire_read().await?;
     let org = super::mail::MailOrg::load(&mut conn, organisation, db.mail()).await?;
+    conn.done();
     Ok(org.approve_verified_only)
 }

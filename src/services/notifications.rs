@@ -78,8 +78,12 @@ pub async fn list(
 
 /// How many of the user's notices are unread (the navigation's badge).
 pub async fn unread(db: &Db, scope: &Scope, user: UserId) -> Result<i64, ServiceError> {
-    let mut conn = db.acquire().await?;
-    Ok(stored::unread_count(scope.on(&mut conn), user).await?)
+    // Every page asks: a read connection, which comes back without sqlx's
+    // round trip on release (`db::reads`).
+    let mut conn = db.acquire_read().await?;
+    let n = stored::unread_count(scope.on(&mut conn), user).await?;
+    conn.done();
+    Ok(n)
 }
 
 /// Marks one notice read, or all; returns how many changed.

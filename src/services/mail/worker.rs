@@ -20,12 +20,13 @@ use crate::domain::mail::next_attempt;
 
 /// Messages claimed at once; each claim lasts `LEASE`, far longer than a
 /// batch takes (every send is cut off after `SEND_TIMEOUT`).
-const BATCH: i64 = 50;
+const BATCH: i64 = 200;
 const LEASE: Duration = Duration::from_secs(5 * 60);
 /// lettre's own timeout covers only the connection (lettre#1027).
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
-/// Messages sent at once, each on a pooled connection.
-const PARALLEL_SENDS: usize = 8;
+/// Messages sent at once; lettre's pool holds at most 10 connections to
+/// the server, so the rest wait their turn there (docs/performance.md).
+const PARALLEL_SENDS: usize = 32;
 /// How often the worker looks for reviewers due a digest (each gets one
 /// at most every 15 minutes).
 const DIGEST_CHECK: Duration = Duration::from_secs(60);
