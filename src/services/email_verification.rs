@@ -11,7 +11,7 @@ use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::auth::token;
 use crate::db::one_time_links::{self, NewLink};
 use crate::db::{self, Db, Scope};
-use crate::domain::link::{LinkPurpose, RESETS_PER_HOUR, well_formed};
+use crate::domain::link::{LinkPurpose, RESETS_PER_HOUR};
 use crate::domain::notification::NoticeKind;
 use crate::domain::{AuditAction, Email, Timestamp, User, UserStatus};
 
@@ -112,20 +112,11 @@ pub enum Opened {
 
 /// Opens a verification link.
 pub async fn open(db: &Db, token_text: &str, meta: &RequestMeta) -> Result<Opened, ServiceError> {
-    if !well_formed(token_text) {
-        return Ok(Opened::LinkGone);
-    }
-    let hash = token::hash(token_text);
     let link = {
         let mut conn = db.acquire().await?;
-        one_time_links::find_live(
-            Scope::instance().on(&mut conn),
-            &hash,
-            VERIFY,
-            Timestamp::now(),
-        )
-        .await?
+        super::links::live(&mut conn, token_text, VERIFY).await?
     };
+    let hash = token::hash(token_text);
     let Some(link) = link else {
         return Ok(Opened::LinkGone);
     };

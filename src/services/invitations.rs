@@ -19,7 +19,7 @@ use crate::db::invitations::{self as stored, Acceptance, NewInvitation, OpenInvi
 use crate::db::one_time_links::{self, NewLink};
 use crate::db::{self, Db, Scope};
 use crate::domain::invitation::{Invitee, read_lines};
-use crate::domain::link::{LinkPurpose, well_formed};
+use crate::domain::link::LinkPurpose;
 use crate::domain::permission::perm;
 use crate::domain::{
     AuditAction, FullName, GroupId, Metadata, OrgId, Permission, RoleId, Timestamp, User, UserId,
@@ -377,19 +377,8 @@ async fn live(
     db: &Db,
     token_text: &str,
 ) -> Result<Option<(OrgId, User, OpenInvitation, bool)>, ServiceError> {
-    if !well_formed(token_text) {
-        return Ok(None);
-    }
     let mut conn = db.acquire().await?;
-    let hash = token::hash(token_text);
-    let Some(link) = one_time_links::find_live(
-        Scope::instance().on(&mut conn),
-        &hash,
-        INVITE,
-        Timestamp::now(),
-    )
-    .await?
-    else {
+    let Some(link) = super::links::live(&mut conn, token_text, INVITE).await? else {
         return Ok(None);
     };
     let scope = Scope::organisation(link.organisation);

@@ -14,6 +14,7 @@ pub mod fields;
 pub mod groups;
 pub mod import;
 pub mod invitations;
+pub mod links;
 pub mod login;
 pub mod mail;
 pub mod notifications;

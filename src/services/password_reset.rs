@@ -16,7 +16,7 @@ use super::{Authorized, FieldErrors, RequestMeta, ServiceError, user_target};
 use crate::auth::token;
 use crate::db::one_time_links::{self, NewLink};
 use crate::db::{self, Db, Scope};
-use crate::domain::link::{LinkPurpose, RESETS_PER_HOUR, well_formed};
+use crate::domain::link::{LinkPurpose, RESETS_PER_HOUR};
 use crate::domain::notification::NoticeKind;
 use crate::domain::permission::perm;
 use crate::domain::{AuditAction, Timestamp, User, UserId, UserStatus, passwords_match};
@@ -198,19 +198,8 @@ async fn live(
     db: &Db,
     token: &str,
 ) -> Result<Option<(one_time_links::LiveLink, User)>, ServiceError> {
-    if !well_formed(token) {
-        return Ok(None);
-    }
     let mut conn = db.acquire().await?;
-    let hash = token::hash(token);
-    let Some(link) = one_time_links::find_live(
-        Scope::instance().on(&mut conn),
-        &hash,
-        RESET,
-        Timestamp::now(),
-    )
-    .await?
-    else {
+    let Some(link) = super::links::live(&mut conn, token, RESET).await? else {
         return Ok(None);
     };
     let user = db::users::find(
