@@ -5,7 +5,6 @@
 //! app (`tell_reviewers`) and by mail at most every 15 minutes, as a digest
 //! of what waits (`send_digests`, run by the outbox worker).
 
-use super::mail::MailOrg;
 use super::mail::letters::{self, Recipient};
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError};
@@ -292,12 +291,6 @@ pub async fn purge(db: &Db) -> Result<u64, ServiceError> {
     db::one_time_links::purge(Scope::instance().on(work.transaction()), before).await?;
     work.commit("the notification purge").await?;
     Ok(gone)
-}
-
-/// The organisation's mail facts, for callers that mail outside a work.
-pub async fn mail_org(db: &Db, organisation: OrgId) -> Result<MailOrg, ServiceError> {
-    let mut conn = db.acquire().await?;
-    Ok(MailOrg::load(&mut conn, organisation, db.mail()).await?)
 }
 
 #[cfg(test)]
