@@ -40,6 +40,7 @@ use crate::web::security::{SecuritySettings, refusals, security_headers};
 use crate::web::state::AppConfig;
 
 use crate::auth::jwt::SealKey;
+use crate::services::oidc::batch::TokenWrites;
 use crate::services::oidc::keys::KeyStore;
 
 pub struct Application {
@@ -262,6 +263,7 @@ fn serve(
     let overview = web::Data::new(OverviewCache::default());
     let directory = web::Data::new(Directory::default());
     let apps = web::Data::new(AppDirectory::default());
+    let token_writes = web::Data::new(TokenWrites::default());
     let Shared { monitor, keys } = shared;
     let api_limit = web::Data::new(ApiRateLimit(IpRateLimit::per_minute(
         settings.api_failures_per_ip_per_minute,
@@ -291,6 +293,7 @@ fn serve(
             .app_data(directory.clone())
             .app_data(apps.clone())
             .app_data(keys.clone())
+            .app_data(token_writes.clone())
             .app_data(forward.clone())
             .app_data(api_limit.clone())
             .app_data(cookies.clone())

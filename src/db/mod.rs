@@ -20,6 +20,7 @@ pub mod permission_holders;
 mod reads;
 pub mod role_requests;
 pub mod roles;
+pub mod savepoint;
 pub mod scope;
 pub mod search;
 pub mod seed;

@@ -35,6 +35,8 @@ pub struct Work<'a> {
     rows: Vec<AuditRow>,
     letters: Vec<Letter>,
     mail_org: Option<MailOrg>,
+    /// Set by `changes_no_copy`.
+    leaves_copies: bool,
 }
 
 /// An audit row being described; see `Work::audit`.
@@ -124,6 +126,17 @@ impl<'a> Work<'a> {
         meta: &'a RequestMeta,
     ) -> Result<Work<'a>, ServiceError> {
         let turn = db.writer_turn().await;
+        Work::in_turn(db, turn, scope, meta).await
+    }
+
+    /// As `in_scope`, with the turn to write already taken (a caller that
+    /// waited for its turn or for something else, `oidc::batch`).
+    pub async fn in_turn(
+        db: &'a Db,
+        turn: tokio::sync::OwnedMutexGuard<()>,
+        scope: Scope,
+        meta: &'a RequestMeta,
+    ) -> Result<Work<'a>, ServiceError> {
         let tx = db.begin_write().await?;
         Ok(Work {
             db,
@@ -135,6 +148,7 @@ impl<'a> Work<'a> {
             rows: Vec::new(),
             letters: Vec::new(),
             mail_org: None,
+            leaves_copies: false,
         })
     }
 
@@ -173,6 +187,16 @@ impl<'a> Work<'a> {
     /// The acting user's username, when someone signed in acts.
     pub fn actor_name(&self) -> Option<&str> {
         self.actor.as_ref().map(|(_, name)| name.as_str())
+    }
+
+    /// Declares that this write changes nothing an instance keeps a copy
+    /// of (the overview's figures, the apps, the organisations): tokens
+    /// issued, used up or ended. Without it a write with no audit row
+    /// renews every copy, the safe default; at the token endpoint's pace
+    /// that made each grant's next request read every app again, one
+    /// request at a time. Audit rows still decide for themselves.
+    pub fn changes_no_copy(&mut self) {
+        self.leaves_copies = true;
     }
 
     /// Whether mail is on: without it, a use case hands a one-time link to
@@ -254,8 +278,10 @@ impl<'a> Work<'a> {
             )
             .await?;
         }
-        let figures_changed =
-            self.rows.is_empty() || self.rows.iter().any(|r| r.action.changes_overview());
+        let figures_changed = match self.rows.is_empty() {
+            true => !self.leaves_copies,
+            false => self.rows.iter().any(|r| r.action.changes_overview()),
+        };
         let committed = if figures_changed {
             self.db.commit(self.tx).await
         } else {

@@ -1285,3 +1285,154 @@ async fn a_signing_key_given_by_configuration_signs_the_id_tokens_of_its_algorit
     assert_eq!(rsa_keys, 1, "no RSA key was made beside the configured one");
     std::fs::remove_file(&path).unwrap();
 }
+
+// Several requests' token writes share one commit (services::oidc::batch).
+
+#[tokio::test]
+async fn codes_exchanged_at_once_each_get_tokens_of_their_own_that_work() {
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    let mut requests = Vec::new();
+    for _ in 0..12 {
+        let request = Request::new(&client);
+        let code = code_for(&browser, &request).await;
+        requests.push((request, code));
+    }
+
+    let exchanges: Vec<_> = requests
+        .iter()
+        .map(|(request, code)| request.exchange(code))
+        .collect();
+    let answers = futures_util::future::join_all(
+        exchanges
+            .iter()
+            .map(|exchange| app.token(exchange, client.basic())),
+    )
+    .await;
+
+    let mut access = std::collections::HashSet::new();
+    for answer in answers {
+        assert_eq!(answer.status(), StatusCode::OK);
+        let tokens = json(answer).await;
+        assert!(tokens["id_token"].is_string());
+        access.insert(access_token(&tokens).to_owned());
+    }
+    assert_eq!(access.len(), 12, "every exchange got its own access token");
+    for token in &access {
+        assert_eq!(app.userinfo(token).await.status(), StatusCode::OK);
+    }
+    assert_eq!(live_grants(&app).await, 12);
+}
+
+#[tokio::test]
+async fn a_refresh_token_presented_twice_at_once_is_granted_once_and_ends_the_family() {
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    let first = tokens_for(&app, &browser, &client).await;
+
+    let (one, other) = tokio::join!(
+        refresh(&app, &client, &first),
+        refresh(&app, &client, &first)
+    );
+
+    let mut statuses = [one.status(), other.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    assert_eq!(live_grants(&app).await, 0, "the family is revoked");
+    assert_eq!(app.audit_rows(AuditAction::OidcRevoked).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit() {
+    use gatehouse::auth::token::hash;
+    use gatehouse::domain::{DEFAULT_ORGANISATION, Timestamp};
+    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, TokenWrites, Written};
+
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    let (one, two) = (
+        tokens_for(&app, &browser, &client).await,
+        tokens_for(&app, &browser, &client).await,
+    );
+    let presented = |tokens: &Value| hash(tokens["refresh_token"].as_str().unwrap());
+    let grant_of = |token_hash: String| {
+        let pool = app.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let refresh_of = |token_hash: String, grant: i64, new_refresh_hash: String| {
+        let now = Timestamp::now();
+        TokenWrite::Refresh {
+            org: DEFAULT_ORGANISATION,
+            token_hash,
+            grant,
+            tokens: NewTokens {
+                refresh_hash: new_refresh_hash,
+                access_hash: hash(&gatehouse::services::oidc::random_token()),
+                access_expires_at: Timestamp(now.0 + 60_000),
+                now,
+            },
+        }
+    };
+    let fresh = || hash(&gatehouse::services::oidc::random_token());
+    let (grant_one, grant_two) = (
+        grant_of(presented(&one)).await,
+        grant_of(presented(&two)).await,
+    );
+    let writes = std::sync::Arc::new(TokenWrites::default());
+    let batch = [
+        // Stored.
+        refresh_of(presented(&one), grant_one, fresh()),
+        // Fails: its new refresh token's hash is the first one's, taken.
+        refresh_of(presented(&two), grant_two, presented(&one)),
+        // Finds the first one used by the write before it, in the same batch.
+        refresh_of(presented(&one), grant_one, fresh()),
+    ];
+
+    // Holding the turn makes the three queue, so that one batch takes them.
+    let turn = app.db.writer_turn().await;
+    let mut waiting = Vec::new();
+    for write in batch {
+        let (writes, db) = (writes.clone(), app.db.clone());
+        waiting.push(tokio::spawn(async move { writes.write(&db, write).await }));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(turn);
+    let mut results = Vec::new();
+    for task in waiting {
+        results.push(task.await.unwrap());
+    }
+
+    assert_eq!(
+        results[0].as_ref().ok(),
+        Some(&Written::Stored { subject: None })
+    );
+    assert!(results[1].is_err(), "{:?}", results[1]);
+    assert_eq!(results[2].as_ref().ok(), Some(&Written::AlreadyUsed));
+    let used = |token_hash: String| {
+        let pool = app.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT used_at FROM oidc_refresh_tokens WHERE token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .is_some()
+        }
+    };
+    assert!(used(presented(&one)).await, "the first write committed");
+    assert!(
+        !used(presented(&two)).await,
+        "the failed write was undone, its token still unused"
+    );
+    assert_eq!(app.count("oidc_refresh_tokens").await, 3);
+}

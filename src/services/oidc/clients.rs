@@ -279,8 +279,10 @@ pub async fn by_client_id(db: &Db, client_id: &str) -> Result<Option<OidcClient>
     if client_id.is_empty() || client_id.len() > 200 {
         return Ok(None);
     }
-    let mut conn = db.acquire().await?;
-    Ok(db::oidc::client_by_id(Scope::instance().on(&mut conn), client_id).await?)
+    let mut conn = db.acquire_read().await?;
+    let client = db::oidc::client_by_id(Scope::instance().on(&mut conn), client_id).await?;
+    conn.done();
+    Ok(client)
 }
 
 /// Whether `secret` is the client's: compared as hashes of 256-bit

@@ -6,6 +6,7 @@
 //! the role is cut off at once. Codes and tokens are stored as SHA-256
 //! hashes only.
 
+pub mod batch;
 pub mod clients;
 pub mod grants;
 pub mod keys;

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::batch::{NewTokens, TokenWrite, TokenWrites, Written};
 use super::keys::KeyStore;
 use super::{
     ACCESS_TTL_MS, GRANT_TTL_MS, ID_TOKEN_TTL_MS, ProtocolError, admitted, app_target,
@@ -12,7 +13,7 @@ use super::{
 };
 use crate::auth::jwt::{self, Alg};
 use crate::auth::token::hash;
-use crate::db::oidc::{NewGrant, Presented};
+use crate::db::oidc::{CodeRow, Presented};
 use crate::db::{self, Db, Scope};
 use crate::domain::oidc::{OidcClient, is_pkce_value};
 use crate::domain::{AuditAction, AuthUser, OrgId, Timestamp, UserId, UserStatus};
@@ -44,6 +45,7 @@ pub struct Issuing<'a> {
     pub db: &'a Db,
     pub keys: &'a KeyStore,
     pub apps: &'a Apps,
+    pub writes: &'a TokenWrites,
 }
 
 /// The `authorization_code` grant.
@@ -56,8 +58,10 @@ pub async fn exchange_code(
     let db = issuing.db;
     let code_hash = hash(exchange.code);
     let found = {
-        let mut conn = db.acquire().await?;
-        db::oidc::find_code(Scope::instance().on(&mut conn), &code_hash).await?
+        let mut conn = db.acquire_read().await?;
+        let found = db::oidc::find_code(Scope::instance().on(&mut conn), &code_hash).await?;
+        conn.done();
+        found
     };
     let Some(code) = found.filter(|c| c.app_id == client.app_id.0) else {
         return Err(invalid_grant("The code is not valid."));
@@ -65,21 +69,7 @@ pub async fn exchange_code(
     let scope = Scope::organisation(OrgId(code.organisation_id));
     let now = Timestamp::now();
     if code.used_at.is_some() {
-        // RFC 6749 §4.1.2: a code used twice revokes what it gave.
-        let mut work = Work::in_scope(db, scope, meta).await?;
-        if db::oidc::revoke_grant_of_code(work.tx(), &code_hash, now).await? > 0 {
-            work.audit(
-                AuditAction::OidcRevoked,
-                Some(app_target(
-                    client.app_id,
-                    &client.app_name,
-                    UserId(code.user_id),
-                )),
-            )
-            .reason(Some("authorization code used twice"));
-        }
-        work.commit("the replayed code's revocation").await?;
-        return Err(invalid_grant("The code was used already."));
+        return Err(code_replayed(db, client, &code, meta).await);
     }
     if code.expires_at <= now.0 {
         return Err(invalid_grant("The code has expired."));
@@ -104,45 +94,38 @@ pub async fn exchange_code(
         return Err(anyhow::anyhow!("no current {} key", alg.as_str()).into());
     }
     let (user, subject, roles) = {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.acquire_read().await?;
         let user = db::signed_in::find_auth(scope.on(&mut conn), UserId(code.user_id)).await?;
         let Some(user) = user
             .filter(|u| u.status == UserStatus::Active && admitted(issuing.apps, u, client.app_id))
         else {
+            conn.done();
             return Err(invalid_grant("The user may no longer sign in to this app."));
         };
         let subject = db::oidc::find_subject(scope.on(&mut conn), user.id).await?;
         let roles = role_names(&mut conn, &user).await?;
+        conn.done();
         (user, subject, roles)
     };
-    let mut work = Work::in_scope(db, scope, meta).await?;
-    if !db::oidc::use_code(work.tx(), &code_hash, now).await? {
-        // Another exchange of the same code won the race: a replay too.
-        if db::oidc::revoke_grant_of_code(work.tx(), &code_hash, now).await? > 0 {
-            work.audit(
-                AuditAction::OidcRevoked,
-                Some(app_target(client.app_id, &client.app_name, user.id)),
-            )
-            .reason(Some("authorization code used twice"));
-        }
-        work.commit("the replayed code's revocation").await?;
-        return Err(invalid_grant("The code was used already."));
-    }
-    let subject = match subject {
-        Some(subject) => subject,
-        None => db::oidc::subject(work.tx(), user.id, &random_token()).await?,
-    };
-    let grant = NewGrant {
+    let (access_token, refresh_token) = (random_token(), random_token());
+    let write = TokenWrite::Code {
+        org: OrgId(code.organisation_id),
+        code_hash: code_hash.clone(),
         app: client.app_id,
         user: user.id,
-        code_hash: &code_hash,
-        scopes: &code.scopes,
+        scopes: code.scopes.clone(),
         auth_time: code.auth_time,
-        expires_at: Timestamp(now.0 + GRANT_TTL_MS),
+        grant_expires_at: Timestamp(now.0 + GRANT_TTL_MS),
+        new_subject: subject.is_none().then(random_token),
+        tokens: new_tokens(&access_token, &refresh_token, now),
     };
-    let grant_id = db::oidc::insert_grant(work.tx(), &grant, now).await?;
-    let mut tokens = new_tokens(&mut work, grant_id, &code.scopes, now).await?;
-    work.commit("the token grant").await?;
+    let subject = match issuing.writes.write(db, write).await? {
+        Written::Stored { subject: made } => subject.or(made),
+        // Another exchange of the same code won the race: a replay too.
+        Written::AlreadyUsed => return Err(code_replayed(db, client, &code, meta).await),
+    };
+    let subject = subject.ok_or_else(|| anyhow::anyhow!("the user has no subject"))?;
+    let mut tokens = answer(access_token, refresh_token, &code.scopes);
     let scopes: Vec<&str> = code.scopes.split(' ').collect();
     let mut claims = user_claims(&user, &subject, &scopes, &roles);
     claims.insert("iss".into(), json!(code.issuer));
@@ -163,30 +146,53 @@ pub async fn exchange_code(
     Ok(tokens)
 }
 
-async fn new_tokens(
-    work: &mut Work<'_>,
-    grant: i64,
-    scopes: &str,
-    now: Timestamp,
-) -> Result<Tokens, ServiceError> {
-    let (access_token, refresh_token) = (random_token(), random_token());
-    db::oidc::insert_tokens(
-        work.tx(),
-        grant,
-        &hash(&refresh_token),
-        &hash(&access_token),
-        Timestamp(now.0 + ACCESS_TTL_MS),
+/// RFC 6749 §4.1.2: a code used twice revokes what it gave. The answer
+/// is `invalid_grant`, unless the revocation itself failed.
+async fn code_replayed(
+    db: &Db,
+    client: &OidcClient,
+    code: &CodeRow,
+    meta: &RequestMeta,
+) -> ProtocolError {
+    let revoked = async {
+        let scope = Scope::organisation(OrgId(code.organisation_id));
+        let mut work = Work::in_scope(db, scope, meta).await?;
+        work.changes_no_copy();
+        let now = Timestamp::now();
+        if db::oidc::revoke_grant_of_code(work.tx(), &code.code_hash, now).await? > 0 {
+            let user = UserId(code.user_id);
+            work.audit(
+                AuditAction::OidcRevoked,
+                Some(app_target(client.app_id, &client.app_name, user)),
+            )
+            .reason(Some("authorization code used twice"));
+        }
+        work.commit("the replayed code's revocation").await
+    };
+    match revoked.await {
+        Ok(()) => invalid_grant("The code was used already."),
+        Err(err) => err.into(),
+    }
+}
+
+fn new_tokens(access_token: &str, refresh_token: &str, now: Timestamp) -> NewTokens {
+    NewTokens {
+        refresh_hash: hash(refresh_token),
+        access_hash: hash(access_token),
+        access_expires_at: Timestamp(now.0 + ACCESS_TTL_MS),
         now,
-    )
-    .await?;
-    Ok(Tokens {
+    }
+}
+
+fn answer(access_token: String, refresh_token: String, scopes: &str) -> Tokens {
+    Tokens {
         access_token,
         token_type: "Bearer",
         expires_in: ACCESS_TTL_MS / 1000,
         refresh_token,
         id_token: None,
         scope: scopes.to_owned(),
-    })
+    }
 }
 
 /// The user's role and the roles their groups grant, by name.
@@ -245,6 +251,7 @@ async fn end_grant(
 ) -> Result<(), ServiceError> {
     let Some(user) = user else { return Ok(()) };
     let mut work = Work::in_scope(db, user.scope(), meta).await?;
+    work.changes_no_copy();
     if db::oidc::revoke_grant(work.tx(), found.grant_id, None, Timestamp::now()).await? {
         work.audit(
             AuditAction::OidcRevoked,
@@ -260,6 +267,7 @@ async fn end_grant(
 /// presented is used up, and presenting it again ends the whole grant.
 pub async fn refresh(
     db: &Db,
+    writes: &TokenWrites,
     apps: &Apps,
     client: &OidcClient,
     refresh_token: &str,
@@ -267,8 +275,10 @@ pub async fn refresh(
 ) -> Result<Tokens, ProtocolError> {
     let token_hash = hash(refresh_token);
     let found = {
-        let mut conn = db.acquire().await?;
-        db::oidc::find_refresh(Scope::instance().on(&mut conn), &token_hash).await?
+        let mut conn = db.acquire_read().await?;
+        let found = db::oidc::find_refresh(Scope::instance().on(&mut conn), &token_hash).await?;
+        conn.done();
+        found
     };
     let Some(found) = found.filter(|f| f.app_id == client.app_id) else {
         return Err(invalid_grant("The refresh token is not valid."));
@@ -309,9 +319,14 @@ pub async fn refresh(
         .await?;
         return Err(invalid_grant("The user may no longer sign in to this app."));
     };
-    let mut work = Work::in_scope(db, user.scope(), meta).await?;
-    if !db::oidc::use_refresh(work.tx(), &token_hash, found.grant_id, now).await? {
-        drop(work);
+    let (access_token, refresh_token) = (random_token(), random_token());
+    let write = TokenWrite::Refresh {
+        org: user.organisation,
+        token_hash,
+        grant: found.grant_id,
+        tokens: new_tokens(&access_token, &refresh_token, now),
+    };
+    if writes.write(db, write).await? == Written::AlreadyUsed {
         end_grant(
             db,
             client,
@@ -325,9 +340,7 @@ pub async fn refresh(
             "The refresh token was used already; the sign-in is revoked.",
         ));
     }
-    let tokens = new_tokens(&mut work, found.grant_id, &found.scopes, now).await?;
-    work.commit("the refreshed tokens").await?;
-    Ok(tokens)
+    Ok(answer(access_token, refresh_token, &found.scopes))
 }
 
 /// RFC 7009: ends the grant of a refresh or access token of `client`;
@@ -363,25 +376,31 @@ pub async fn revoke(
 /// The claims userinfo answers for an access token.
 pub async fn userinfo(db: &Db, apps: &Apps, access_token: &str) -> Result<Value, ProtocolError> {
     let invalid = || ProtocolError::refused("invalid_token", "The access token is not valid.");
-    let mut conn = db.acquire().await?;
+    let mut conn = db.acquire_read().await?;
     let found = db::oidc::find_access(Scope::instance().on(&mut conn), &hash(access_token)).await?;
-    let Some(found) = found else {
+    let live = |found: &Presented| {
+        let now = Timestamp::now().0;
+        let active = found.user.as_ref().is_some_and(|user| {
+            user.status == UserStatus::Active && admitted(apps, user, found.app_id)
+        });
+        !found.revoked
+            && found.token_expires_at.is_some_and(|at| at > now)
+            && found.subject.is_some()
+            && active
+    };
+    let Some(found) = found.filter(live) else {
+        conn.done();
         return Err(invalid());
     };
-    let now = Timestamp::now().0;
-    if found.revoked || found.token_expires_at.is_none_or(|at| at <= now) {
-        return Err(invalid());
-    }
     let (Some(user), Some(subject)) = (&found.user, &found.subject) else {
+        conn.done();
         return Err(invalid());
     };
-    if user.status != UserStatus::Active || !admitted(apps, user, found.app_id) {
-        return Err(invalid());
-    }
     let scopes: Vec<&str> = found.scopes.split(' ').collect();
     let names = match scopes.contains(&"roles") {
         true => role_names(&mut conn, user).await?,
         false => Vec::new(),
     };
+    conn.done();
     Ok(Value::Object(user_claims(user, subject, &scopes, &names)))
 }

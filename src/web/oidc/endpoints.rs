@@ -14,6 +14,7 @@ use super::{OauthError, form_params};
 use crate::db::Db;
 use crate::domain::oidc::OidcClient;
 use crate::services::app_directory::AppDirectory;
+use crate::services::oidc::batch::TokenWrites;
 use crate::services::oidc::keys::KeyStore;
 use crate::services::oidc::{self, Exchange, Issuing, clients};
 use crate::web::request::request_meta;
@@ -138,6 +139,7 @@ pub async fn token(
     db: web::Data<Db>,
     apps: web::Data<AppDirectory>,
     keys: web::Data<KeyStore>,
+    writes: web::Data<TokenWrites>,
 ) -> Result<HttpResponse, OauthError> {
     let params = form_body(&req, &body)?;
     let client = authenticate(&req, &params, &db).await?;
@@ -152,6 +154,7 @@ pub async fn token(
                 db: &db,
                 keys: &keys,
                 apps: &directory,
+                writes: &writes,
             };
             let exchange = Exchange {
                 code,
@@ -163,7 +166,7 @@ pub async fn token(
         Some("refresh_token") => {
             let token = param("refresh_token")
                 .ok_or_else(|| OauthError::new("invalid_request", "refresh_token is missing."))?;
-            oidc::refresh(&db, &directory, &client, token, &meta).await?
+            oidc::refresh(&db, &writes, &directory, &client, token, &meta).await?
         }
         Some(_) => {
             return Err(OauthError::new(

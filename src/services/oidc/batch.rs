@@ -1,0 +1,276 @@
+//! The token endpoint's writes, several requests' in one transaction.
+//!
+//! Writes are serialised (`Db::writer_turn`) and each commit waits for the
+//! disk, so a grant or refresh that committed alone held the turn for a
+//! commit's time, and the endpoint answered at most about one request per
+//! commit however many cores it had. Here a request queues its write, then
+//! waits for its answer or for the turn, whichever comes first. Whoever
+//! gets the turn writes every queued write in one transaction, each under a
+//! savepoint of its own (one that fails is undone alone and answered with
+//! its error), commits once, and answers them all: a group commit. No
+//! request is answered before the commit that holds its tokens, and a
+//! failed commit fails every write in it.
+//!
+//! The batch runs in a task of its own, so a request that goes away while
+//! it writes other requests' tokens does not cut their batch short.
+
+use std::sync::{Mutex, PoisonError};
+
+use tokio::sync::oneshot;
+
+use crate::db::oidc::NewGrant;
+use crate::db::outage::is_outage;
+use crate::db::{self, Db, Scope, savepoint};
+use crate::domain::{AppId, OrgId, Timestamp, UserId};
+use crate::services::work::Work;
+use crate::services::{RequestMeta, ServiceError};
+
+/// At most this many writes share a commit, so the last of them does not
+/// wait for an unbounded number before it.
+const MAX_BATCH: usize = 64;
+
+/// One request's write.
+pub enum TokenWrite {
+    /// An authorization code exchanged: the code used up, its grant stored
+    /// with a first refresh and access token, and the user's subject made
+    /// on their first grant (`new_subject`, a fresh candidate).
+    Code {
+        org: OrgId,
+        code_hash: String,
+        app: AppId,
+        user: UserId,
+        scopes: String,
+        auth_time: i64,
+        grant_expires_at: Timestamp,
+        new_subject: Option<String>,
+        tokens: NewTokens,
+    },
+    /// A refresh token used up, and its successors stored.
+    Refresh {
+        org: OrgId,
+        token_hash: String,
+        grant: i64,
+        tokens: NewTokens,
+    },
+}
+
+/// The hashes of a new refresh and access token.
+pub struct NewTokens {
+    pub refresh_hash: String,
+    pub access_hash: String,
+    pub access_expires_at: Timestamp,
+    pub now: Timestamp,
+}
+
+/// What a write did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Stored; for a code, the grant and the user's subject.
+    Stored { subject: Option<String> },
+    /// The code or refresh token was used already (by another request,
+    /// perhaps in the same batch): nothing was written.
+    AlreadyUsed,
+}
+
+/// Why a write was not stored, for every request it concerned.
+#[derive(Debug, Clone)]
+struct Failure {
+    outage: bool,
+    message: String,
+}
+
+impl Failure {
+    fn of(err: &anyhow::Error) -> Failure {
+        Failure {
+            outage: is_outage(err),
+            message: format!("{err:#}"),
+        }
+    }
+
+    fn of_service(err: ServiceError) -> Failure {
+        match err {
+            ServiceError::Unexpected(err) => Failure::of(&err),
+            other => Failure {
+                outage: false,
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// An outage stays one (503 rather than 500) for each request.
+    fn into_error(self) -> ServiceError {
+        match self.outage {
+            true => {
+                ServiceError::Unexpected(anyhow::Error::new(std::io::Error::other(self.message)))
+            }
+            false => ServiceError::Unexpected(anyhow::anyhow!(self.message)),
+        }
+    }
+}
+
+type Answer = oneshot::Sender<Result<Written, Failure>>;
+
+/// The writes waiting for a turn, in one process.
+#[derive(Default)]
+pub struct TokenWrites {
+    queue: Mutex<Vec<(TokenWrite, Answer)>>,
+}
+
+impl TokenWrites {
+    /// Writes `write`, with whichever others are waiting, and answers once
+    /// it is committed.
+    pub async fn write(&self, db: &Db, write: TokenWrite) -> Result<Written, ServiceError> {
+        let (answer, mut answered) = oneshot::channel();
+        self.queued().push((write, answer));
+        let turn = tokio::select! {
+            biased;
+            done = &mut answered => return settle(done),
+            turn = db.writer_turn() => turn,
+        };
+        let batch: Vec<_> = {
+            let mut queue = self.queued();
+            let take = queue.len().min(MAX_BATCH);
+            queue.drain(..take).collect()
+        };
+        if !batch.is_empty() {
+            let db = db.clone();
+            // A failed task dropped its answers: each request then hears so.
+            let _ = tokio::spawn(write_batch(db, turn, batch)).await;
+        } else {
+            drop(turn);
+        }
+        settle(answered.await)
+    }
+
+    fn queued(&self) -> std::sync::MutexGuard<'_, Vec<(TokenWrite, Answer)>> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn settle(
+    done: Result<Result<Written, Failure>, oneshot::error::RecvError>,
+) -> Result<Written, ServiceError> {
+    match done {
+        Ok(Ok(written)) => Ok(written),
+        Ok(Err(failure)) => Err(failure.into_error()),
+        Err(_) => Err(anyhow::anyhow!("the tokens' write ended before it committed").into()),
+    }
+}
+
+async fn write_batch(
+    db: Db,
+    turn: tokio::sync::OwnedMutexGuard<()>,
+    batch: Vec<(TokenWrite, Answer)>,
+) {
+    let meta = RequestMeta::default();
+    let fail_all = |batch: Vec<(TokenWrite, Answer)>, failure: Failure| {
+        for (_, answer) in batch {
+            let _ = answer.send(Err(failure.clone()));
+        }
+    };
+    let mut work = match Work::in_turn(&db, turn, Scope::instance(), &meta).await {
+        Ok(work) => work,
+        Err(err) => return fail_all(batch, Failure::of_service(err)),
+    };
+    // Tokens change nothing an instance keeps a copy of.
+    work.changes_no_copy();
+    let mut results = Vec::with_capacity(batch.len());
+    for (write, _) in &batch {
+        match write_one(work.transaction(), write).await {
+            Ok(result) => results.push(result),
+            // The transaction itself broke: nothing in it commits.
+            Err(err) => return fail_all(batch, Failure::of(&err)),
+        }
+    }
+    if let Err(err) = work.commit("the tokens").await {
+        return fail_all(batch, Failure::of_service(err));
+    }
+    for ((_, answer), result) in batch.into_iter().zip(results) {
+        let _ = answer.send(result);
+    }
+}
+
+/// One write under a savepoint: its own failure is answered and undone;
+/// an error here (the savepoint could not be undone) breaks the batch.
+async fn write_one(
+    tx: &mut db::Tx,
+    write: &TokenWrite,
+) -> anyhow::Result<Result<Written, Failure>> {
+    savepoint::begin_part(tx).await?;
+    match statements(tx, write).await {
+        Ok(written) => {
+            savepoint::keep_part(tx).await?;
+            Ok(Ok(written))
+        }
+        Err(err) => {
+            savepoint::undo_part(tx).await?;
+            Ok(Err(Failure::of(&err)))
+        }
+    }
+}
+
+async fn statements(tx: &mut db::Tx, write: &TokenWrite) -> anyhow::Result<Written> {
+    match write {
+        TokenWrite::Code {
+            org,
+            code_hash,
+            app,
+            user,
+            scopes,
+            auth_time,
+            grant_expires_at,
+            new_subject,
+            tokens,
+        } => {
+            let scope = Scope::organisation(*org);
+            if !db::oidc::use_code(scope.on(tx), code_hash, tokens.now).await? {
+                return Ok(Written::AlreadyUsed);
+            }
+            let subject = match new_subject {
+                Some(fresh) => Some(db::oidc::subject(scope.on(tx), *user, fresh).await?),
+                None => None,
+            };
+            let grant = NewGrant {
+                app: *app,
+                user: *user,
+                code_hash,
+                scopes,
+                auth_time: *auth_time,
+                expires_at: *grant_expires_at,
+            };
+            let grant = db::oidc::insert_grant(scope.on(tx), &grant, tokens.now).await?;
+            store_tokens(tx, &scope, grant, tokens).await?;
+            Ok(Written::Stored { subject })
+        }
+        TokenWrite::Refresh {
+            org,
+            token_hash,
+            grant,
+            tokens,
+        } => {
+            let scope = Scope::organisation(*org);
+            if !db::oidc::use_refresh(scope.on(tx), token_hash, *grant, tokens.now).await? {
+                return Ok(Written::AlreadyUsed);
+            }
+            store_tokens(tx, &scope, *grant, tokens).await?;
+            Ok(Written::Stored { subject: None })
+        }
+    }
+}
+
+async fn store_tokens(
+    tx: &mut db::Tx,
+    scope: &Scope,
+    grant: i64,
+    tokens: &NewTokens,
+) -> anyhow::Result<()> {
+    db::oidc::insert_tokens(
+        scope.on(tx),
+        grant,
+        &tokens.refresh_hash,
+        &tokens.access_hash,
+        tokens.access_expires_at,
+        tokens.now,
+    )
+    .await
+}
