@@ -51,12 +51,23 @@ pub async fn insert_code(scoped: Scoped<'_>, code: &CodeRow, now: Timestamp) -> 
 }
 
 /// The code behind `hash`. Instance-wide: presented before anyone is known.
-pub async fn find_code(scoped: Scoped<'_>, hash: &str) -> anyhow::Result<Option<CodeRow>> {
+/// A code as found, with its user's subject when they have one (read in
+/// the same statement: the exchange needs both).
+#[derive(Debug, Clone, FromRow)]
+pub struct FoundCode {
+    #[sqlx(flatten)]
+    pub code: CodeRow,
+    pub subject: Option<String>,
+}
+
+pub async fn find_code(scoped: Scoped<'_>, hash: &str) -> anyhow::Result<Option<FoundCode>> {
     let (conn, _instance) = scoped.parts();
     sqlx::query_as(
-        "SELECT code_hash, organisation_id, app_id, user_id, redirect_uri, issuer, scopes, \
-         nonce, code_challenge, auth_time, expires_at, used_at FROM oidc_codes \
-         WHERE code_hash = $1",
+        "SELECT c.code_hash, c.organisation_id, c.app_id, c.user_id, c.redirect_uri, c.issuer, \
+         c.scopes, c.nonce, c.code_challenge, c.auth_time, c.expires_at, c.used_at, s.subject \
+         FROM oidc_codes c LEFT JOIN oidc_subjects s \
+         ON s.user_id = c.user_id AND s.organisation_id = c.organisation_id \
+         WHERE c.code_hash = $1",
     )
     .bind(hash)
     .fetch_optional(conn)

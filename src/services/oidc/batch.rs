@@ -5,9 +5,10 @@
 //! commit's time, and the endpoint answered at most about one request per
 //! commit however many cores it had. Here a request queues its write, then
 //! waits for its answer or for the turn, whichever comes first. Whoever
-//! gets the turn writes every queued write in one transaction, each under a
-//! savepoint of its own (one that fails is undone alone and answered with
-//! its error), commits once, and answers them all: a group commit. No
+//! gets the turn writes every queued write in one transaction, commits
+//! once, and answers them all: a group commit. When one write fails, the
+//! batch is undone and written again with each write under a savepoint of
+//! its own, so that one is undone alone and answered with its error. No
 //! request is answered before the commit that holds its tokens, and a
 //! failed commit fails every write in it.
 //!
@@ -63,7 +64,7 @@ pub struct NewTokens {
 }
 
 /// What a write did.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
     /// Stored; for a code, the grant and the user's subject.
     Stored { subject: Option<String> },
@@ -94,6 +95,13 @@ impl Failure {
                 outage: false,
                 message: other.to_string(),
             },
+        }
+    }
+
+    fn unexplained() -> Failure {
+        Failure {
+            outage: false,
+            message: "a token write failed twice".into(),
         }
     }
 
@@ -162,37 +170,80 @@ async fn write_batch(
     turn: tokio::sync::OwnedMutexGuard<()>,
     batch: Vec<(TokenWrite, Answer)>,
 ) {
-    let meta = RequestMeta::default();
-    let fail_all = |batch: Vec<(TokenWrite, Answer)>, failure: Failure| {
-        for (_, answer) in batch {
-            let _ = answer.send(Err(failure.clone()));
-        }
+    let (writes, answers): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let mut outcome = attempt(&db, turn, &writes, Parts::Together).await;
+    if let Outcome::WriteFailed = outcome {
+        let turn = db.writer_turn().await;
+        outcome = attempt(&db, turn, &writes, Parts::Apart).await;
+    }
+    let results = match outcome {
+        Outcome::Committed(results) => results,
+        Outcome::Broken(failure) => vec![Err(failure); answers.len()],
+        Outcome::WriteFailed => vec![Err(Failure::unexplained()); answers.len()],
     };
-    let mut work = match Work::in_turn(&db, turn, Scope::instance(), &meta).await {
+    for (answer, result) in answers.into_iter().zip(results) {
+        let _ = answer.send(result);
+    }
+}
+
+/// How a batch's writes stand in its transaction.
+#[derive(Clone, Copy)]
+enum Parts {
+    /// One after another. On PostgreSQL a savepoint costs two round trips
+    /// under the turn, and writes almost never fail, so a batch is first
+    /// written this way; if one write fails, the batch is undone and
+    /// written again `Apart`.
+    Together,
+    /// Each under a savepoint of its own: one that fails is undone alone
+    /// and answered with its error.
+    Apart,
+}
+
+enum Outcome {
+    Committed(Vec<Result<Written, Failure>>),
+    /// A write failed while they stood `Together`: nothing was written.
+    WriteFailed,
+    /// The transaction could not begin, go on or commit: nothing was written.
+    Broken(Failure),
+}
+
+async fn attempt(
+    db: &Db,
+    turn: tokio::sync::OwnedMutexGuard<()>,
+    writes: &[TokenWrite],
+    parts: Parts,
+) -> Outcome {
+    let meta = RequestMeta::default();
+    let mut work = match Work::in_turn(db, turn, Scope::instance(), &meta).await {
         Ok(work) => work,
-        Err(err) => return fail_all(batch, Failure::of_service(err)),
+        Err(err) => return Outcome::Broken(Failure::of_service(err)),
     };
     // Tokens change nothing an instance keeps a copy of.
     work.changes_no_copy();
-    let mut results = Vec::with_capacity(batch.len());
-    for (write, _) in &batch {
-        match write_one(work.transaction(), write).await {
-            Ok(result) => results.push(result),
-            // The transaction itself broke: nothing in it commits.
-            Err(err) => return fail_all(batch, Failure::of(&err)),
-        }
+    let mut results = Vec::with_capacity(writes.len());
+    for write in writes {
+        let result = match parts {
+            Parts::Together => match statements(work.transaction(), write).await {
+                Ok(written) => Ok(written),
+                // Dropping the work rolls the batch back.
+                Err(_) => return Outcome::WriteFailed,
+            },
+            Parts::Apart => match write_apart(work.transaction(), write).await {
+                Ok(result) => result,
+                Err(err) => return Outcome::Broken(Failure::of(&err)),
+            },
+        };
+        results.push(result);
     }
-    if let Err(err) = work.commit("the tokens").await {
-        return fail_all(batch, Failure::of_service(err));
-    }
-    for ((_, answer), result) in batch.into_iter().zip(results) {
-        let _ = answer.send(result);
+    match work.commit("the tokens").await {
+        Ok(()) => Outcome::Committed(results),
+        Err(err) => Outcome::Broken(Failure::of_service(err)),
     }
 }
 
 /// One write under a savepoint: its own failure is answered and undone;
 /// an error here (the savepoint could not be undone) breaks the batch.
-async fn write_one(
+async fn write_apart(
     tx: &mut db::Tx,
     write: &TokenWrite,
 ) -> anyhow::Result<Result<Written, Failure>> {

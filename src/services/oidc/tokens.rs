@@ -13,7 +13,7 @@ use super::{
 };
 use crate::auth::jwt::{self, Alg};
 use crate::auth::token::hash;
-use crate::db::oidc::{CodeRow, Presented};
+use crate::db::oidc::{CodeRow, FoundCode, Presented};
 use crate::db::{self, Db, Scope};
 use crate::domain::oidc::{OidcClient, is_pkce_value};
 use crate::domain::{AuditAction, AuthUser, OrgId, Timestamp, UserId, UserStatus};
@@ -63,7 +63,8 @@ pub async fn exchange_code(
         conn.done();
         found
     };
-    let Some(code) = found.filter(|c| c.app_id == client.app_id.0) else {
+    let Some(FoundCode { code, subject }) = found.filter(|c| c.code.app_id == client.app_id.0)
+    else {
         return Err(invalid_grant("The code is not valid."));
     };
     let scope = Scope::organisation(OrgId(code.organisation_id));
@@ -86,14 +87,15 @@ pub async fn exchange_code(
         (None, Some(_)) => return Err(invalid_grant("No code_challenge was sent for this code.")),
         (None, None) => {}
     }
-    // Everything that only reads comes before the write lock: the key, the
-    // user as they are now, their subject and role names.
+    // Everything that only reads comes before the write: the key, the user
+    // as they are now and their role names (their subject came with the
+    // code).
     let keys = issuing.keys.get(db).await?;
     let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
     if keys.current(alg).is_none() {
         return Err(anyhow::anyhow!("no current {} key", alg.as_str()).into());
     }
-    let (user, subject, roles) = {
+    let (user, roles) = {
         let mut conn = db.acquire_read().await?;
         let user = db::signed_in::find_auth(scope.on(&mut conn), UserId(code.user_id)).await?;
         let Some(user) = user
@@ -102,10 +104,9 @@ pub async fn exchange_code(
             conn.done();
             return Err(invalid_grant("The user may no longer sign in to this app."));
         };
-        let subject = db::oidc::find_subject(scope.on(&mut conn), user.id).await?;
         let roles = role_names(&mut conn, &user).await?;
         conn.done();
-        (user, subject, roles)
+        (user, roles)
     };
     let (access_token, refresh_token) = (random_token(), random_token());
     let write = TokenWrite::Code {
@@ -137,12 +138,9 @@ pub async fn exchange_code(
     if let Some(nonce) = &code.nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    // Signed after the commit: an RSA signature takes a millisecond or two,
-    // which the write lock should not wait for. The key was checked above.
-    let key = keys
-        .current(alg)
-        .ok_or_else(|| anyhow::anyhow!("no current {} key", alg.as_str()))?;
-    tokens.id_token = Some(key.sign(&Value::Object(claims))?);
+    // Signed after the commit, which need not wait for it.
+    let signed = issuing.keys.sign(keys, alg, Value::Object(claims)).await?;
+    tokens.id_token = Some(signed);
     Ok(tokens)
 }
 
