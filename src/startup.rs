@@ -25,6 +25,7 @@ use crate::services::accounts::{self, Registration};
 use crate::services::app_directory::AppDirectory;
 use crate::services::audit_chain::ChainMonitor;
 use crate::services::auth_settings::AuthSettings;
+use crate::services::fields::FieldCopies;
 use crate::services::mail::Mailer;
 use crate::services::organisations::Directory;
 use crate::services::overview::OverviewCache;
@@ -264,6 +265,7 @@ fn serve(
     let directory = web::Data::new(Directory::default());
     let apps = web::Data::new(AppDirectory::default());
     let token_writes = web::Data::new(TokenWrites::default());
+    let field_copies = web::Data::new(FieldCopies::default());
     let Shared { monitor, keys } = shared;
     let api_limit = web::Data::new(ApiRateLimit(IpRateLimit::per_minute(
         settings.api_failures_per_ip_per_minute,
@@ -294,6 +296,7 @@ fn serve(
             .app_data(apps.clone())
             .app_data(keys.clone())
             .app_data(token_writes.clone())
+            .app_data(field_copies.clone())
             .app_data(forward.clone())
             .app_data(api_limit.clone())
             .app_data(cookies.clone())

@@ -72,24 +72,30 @@ pub struct OrgRef {
     pub name: String,
     pub host: Option<String>,
     pub status: OrgStatus,
+    /// Whether reviewers approve only confirmed addresses (`None`: the
+    /// default, which is yes while mail is on).
+    pub approve_verified_only: Option<bool>,
 }
 
-type RefRow = (i64, String, String, Option<String>, String);
+type RefRow = (i64, String, String, Option<String>, String, Option<i64>);
 
-fn to_ref((id, slug, name, host, status): RefRow) -> anyhow::Result<OrgRef> {
+const REF_COLUMNS: &str = "id, slug, name, host, status, approve_verified_only";
+
+fn to_ref((id, slug, name, host, status, verified): RefRow) -> anyhow::Result<OrgRef> {
     Ok(OrgRef {
         id: OrgId(id),
         slug,
         name,
         host,
         status: OrgStatus::parse(&status).context("unknown organisation status")?,
+        approve_verified_only: verified.map(|v| v != 0),
     })
 }
 
 /// `column` is one of this module's own column names, never input.
 async fn find_ref(conn: &mut Conn, column: &str, value: &str) -> anyhow::Result<Option<OrgRef>> {
     let row: Option<RefRow> = sqlx::query_as(&format!(
-        "SELECT id, slug, name, host, status FROM organisations WHERE {column} = $1"
+        "SELECT {REF_COLUMNS} FROM organisations WHERE {column} = $1"
     ))
     .bind(value)
     .fetch_optional(conn)
@@ -100,11 +106,12 @@ async fn find_ref(conn: &mut Conn, column: &str, value: &str) -> anyhow::Result<
 
 /// Every organisation as the anonymous pages find it, by id.
 pub async fn refs(conn: &mut Conn) -> anyhow::Result<Vec<OrgRef>> {
-    let rows: Vec<RefRow> =
-        sqlx::query_as("SELECT id, slug, name, host, status FROM organisations ORDER BY id")
-            .fetch_all(conn)
-            .await
-            .context("could not read the organisations")?;
+    let rows: Vec<RefRow> = sqlx::query_as(&format!(
+        "SELECT {REF_COLUMNS} FROM organisations ORDER BY id"
+    ))
+    .fetch_all(conn)
+    .await
+    .context("could not read the organisations")?;
     rows.into_iter().map(to_ref).collect()
 }
 

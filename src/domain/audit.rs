@@ -175,10 +175,12 @@ audit_actions! {
 }
 
 impl AuditAction {
-    /// Whether a write that records this action can change a figure each
-    /// instance keeps a copy of (users per status, open role requests, role
-    /// names, the range of user ids; `services::overview`). Written out for
-    /// every action, so a new one has to decide.
+    /// Whether a write that records this action can change something each
+    /// instance keeps a copy of: the overview's figures (users per status,
+    /// open role requests, role names, the range of user ids;
+    /// `services::overview`), and, through the same counter, the apps, the
+    /// organisations and their settings, and the custom fields. Written out
+    /// for every action, so a new one has to decide.
     pub fn changes_overview(self) -> bool {
         use AuditAction::*;
         match self {
@@ -214,16 +216,22 @@ impl AuditAction {
             | EmailVerified
             | EmailChangeRequested
             | EmailChanged
-            | SettingsChanged
             | InvitationResent => false,
+            // An organisation's settings change no figure, but each
+            // instance's copy of the organisations (`services::organisations::
+            // Directory`), which the user list reads them from, follows the
+            // same counter.
+            SettingsChanged => true,
             // Invitations add, activate or remove accounts: the counts move.
             UserInvited | InvitationRevoked | InvitationAccepted => true,
             // Groups change no status, request, role name or id.
             GroupCreated | GroupChanged | GroupDeleted | GroupMemberAdded | GroupMemberRemoved => {
                 false
             }
-            // Nor do custom fields.
-            FieldCreated | FieldChanged | FieldDeleted => false,
+            // Nor do custom fields; but each instance's copy of them
+            // (`services::fields::FieldCopies`, the user list's filters)
+            // follows the same counter.
+            FieldCreated | FieldChanged | FieldDeleted => true,
             // Apps change none of them either, but each instance's copy of
             // the apps (`services::apps::AppDirectory`) follows the same
             // counter: the change decides access at the next request.

@@ -6,6 +6,7 @@
 //! old address is told of the change when it is asked for.
 
 use super::mail::letters::{self, Recipient, Verifying};
+use super::organisations::Directory;
 use super::work::Work;
 use super::{Actor, RequestMeta, ServiceError, user_target};
 use crate::auth::token;
@@ -266,13 +267,21 @@ pub async fn awaiting(db: &Db, actor: &Actor) -> Result<Option<String>, ServiceE
 
 /// Whether reviewers of `scope`'s organisation approve only confirmed
 /// addresses (the setting, or its default: on while mail is on).
-pub async fn approval_needs_verified(db: &Db, scope: &Scope) -> Result<bool, ServiceError> {
+pub async fn approval_needs_verified(
+    db: &Db,
+    directory: &Directory,
+    scope: &Scope,
+) -> Result<bool, ServiceError> {
     let Some(organisation) = scope.organisation_id().filter(|_| db.mail().enabled) else {
         return Ok(false);
     };
-    // The user list asks on every view: a read connection (`db::reads`).
-    let mut conn = db.acquire_read().await?;
-    let org = super::mail::MailOrg::load(&mut conn, organisation, db.mail()).await?;
-    conn.done();
-    Ok(org.approve_verified_only)
+    // The user list asks on every view: the instance's copy of the
+    // organisations answers (a change made on another instance shows here
+    // within a second). An approval reads the setting again in its own
+    // transaction (`Work::mail_org`), so the copy only words the page.
+    let orgs = directory.get(db).await?;
+    Ok(orgs
+        .iter()
+        .find(|org| org.id == organisation)
+        .is_none_or(|org| org.approve_verified_only.unwrap_or(true)))
 }

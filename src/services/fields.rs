@@ -3,6 +3,10 @@
 //! and type never change (the stored values would no longer match them):
 //! delete the field and define another instead.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
 use super::work::Work;
 use super::{Authorized, RequestMeta, ServiceError};
 use crate::db::audit::AuditTarget;
@@ -10,7 +14,7 @@ use crate::db::{self, Db, Scope};
 use crate::domain::custom_field::{parse_choices, parse_label};
 use crate::domain::permission::perm;
 use crate::domain::{
-    AuditAction, FieldDefinition, FieldError, FieldId, FieldKey, FieldKind, Timestamp,
+    AuditAction, FieldDefinition, FieldError, FieldId, FieldKey, FieldKind, OrgId, Timestamp,
 };
 
 /// The definition form as typed.
@@ -120,13 +124,63 @@ fn taken(field: &FieldDefinition, fields: &[FieldDefinition]) -> ServiceError {
     }
 }
 
-/// The organisation's fields, read on a reading connection (the user list
-/// reads them on every view).
+/// The organisation's fields, read on a reading connection.
 pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<FieldDefinition>, ServiceError> {
     let mut conn = db.acquire_read().await?;
     let fields = db::custom_fields::list(scope.on(&mut conn)).await?;
     conn.done();
     Ok(fields)
+}
+
+/// How long a copy in `FieldCopies` is used when this instance has
+/// committed nothing since.
+const COPY_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// Each instance's copy of every organisation's fields, for the user list,
+/// which filters and shows them on every view: read again when it is a
+/// second old or this instance has committed a write since (`Db::commits`;
+/// a field's creation, change or deletion counts), like the organisations'
+/// `Directory`. A change made on another instance shows here within a
+/// second. Forms that store values read the fields in their own
+/// transaction, never from here.
+#[derive(Default)]
+pub struct FieldCopies {
+    copies: Mutex<HashMap<Option<OrgId>, FieldCopy>>,
+}
+
+struct FieldCopy {
+    commits: u64,
+    read_at: Instant,
+    fields: Arc<Vec<FieldDefinition>>,
+}
+
+impl FieldCopies {
+    pub async fn get(
+        &self,
+        db: &Db,
+        scope: &Scope,
+    ) -> Result<Arc<Vec<FieldDefinition>>, ServiceError> {
+        let commits = db.commits();
+        let organisation = scope.organisation_id();
+        if let Some(copy) = self.copies().get(&organisation)
+            && copy.commits >= commits
+            && copy.read_at.elapsed() < COPY_MAX_AGE
+        {
+            return Ok(Arc::clone(&copy.fields));
+        }
+        let fields = Arc::new(list(db, scope).await?);
+        let copy = FieldCopy {
+            commits,
+            read_at: Instant::now(),
+            fields: Arc::clone(&fields),
+        };
+        self.copies().insert(organisation, copy);
+        Ok(fields)
+    }
+
+    fn copies(&self) -> std::sync::MutexGuard<'_, HashMap<Option<OrgId>, FieldCopy>> {
+        self.copies.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Defines a field; returns its label.

@@ -18,6 +18,7 @@ use crate::services::accounts;
 use crate::services::app_directory::AppDirectory;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self as login_service, LoginOutcome};
+use crate::services::organisations::Directory;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
@@ -308,8 +309,16 @@ pub async fn pending(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
         return Ok(redirect("/"));
     }
     let account = crate::services::queries::user(&ctx.db, &ctx.scope(), ctx.user().id).await?;
-    let verified_required =
-        crate::services::email_verification::approval_needs_verified(&ctx.db, &ctx.scope()).await?;
+    let directory = ctx
+        .request()
+        .app_data::<web::Data<Directory>>()
+        .ok_or_else(|| anyhow::anyhow!("organisations missing from app data"))?;
+    let verified_required = crate::services::email_verification::approval_needs_verified(
+        &ctx.db,
+        directory,
+        &ctx.scope(),
+    )
+    .await?;
     Ok(render(PendingPage {
         layout: ctx.layout().await?,
         since: account.created_at,

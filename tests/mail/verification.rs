@@ -78,6 +78,9 @@ async fn an_unconfirmed_registration_is_not_approved_until_the_setting_is_turned
     // Followed at once: the approval's flash would take the place of its own.
     assert_redirect_to(&saved, "/admin/settings");
     let settings = app.follow(saved).await;
+    // The user page follows the setting at once (this instance's copy of
+    // its organisation is read again after the change).
+    let waits = texts(&app.user_page(pia).await, "#approve-waits");
     let approved = app.approve_user(pia).await;
 
     assert_eq!(
@@ -85,6 +88,7 @@ async fn an_unconfirmed_registration_is_not_approved_until_the_setting_is_turned
         Some("The settings have been saved.")
     );
     assert!(first_attr(&settings, "#approve_verified_only", "checked").is_none());
+    assert!(waits.is_empty(), "{waits:?}");
     let page = app.follow(approved).await;
     assert_eq!(flash(&page).as_deref(), Some("pia has been approved."));
     assert_eq!(app.user_status(pia).await, UserStatus::Active);

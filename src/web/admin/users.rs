@@ -1,11 +1,12 @@
 //! Admin: the user list, one user's page, and lifecycle actions.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::user_filter::{ListParams, ListQuery};
 use super::{Pager, outcome};
+use crate::db::{Db, Scope};
 use crate::domain::audit_chain::AuditRecord;
 use crate::domain::user_list::ListedUser;
 use crate::domain::{
@@ -13,7 +14,9 @@ use crate::domain::{
     User, UserId, UserStatus, Writer,
 };
 use crate::services::auth_settings::AuthSettings;
+use crate::services::fields::FieldCopies;
 use crate::services::login::LockoutStatus;
+use crate::services::organisations::Directory;
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::user_admin::{self, StatusChange};
 use crate::services::user_page;
@@ -50,7 +53,9 @@ pub async fn list(
     ctx: Ctx<Require<perm::UsersRead>>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let fields = crate::services::fields::list(&ctx.db, &ctx.scope()).await?;
+    let fields = field_copies(ctx.request())?
+        .get(&ctx.db, &ctx.scope())
+        .await?;
     let params = ListParams::parse(&query, &fields);
     let page = Page::parse(Some(&query.page), PAGE_SIZE);
     let overview = overview(ctx.request(), ctx.user()).await?;
@@ -60,7 +65,7 @@ pub async fn list(
     let pager = Pager::open_ended(&base, page.number, matches.counted, matches.more, PAGE_SIZE);
     let back = params.url("/admin/users", &[("page", &page.number.to_string())]);
     let can_approve = ctx.user().permissions.contains(Permission::UsersApprove);
-    let verified_only = can_approve && needs_verified(&ctx.db, &ctx.scope()).await?;
+    let verified_only = can_approve && needs_verified(ctx.request(), &ctx.db, &ctx.scope()).await?;
     Ok(render(UsersPage {
         layout: ctx.layout_with(&overview).await?,
         can_approve,
@@ -148,7 +153,7 @@ pub async fn detail(
         can_approve: user.permissions.contains(Permission::UsersApprove),
         can_manage: user.permissions.contains(Permission::UsersManage),
         mail: ctx.db.mail().enabled,
-        verified_only: needs_verified(&ctx.db, &ctx.scope()).await?,
+        verified_only: needs_verified(ctx.request(), &ctx.db, &ctx.scope()).await?,
         account: data.user,
         requests: data.requests,
         history: data.history,
@@ -301,6 +306,15 @@ pub async fn bulk(
 }
 
 /// Whether the organisation's reviewers approve only confirmed addresses.
-async fn needs_verified(db: &crate::db::Db, scope: &crate::db::Scope) -> Result<bool, AppError> {
-    Ok(crate::services::email_verification::approval_needs_verified(db, scope).await?)
+async fn needs_verified(ctx: &HttpRequest, db: &Db, scope: &Scope) -> Result<bool, AppError> {
+    let directory = ctx
+        .app_data::<web::Data<Directory>>()
+        .ok_or_else(|| anyhow::anyhow!("organisations missing from app data"))?;
+    Ok(crate::services::email_verification::approval_needs_verified(db, directory, scope).await?)
+}
+
+fn field_copies(req: &HttpRequest) -> Result<&FieldCopies, AppError> {
+    Ok(req
+        .app_data::<web::Data<FieldCopies>>()
+        .ok_or_else(|| anyhow::anyhow!("field copies missing from app data"))?)
 }
