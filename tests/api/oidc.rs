@@ -1436,3 +1436,107 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
     );
     assert_eq!(app.count("oidc_refresh_tokens").await, 3);
 }
+
+/// A refresh write for a token nobody holds: answered `AlreadyUsed`.
+fn unknown_refresh(n: usize) -> gatehouse::services::oidc::batch::TokenWrite {
+    use gatehouse::auth::token::hash;
+    use gatehouse::domain::{DEFAULT_ORGANISATION, Timestamp};
+    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite};
+    let now = Timestamp::now();
+    TokenWrite::Refresh {
+        org: DEFAULT_ORGANISATION,
+        token_hash: hash(&format!("nobody's token {n}")),
+        grant: 1,
+        tokens: NewTokens {
+            refresh_hash: hash(&format!("refresh {n}")),
+            access_hash: hash(&format!("access {n}")),
+            access_expires_at: now,
+            now,
+        },
+    }
+}
+
+#[tokio::test]
+async fn more_writes_than_one_batch_takes_are_all_answered() {
+    use gatehouse::services::oidc::batch::{TokenWrites, Written};
+
+    let app = spawn_app().await;
+    let writes = std::sync::Arc::new(TokenWrites::default());
+    let turn = app.db.writer_turn().await;
+    let mut waiting = Vec::new();
+    for n in 0..150 {
+        let (writes, db) = (writes.clone(), app.db.clone());
+        waiting.push(tokio::spawn(async move {
+            writes.write(&db, unknown_refresh(n)).await
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    drop(turn);
+
+    for task in waiting {
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(10), task)
+            .await
+            .expect("every write is answered")
+            .unwrap();
+        assert_eq!(answered.ok(), Some(Written::AlreadyUsed));
+    }
+}
+
+#[tokio::test]
+async fn a_write_whose_request_went_away_before_its_batch_is_not_written() {
+    use gatehouse::auth::token::hash;
+    use gatehouse::domain::{DEFAULT_ORGANISATION, Timestamp};
+    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, TokenWrites, Written};
+
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    let tokens = tokens_for(&app, &browser, &client).await;
+    let presented = hash(tokens["refresh_token"].as_str().unwrap());
+    let grant: i64 =
+        sqlx::query_scalar("SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1")
+            .bind(&presented)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let now = Timestamp::now();
+    let write = TokenWrite::Refresh {
+        org: DEFAULT_ORGANISATION,
+        token_hash: presented.clone(),
+        grant,
+        tokens: NewTokens {
+            refresh_hash: hash("a successor nobody receives"),
+            access_hash: hash("an access token nobody receives"),
+            access_expires_at: Timestamp(now.0 + 60_000),
+            now,
+        },
+    };
+    let writes = std::sync::Arc::new(TokenWrites::default());
+
+    // The request queues its write while another holds the turn, then goes
+    // away (its client hung up) before a batch takes it.
+    let turn = app.db.writer_turn().await;
+    let gone = {
+        let (writes, db) = (writes.clone(), app.db.clone());
+        tokio::spawn(async move { writes.write(&db, write).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    gone.abort();
+    let _ = gone.await;
+    let other = {
+        let (writes, db) = (writes.clone(), app.db.clone());
+        tokio::spawn(async move { writes.write(&db, unknown_refresh(0)).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    drop(turn);
+
+    assert_eq!(other.await.unwrap().ok(), Some(Written::AlreadyUsed));
+    let used: Option<i64> =
+        sqlx::query_scalar("SELECT used_at FROM oidc_refresh_tokens WHERE token_hash = $1")
+            .bind(&presented)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(used, None, "the refresh token is still there for the retry");
+    let retried = refresh(&app, &client, &tokens).await;
+    assert_eq!(retried.status(), StatusCode::OK);
+}

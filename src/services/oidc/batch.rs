@@ -130,24 +130,35 @@ impl TokenWrites {
     pub async fn write(&self, db: &Db, write: TokenWrite) -> Result<Written, ServiceError> {
         let (answer, mut answered) = oneshot::channel();
         self.queued().push((write, answer));
-        let turn = tokio::select! {
-            biased;
-            done = &mut answered => return settle(done),
-            turn = db.writer_turn() => turn,
-        };
-        let batch: Vec<_> = {
-            let mut queue = self.queued();
-            let take = queue.len().min(MAX_BATCH);
-            queue.drain(..take).collect()
-        };
-        if !batch.is_empty() {
-            let db = db.clone();
+        loop {
+            let turn = tokio::select! {
+                biased;
+                done = &mut answered => return settle(done),
+                turn = db.writer_turn() => turn,
+            };
+            let batch = self.next_batch();
+            if batch.is_empty() {
+                // An earlier batch took this write: its answer comes (or
+                // its sender is dropped) once that batch is done.
+                drop(turn);
+                return settle(answered.await);
+            }
             // A failed task dropped its answers: each request then hears so.
-            let _ = tokio::spawn(write_batch(db, turn, batch)).await;
-        } else {
-            drop(turn);
+            let _ = tokio::spawn(write_batch(db.clone(), turn, batch)).await;
+            // This write may not have been among the first MAX_BATCH: if
+            // it is still queued, the loop waits for the turn again.
         }
-        settle(answered.await)
+    }
+
+    /// Up to `MAX_BATCH` queued writes, oldest first. A write whose request
+    /// went away (its answer has no receiver) is dropped unwritten: nobody
+    /// would get its tokens, and its code or refresh token stays usable
+    /// for the client's retry.
+    fn next_batch(&self) -> Vec<(TokenWrite, Answer)> {
+        let mut queue = self.queued();
+        queue.retain(|(_, answer)| !answer.is_closed());
+        let take = queue.len().min(MAX_BATCH);
+        queue.drain(..take).collect()
     }
 
     fn queued(&self) -> std::sync::MutexGuard<'_, Vec<(TokenWrite, Answer)>> {
