@@ -10,27 +10,30 @@ use super::Tx;
 
 /// Starts a part of `tx`.
 pub async fn begin_part(tx: &mut Tx) -> anyhow::Result<()> {
-    sqlx::query("SAVEPOINT part")
-        .execute(&mut **tx)
-        .await
-        .context("could not mark a savepoint")?;
-    Ok(())
+    run(tx, "SAVEPOINT part", "could not mark a savepoint").await
 }
 
 /// Keeps the part: it commits with the transaction.
 pub async fn keep_part(tx: &mut Tx) -> anyhow::Result<()> {
-    sqlx::query("RELEASE SAVEPOINT part")
-        .execute(&mut **tx)
-        .await
-        .context("could not release a savepoint")?;
-    Ok(())
+    run(
+        tx,
+        "RELEASE SAVEPOINT part",
+        "could not release a savepoint",
+    )
+    .await
 }
 
 /// Undoes the part, and only the part.
 pub async fn undo_part(tx: &mut Tx) -> anyhow::Result<()> {
-    sqlx::query("ROLLBACK TO SAVEPOINT part")
+    let undo = "ROLLBACK TO SAVEPOINT part";
+    run(tx, undo, "could not roll back to a savepoint").await?;
+    keep_part(tx).await
+}
+
+async fn run(tx: &mut Tx, statement: &'static str, failed: &'static str) -> anyhow::Result<()> {
+    sqlx::query(statement)
         .execute(&mut **tx)
         .await
-        .context("could not roll back to a savepoint")?;
-    keep_part(tx).await
+        .context(failed)?;
+    Ok(())
 }

@@ -12,15 +12,13 @@
 //! at their next request.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use super::ServiceError;
+use super::copies::Copies;
 use crate::db::{self, Db, Scope};
 use crate::domain::app::{Refusal, decide, split_port};
 use crate::domain::{App, AuthUser, OrgId};
-
-const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// One reading of every app.
 #[derive(Debug, Default)]
@@ -152,49 +150,23 @@ pub fn verdict<'a>(apps: &'a Apps, user: &AuthUser, slug: Option<&str>, host: &s
     }
 }
 
-struct Copy {
-    commits: u64,
-    read_at: Instant,
-    apps: Arc<Apps>,
-}
-
-/// One instance's copy of every app.
+/// One instance's copy of every app (`services::copies`).
 #[derive(Default)]
 pub struct AppDirectory {
-    copy: Mutex<Option<Copy>>,
-    /// Held while the copy is read again, so the requests that find it out
-    /// of date at the same moment wait for one read.
-    reading: tokio::sync::Mutex<()>,
+    copy: Copies<(), Apps>,
 }
 
 impl AppDirectory {
     pub async fn get(&self, db: &Db) -> Result<Arc<Apps>, ServiceError> {
-        let commits = db.commits();
-        if let Some(apps) = self.current(commits) {
-            return Ok(apps);
-        }
-        let _reading = self.reading.lock().await;
-        if let Some(apps) = self.current(commits) {
-            return Ok(apps);
-        }
-        let mut conn = db.acquire_read().await?;
-        // Instance-wide: see `db::apps::every_app`.
-        let apps = db::apps::every_app(Scope::instance().on(&mut conn)).await?;
-        conn.done();
-        let apps = Arc::new(Apps::new(apps));
-        *self.copy.lock().unwrap_or_else(PoisonError::into_inner) = Some(Copy {
-            commits,
-            read_at: Instant::now(),
-            apps: Arc::clone(&apps),
-        });
-        Ok(apps)
-    }
-
-    fn current(&self, commits: u64) -> Option<Arc<Apps>> {
-        let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
-        let copy = copy.as_ref()?;
-        (copy.commits >= commits && copy.read_at.elapsed() < MAX_AGE)
-            .then(|| Arc::clone(&copy.apps))
+        self.copy
+            .get(db, (), || async {
+                let mut conn = db.acquire_read().await?;
+                // Instance-wide: see `db::apps::every_app`.
+                let apps = db::apps::every_app(Scope::instance().on(&mut conn)).await?;
+                conn.done();
+                Ok(Apps::new(apps))
+            })
+            .await
     }
 }
 

@@ -3,10 +3,9 @@
 //! and type never change (the stored values would no longer match them):
 //! delete the field and define another instead.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
+use super::copies::Copies;
 use super::work::Work;
 use super::{Authorized, RequestMeta, ServiceError};
 use crate::db::audit::AuditTarget;
@@ -132,26 +131,13 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<FieldDefinition>, Servic
     Ok(fields)
 }
 
-/// How long a copy in `FieldCopies` is used when this instance has
-/// committed nothing since.
-const COPY_MAX_AGE: Duration = Duration::from_secs(1);
-
-/// Each instance's copy of every organisation's fields, for the user list,
-/// which filters and shows them on every view: read again when it is a
-/// second old or this instance has committed a write since (`Db::commits`;
-/// a field's creation, change or deletion counts), like the organisations'
-/// `Directory`. A change made on another instance shows here within a
-/// second. Forms that store values read the fields in their own
-/// transaction, never from here.
+/// Each instance's copy of every organisation's fields (`services::copies`),
+/// for the user list, which filters and shows them on every view (a field's
+/// creation, change or deletion renews it). Forms that store values read
+/// the fields in their own transaction, never from here.
 #[derive(Default)]
 pub struct FieldCopies {
-    copies: Mutex<HashMap<Option<OrgId>, FieldCopy>>,
-}
-
-struct FieldCopy {
-    commits: u64,
-    read_at: Instant,
-    fields: Arc<Vec<FieldDefinition>>,
+    copies: Copies<Option<OrgId>, Vec<FieldDefinition>>,
 }
 
 impl FieldCopies {
@@ -160,26 +146,8 @@ impl FieldCopies {
         db: &Db,
         scope: &Scope,
     ) -> Result<Arc<Vec<FieldDefinition>>, ServiceError> {
-        let commits = db.commits();
         let organisation = scope.organisation_id();
-        if let Some(copy) = self.copies().get(&organisation)
-            && copy.commits >= commits
-            && copy.read_at.elapsed() < COPY_MAX_AGE
-        {
-            return Ok(Arc::clone(&copy.fields));
-        }
-        let fields = Arc::new(list(db, scope).await?);
-        let copy = FieldCopy {
-            commits,
-            read_at: Instant::now(),
-            fields: Arc::clone(&fields),
-        };
-        self.copies().insert(organisation, copy);
-        Ok(fields)
-    }
-
-    fn copies(&self) -> std::sync::MutexGuard<'_, HashMap<Option<OrgId>, FieldCopy>> {
-        self.copies.lock().unwrap_or_else(PoisonError::into_inner)
+        self.copies.get(db, organisation, || list(db, scope)).await
     }
 }
 

@@ -8,6 +8,7 @@ pub mod app_directory;
 pub mod apps;
 pub mod audit_chain;
 pub mod auth_settings;
+pub mod copies;
 pub mod deletion;
 pub mod email_verification;
 pub mod fields;

@@ -2,11 +2,11 @@
 //! disable, enable, an organisation's first administrator) and the
 //! directory the anonymous pages find an organisation in.
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use super::accounts::{Registration, insert_account, validate};
 use super::auth_settings::AuthSettings;
+use super::copies::Copies;
 use super::work::Work;
 use super::{Authorized, RequestMeta, ServiceError};
 use crate::db::audit::AuditTarget;
@@ -311,48 +311,24 @@ pub async fn create_admin(
     Ok(user)
 }
 
-/// How long the directory's copy is used when this instance has written
-/// nothing since.
-const DIRECTORY_MAX_AGE: Duration = Duration::from_secs(1);
-
-/// Every organisation's slug, host name and status, as the anonymous pages
-/// (sign-in, registration) look them up on every view: each instance keeps
-/// one copy and reads it again when it is a second old or this instance
-/// has committed a write since, like `overview`. It decides nothing about
+/// Every organisation's slug, host name, status and settings, as the
+/// anonymous pages (sign-in, registration) look them up on every view: each
+/// instance keeps one copy (`services::copies`). It decides nothing about
 /// access: a signed-in user's organisation is read with them on every
 /// request, its status included.
 #[derive(Default)]
 pub struct Directory {
-    copy: Mutex<Option<DirectoryCopy>>,
-}
-
-struct DirectoryCopy {
-    /// `Db::commits` when it was read.
-    commits: u64,
-    read_at: Instant,
-    orgs: Arc<Vec<OrgRef>>,
+    copy: Copies<(), Vec<OrgRef>>,
 }
 
 impl Directory {
     pub async fn get(&self, db: &Db) -> Result<Arc<Vec<OrgRef>>, ServiceError> {
-        let commits = db.commits();
-        {
-            let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(copy) = copy.as_ref()
-                && copy.commits >= commits
-                && copy.read_at.elapsed() < DIRECTORY_MAX_AGE
-            {
-                return Ok(Arc::clone(&copy.orgs));
-            }
-        }
-        let mut conn = db.acquire().await?;
-        let orgs = Arc::new(db::organisations::refs(&mut conn).await?);
-        *self.copy.lock().unwrap_or_else(PoisonError::into_inner) = Some(DirectoryCopy {
-            commits,
-            read_at: Instant::now(),
-            orgs: Arc::clone(&orgs),
-        });
-        Ok(orgs)
+        self.copy
+            .get(db, (), || async {
+                let mut conn = db.acquire().await?;
+                Ok(db::organisations::refs(&mut conn).await?)
+            })
+            .await
     }
 }
 

@@ -13,17 +13,13 @@
 //! None of this decides access: status and permissions are still read from
 //! the database on every request, with the session.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use super::ServiceError;
+use super::copies::Copies;
 use crate::db::{self, Db, Scope};
 use crate::domain::user_list::IdRange;
 use crate::domain::{OrgId, RoleId, UserStatus};
-
-/// How long a copy is used when this instance has written nothing.
-const MAX_AGE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overview {
@@ -42,22 +38,13 @@ impl Overview {
     }
 }
 
-struct Copy {
-    /// `Db::commits` when the copy was read.
-    commits: u64,
-    read_at: Instant,
-    overview: Arc<Overview>,
-}
-
-/// One instance's copies of the `Overview`, one per organisation.
+/// One instance's copies of the `Overview`, one per organisation
+/// (`services::copies`): the page views that find it out of date at the
+/// same moment (every connection of a busy list, once a second) wait for
+/// one read instead of each making their own four queries.
 #[derive(Default)]
 pub struct OverviewCache {
-    copies: Mutex<HashMap<OrgId, Copy>>,
-    /// Held while the copy is read again: the page views that find it out of
-    /// date at the same moment (every connection of a busy list, once a
-    /// second) wait for one read instead of each making their own four
-    /// queries.
-    reading: tokio::sync::Mutex<()>,
+    copies: Copies<OrgId, Overview>,
 }
 
 impl OverviewCache {
@@ -66,45 +53,17 @@ impl OverviewCache {
         let organisation = scope
             .organisation_id()
             .ok_or_else(|| anyhow::anyhow!("the overview is one organisation's"))?;
-        // Read before the queries: a write committed while they run leaves
-        // the copy marked older than that write, so the next page reads again.
-        let commits = db.commits();
-        if let Some(overview) = self.current(organisation, commits) {
-            return Ok(overview);
-        }
-        let _reading = self.reading.lock().await;
-        // Another page view may have read it while this one waited.
-        if let Some(overview) = self.current(organisation, commits) {
-            return Ok(overview);
-        }
-        let mut conn = db.acquire().await?;
-        let overview = Arc::new(Overview {
-            by_status: db::users::count_by_status(scope.on(&mut conn)).await?,
-            open_requests: db::role_requests::count_open(scope.on(&mut conn)).await?,
-            role_names: db::roles::names(scope.on(&mut conn)).await?,
-            // Instance-wide: where a search starts, not what it finds.
-            user_ids: db::users::id_range(Scope::instance().on(&mut conn)).await?,
-        });
         self.copies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                organisation,
-                Copy {
-                    commits,
-                    read_at: Instant::now(),
-                    overview: Arc::clone(&overview),
-                },
-            );
-        Ok(overview)
-    }
-
-    /// The organisation's copy, if it was read after this instance's
-    /// `commits`-th write and is less than `MAX_AGE` old.
-    fn current(&self, organisation: OrgId, commits: u64) -> Option<Arc<Overview>> {
-        let copies = self.copies.lock().unwrap_or_else(PoisonError::into_inner);
-        let copy = copies.get(&organisation)?;
-        (copy.commits >= commits && copy.read_at.elapsed() < MAX_AGE)
-            .then(|| Arc::clone(&copy.overview))
+            .get(db, organisation, || async {
+                let mut conn = db.acquire().await?;
+                Ok(Overview {
+                    by_status: db::users::count_by_status(scope.on(&mut conn)).await?,
+                    open_requests: db::role_requests::count_open(scope.on(&mut conn)).await?,
+                    role_names: db::roles::names(scope.on(&mut conn)).await?,
+                    // Instance-wide: where a search starts, not what it finds.
+                    user_ids: db::users::id_range(Scope::instance().on(&mut conn)).await?,
+                })
+            })
+            .await
     }
 }

@@ -18,7 +18,6 @@ use crate::services::accounts;
 use crate::services::app_directory::AppDirectory;
 use crate::services::auth_settings::AuthSettings;
 use crate::services::login::{self as login_service, LoginOutcome};
-use crate::services::organisations::Directory;
 use crate::web::context::Ctx;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
@@ -309,10 +308,7 @@ pub async fn pending(ctx: Ctx<CurrentUser>) -> Result<HttpResponse, AppError> {
         return Ok(redirect("/"));
     }
     let account = crate::services::queries::user(&ctx.db, &ctx.scope(), ctx.user().id).await?;
-    let directory = ctx
-        .request()
-        .app_data::<web::Data<Directory>>()
-        .ok_or_else(|| anyhow::anyhow!("organisations missing from app data"))?;
+    let directory = crate::web::page_org::directory(ctx.request())?;
     let verified_required = crate::services::email_verification::approval_needs_verified(
         &ctx.db,
         directory,

@@ -129,7 +129,7 @@ fn db(req: &HttpRequest) -> Result<&Db, AppError> {
         .ok_or_else(|| anyhow::anyhow!("database missing from app data").into())
 }
 
-fn directory(req: &HttpRequest) -> Result<&Directory, AppError> {
+pub(crate) fn directory(req: &HttpRequest) -> Result<&Directory, AppError> {
     req.app_data::<web::Data<Directory>>()
         .map(|d| d.get_ref())
         .ok_or_else(|| anyhow::anyhow!("organisation directory missing from app data").into())

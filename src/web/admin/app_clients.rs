@@ -11,7 +11,6 @@ use crate::domain::{App, AppId};
 use crate::services::ServiceError;
 use crate::services::apps::{self, AppForm};
 use crate::services::oidc::clients::{self, ClientForm};
-use crate::services::organisations::Directory;
 use crate::web::auth::Empty;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::AppError;
@@ -54,10 +53,7 @@ async fn issuer_of(ctx: &Manage) -> Result<String, AppError> {
     let settings = req
         .app_data::<web::Data<ForwardAuthSettings>>()
         .ok_or_else(|| anyhow::anyhow!("forward-auth settings missing"))?;
-    let orgs = req
-        .app_data::<web::Data<Directory>>()
-        .ok_or_else(|| anyhow::anyhow!("organisation directory missing"))?;
-    let orgs = orgs.get(&ctx.db).await?;
+    let orgs = crate::web::page_org::directory(req)?.get(&ctx.db).await?;
     Ok(issuer(
         &base_url(req, settings),
         &orgs,

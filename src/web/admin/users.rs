@@ -16,7 +16,6 @@ use crate::domain::{
 use crate::services::auth_settings::AuthSettings;
 use crate::services::fields::FieldCopies;
 use crate::services::login::LockoutStatus;
-use crate::services::organisations::Directory;
 use crate::services::queries::{self, PAGE_SIZE};
 use crate::services::user_admin::{self, StatusChange};
 use crate::services::user_page;
@@ -307,9 +306,7 @@ pub async fn bulk(
 
 /// Whether the organisation's reviewers approve only confirmed addresses.
 async fn needs_verified(ctx: &HttpRequest, db: &Db, scope: &Scope) -> Result<bool, AppError> {
-    let directory = ctx
-        .app_data::<web::Data<Directory>>()
-        .ok_or_else(|| anyhow::anyhow!("organisations missing from app data"))?;
+    let directory = crate::web::page_org::directory(ctx)?;
     Ok(crate::services::email_verification::approval_needs_verified(db, directory, scope).await?)
 }
 
