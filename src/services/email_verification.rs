@@ -212,11 +212,7 @@ pub async fn request_change(
     let change = if work.mail_enabled() {
         send_link(&mut work, &user, email.as_str(), Verifying::NewAddress).await?;
         let org = work.mail_org().await?;
-        let old = Recipient {
-            user: user.id,
-            name: &user.full_name,
-            email: &user.email,
-        };
+        let old = Recipient::of(&user);
         let letter = letters::email_change_notice(&org, old, email.as_str())?;
         super::notifications::tell(
             &mut work,

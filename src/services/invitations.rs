@@ -267,11 +267,7 @@ async fn send(
         return Ok(Some(url));
     }
     let org = work.mail_org().await?;
-    let to = Recipient {
-        user: user.id,
-        name: &user.full_name,
-        email: &user.email,
-    };
+    let to = Recipient::of(user);
     let inviter = work.actor_name().unwrap_or("An administrator").to_owned();
     work.mail(letters::invitation(
         &org,

@@ -78,11 +78,7 @@ async fn mail_link(
 ) -> Result<(), ServiceError> {
     let url = new_link(work, user.id, now).await?;
     let org = work.mail_org().await?;
-    let to = Recipient {
-        user: user.id,
-        name: &user.full_name,
-        email: &user.email,
-    };
+    let to = Recipient::of(user);
     let letter = letters::password_reset(&org, to, url, RESET.lifetime_words(), by_admin)?;
     work.mail(letter);
     Ok(())
@@ -268,11 +264,7 @@ pub async fn complete(
     .by(Some((user.id, user.username.as_str())))
     .after((ended > 0).then(|| format!("{ended} sessions ended")));
     let org = work.mail_org().await?;
-    let to = Recipient {
-        user: user.id,
-        name: &user.full_name,
-        email: &user.email,
-    };
+    let to = Recipient::of(&user);
     let letter =
         letters::password_changed(&org, to, "from a reset link that was mailed to you", true)?;
     super::notifications::tell(

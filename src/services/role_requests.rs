@@ -191,11 +191,7 @@ pub async fn decide(
     let granted = decision == RoleRequestDecision::Approve;
     if let Some(user) = db::users::find(work.tx(), request.user_id).await? {
         let org = work.mail_org().await?;
-        let to = Recipient {
-            user: user.id,
-            name: &user.full_name,
-            email: &user.email,
-        };
+        let to = Recipient::of(&user);
         let letter = letters::role_request_decided(&org, to, &request.role_name, granted, note)?;
         let text = match (granted, note) {
             (true, Some(note)) => format!("You have the role {} now: {note}", request.role_name),

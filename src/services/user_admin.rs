@@ -104,11 +104,7 @@ async fn tell_the_user(
     reason: Option<&Note>,
 ) -> Result<(), ServiceError> {
     let org = work.mail_org().await?;
-    let to = Recipient {
-        user: user.id,
-        name: &user.full_name,
-        email: &user.email,
-    };
+    let to = Recipient::of(user);
     let reason = reason.map_or("", Note::as_str);
     let (kind, text, letter) = match action {
         StatusAction::Approve => (

@@ -5,8 +5,8 @@
 use askama::Template;
 
 use super::MailOrg;
-use crate::domain::UserId;
 use crate::domain::mail::Letter;
+use crate::domain::{User, UserId};
 
 /// Who a mail is for.
 #[derive(Debug, Clone, Copy)]
@@ -15,6 +15,17 @@ pub struct Recipient<'a> {
     /// The name to greet them by.
     pub name: &'a str,
     pub email: &'a str,
+}
+
+impl<'a> Recipient<'a> {
+    /// `user`, at their address.
+    pub fn of(user: &'a User) -> Recipient<'a> {
+        Recipient {
+            user: user.id,
+            name: &user.full_name,
+            email: &user.email,
+        }
+    }
 }
 
 /// The button of a mail, and the address behind it.
