@@ -4,12 +4,14 @@
 //! under a key derived from the instance's secret key, so a copy of the
 //! database alone signs nothing.
 
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rand::RngCore;
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -95,9 +97,12 @@ pub fn generate(alg: Alg) -> anyhow::Result<Vec<u8>> {
             Ok(doc.as_ref().to_vec())
         }
         Alg::Rs256 => {
-            use rsa::pkcs8::EncodePrivateKey;
-            let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
-            Ok(key.to_pkcs8_der()?.as_bytes().to_vec())
+            let pair = RsaKeyPair::generate(KeySize::Rsa2048)
+                .map_err(|_| anyhow::anyhow!("could not generate an RSA key"))?;
+            let der = pair
+                .as_der()
+                .map_err(|_| anyhow::anyhow!("could not encode the RSA key"))?;
+            Ok(der.as_ref().to_vec())
         }
     }
 }
@@ -122,7 +127,7 @@ impl SigningKey {
             Alg::Rs256 => {
                 let pair = RsaKeyPair::from_pkcs8(der)
                     .map_err(|e| anyhow::anyhow!("not an RSA key: {e}"))?;
-                let public: signature::RsaPublicKeyComponents<Vec<u8>> = pair.public().into();
+                let public: signature::RsaPublicKeyComponents<Vec<u8>> = pair.public_key().into();
                 let jwk = json!({
                     "kty": "RSA",
                     "n": B64.encode(&public.n),
@@ -131,12 +136,9 @@ impl SigningKey {
                 (Pair::Rsa(pair), jwk)
             }
             Alg::Es256 => {
-                let pair = EcdsaKeyPair::from_pkcs8(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    der,
-                    &SystemRandom::new(),
-                )
-                .map_err(|e| anyhow::anyhow!("not a P-256 key: {e}"))?;
+                let pair =
+                    EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                        .map_err(|e| anyhow::anyhow!("not a P-256 key: {e}"))?;
                 // Uncompressed point: 0x04 ‖ x ‖ y.
                 let point = pair.public_key().as_ref();
                 anyhow::ensure!(point.len() == 65, "unexpected P-256 public key");
@@ -177,7 +179,7 @@ impl SigningKey {
         let rng = SystemRandom::new();
         let signature = match &self.pair {
             Pair::Rsa(pair) => {
-                let mut sig = vec![0; pair.public().modulus_len()];
+                let mut sig = vec![0; pair.public_modulus_len()];
                 pair.sign(
                     &signature::RSA_PKCS1_SHA256,
                     &rng,
@@ -209,7 +211,7 @@ impl SigningKey {
         let sig = B64.decode(sig).ok()?;
         let ok = match &self.pair {
             Pair::Rsa(pair) => {
-                let public: signature::RsaPublicKeyComponents<Vec<u8>> = pair.public().into();
+                let public: signature::RsaPublicKeyComponents<Vec<u8>> = pair.public_key().into();
                 public
                     .verify(
                         &signature::RSA_PKCS1_2048_8192_SHA256,
