@@ -1325,6 +1325,46 @@ async fn codes_exchanged_at_once_each_get_tokens_of_their_own_that_work() {
 }
 
 #[tokio::test]
+async fn a_returning_users_code_exchanged_twice_at_once_is_granted_once_and_then_revoked() {
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    // The first exchange gives the user their subject; the next ones sign
+    // their ID token while their write waits for its commit.
+    let first = Request::new(&client);
+    let code = code_for(&browser, &first).await;
+    let answer = app.token(&first.exchange(&code), client.basic()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let request = Request::new(&client);
+    let code = code_for(&browser, &request).await;
+    let exchange = request.exchange(&code);
+
+    let (one, two) = tokio::join!(
+        app.token(&exchange, client.basic()),
+        app.token(&exchange, client.basic())
+    );
+
+    let (mut granted, mut refused) = (Vec::new(), Vec::new());
+    for answer in [one, two] {
+        match answer.status() {
+            StatusCode::OK => granted.push(json(answer).await),
+            _ => refused.push(error_of(answer).await),
+        }
+    }
+    assert_eq!(granted.len(), 1, "one exchange is granted");
+    assert!(granted[0]["id_token"].is_string());
+    assert_eq!(
+        refused,
+        vec![(StatusCode::BAD_REQUEST, "invalid_grant".to_owned())]
+    );
+    // The code used twice revoked what it gave; the first sign-in stands.
+    assert_eq!(
+        app.userinfo(access_token(&granted[0])).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(live_grants(&app).await, 1);
+}
+
+#[tokio::test]
 async fn a_refresh_token_presented_twice_at_once_is_granted_once_and_ends_the_family() {
     let app = spawn_app().await;
     let (client, _, browser) = wiki_and_ada(&app).await;

@@ -8,12 +8,15 @@ use crate::db::signed_in::{AuthRow, auth_columns, auth_user};
 use crate::db::{Conn, Scoped};
 use crate::domain::{AppId, AuthUser, Timestamp, UserId};
 
-/// What an authorization code stands for.
+/// What an authorization code stands for. Read only with its user's
+/// `auth_columns` (`find_code`), whose names two of its columns take.
 #[derive(Debug, Clone, FromRow)]
 pub struct CodeRow {
     pub code_hash: String,
+    #[sqlx(rename = "code_organisation_id")]
     pub organisation_id: i64,
     pub app_id: i64,
+    #[sqlx(rename = "code_user_id")]
     pub user_id: i64,
     pub redirect_uri: String,
     pub issuer: String,
@@ -50,78 +53,49 @@ pub async fn insert_code(scoped: Scoped<'_>, code: &CodeRow, now: Timestamp) -> 
     Ok(())
 }
 
-/// The code behind `hash`. Instance-wide: presented before anyone is known.
-/// A code as found, with its user's subject when they have one (read in
-/// the same statement: the exchange needs both).
-#[derive(Debug, Clone, FromRow)]
+/// A code as found, with its user's subject when they have one and the
+/// user as they are now (one statement: the exchange needs all three).
+#[derive(Debug, Clone)]
 pub struct FoundCode {
-    #[sqlx(flatten)]
     pub code: CodeRow,
     pub subject: Option<String>,
+    /// `None` when the user is gone, or their organisation is not active.
+    pub user: Option<AuthUser>,
 }
 
+#[derive(FromRow)]
+struct FoundCodeRow {
+    #[sqlx(flatten)]
+    code: CodeRow,
+    subject: Option<String>,
+    #[sqlx(flatten)]
+    user: AuthRow,
+}
+
+/// The code behind `hash`. Instance-wide: presented before anyone is known.
 pub async fn find_code(scoped: Scoped<'_>, hash: &str) -> anyhow::Result<Option<FoundCode>> {
     let (conn, _instance) = scoped.parts();
-    sqlx::query_as(
-        "SELECT c.code_hash, c.organisation_id, c.app_id, c.user_id, c.redirect_uri, c.issuer, \
-         c.scopes, c.nonce, c.code_challenge, c.auth_time, c.expires_at, c.used_at, s.subject \
+    let sql = format!(
+        "SELECT c.code_hash, c.organisation_id AS code_organisation_id, c.app_id, \
+         c.user_id AS code_user_id, c.redirect_uri, c.issuer, c.scopes, c.nonce, \
+         c.code_challenge, c.auth_time, c.expires_at, c.used_at, s.subject, {} \
          FROM oidc_codes c LEFT JOIN oidc_subjects s \
          ON s.user_id = c.user_id AND s.organisation_id = c.organisation_id \
-         WHERE c.code_hash = $1",
-    )
-    .bind(hash)
-    .fetch_optional(conn)
-    .await
-    .context("could not look up an authorization code")
-}
-
-/// Marks a code used; false when it was used already (a race lost).
-pub async fn use_code(scoped: Scoped<'_>, hash: &str, now: Timestamp) -> anyhow::Result<bool> {
-    let (conn, scope) = scoped.parts();
-    let done = sqlx::query(
-        "UPDATE oidc_codes SET used_at = $1 WHERE code_hash = $2 AND organisation_id = $3 \
-         AND used_at IS NULL",
-    )
-    .bind(now.0)
-    .bind(hash)
-    .bind(scope.org()?)
-    .execute(conn)
-    .await
-    .context("could not use the authorization code")?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// A grant to store: the code it came from and what it allows.
-pub struct NewGrant<'a> {
-    pub app: AppId,
-    pub user: UserId,
-    pub code_hash: &'a str,
-    pub scopes: &'a str,
-    pub auth_time: i64,
-    pub expires_at: Timestamp,
-}
-
-pub async fn insert_grant(
-    scoped: Scoped<'_>,
-    grant: &NewGrant<'_>,
-    now: Timestamp,
-) -> anyhow::Result<i64> {
-    let (conn, scope) = scoped.parts();
-    sqlx::query_scalar(
-        "INSERT INTO oidc_grants (organisation_id, app_id, user_id, code_hash, scopes, \
-         auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(scope.org()?)
-    .bind(grant.app.0)
-    .bind(grant.user.0)
-    .bind(grant.code_hash)
-    .bind(grant.scopes)
-    .bind(grant.auth_time)
-    .bind(now.0)
-    .bind(grant.expires_at.0)
-    .fetch_one(conn)
-    .await
-    .context("could not store the grant")
+         LEFT JOIN users u ON u.id = c.user_id AND u.organisation_id = c.organisation_id \
+         LEFT JOIN roles r ON r.id = u.role_id WHERE c.code_hash = $1",
+        auth_columns(conn)
+    );
+    let row: Option<FoundCodeRow> = sqlx::query_as(&sql)
+        .bind(hash)
+        .fetch_optional(conn)
+        .await
+        .context("could not look up an authorization code")?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(FoundCode {
+        code: row.code,
+        subject: row.subject,
+        user: auth_user(row.user)?,
+    }))
 }
 
 /// Revokes the grant made from a code (a code used twice); returns how
@@ -316,55 +290,6 @@ pub async fn find_refresh(scoped: Scoped<'_>, hash: &str) -> anyhow::Result<Opti
         hash,
     )
     .await
-}
-
-/// Marks a refresh token used; false when it was used already.
-pub async fn use_refresh(
-    scoped: Scoped<'_>,
-    hash: &str,
-    grant: i64,
-    now: Timestamp,
-) -> anyhow::Result<bool> {
-    let (conn, scope) = scoped.parts();
-    let done = sqlx::query(
-        "UPDATE oidc_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
-         AND grant_id IN (SELECT id FROM oidc_grants WHERE id = $3 AND organisation_id = $4)",
-    )
-    .bind(now.0)
-    .bind(hash)
-    .bind(grant)
-    .bind(scope.org()?)
-    .execute(conn)
-    .await
-    .context("could not use the refresh token")?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Stores a grant's new refresh and access tokens (hashes): one row, one
-/// statement.
-pub async fn insert_tokens(
-    scoped: Scoped<'_>,
-    grant: i64,
-    refresh_hash: &str,
-    access_hash: &str,
-    access_expires_at: Timestamp,
-    now: Timestamp,
-) -> anyhow::Result<()> {
-    // The grant was read in this organisation's scope just before.
-    let (conn, _scope) = scoped.parts();
-    sqlx::query(
-        "INSERT INTO oidc_refresh_tokens (token_hash, access_hash, grant_id, created_at, \
-         access_expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(refresh_hash)
-    .bind(access_hash)
-    .bind(grant)
-    .bind(now.0)
-    .bind(access_expires_at.0)
-    .execute(conn)
-    .await
-    .context("could not store the tokens")?;
-    Ok(())
 }
 
 /// Deletes old codes, and ended grants with their tokens (upkeep); returns

@@ -1,5 +1,6 @@
 //! OpenID Connect clients and subjects (here), signing keys (`keys`),
-//! codes, grants and tokens (`grants`). Every statement binds the scope's
+//! codes, grants and tokens (`grants`), and the token endpoint's writes
+//! (`token_writes`). Every statement binds the scope's
 //! organisation but the instance-wide ones, each named: a client found by
 //! its `client_id`, a code or token found by its hash (all presented before
 //! anyone is known, as a session is), and the signing keys, which are the
@@ -7,9 +8,11 @@
 
 mod grants;
 mod keys;
+mod token_writes;
 
 pub use grants::*;
 pub use keys::*;
+pub use token_writes::*;
 
 use anyhow::Context;
 use sqlx::FromRow;

@@ -19,7 +19,7 @@ use std::sync::{Mutex, PoisonError};
 
 use tokio::sync::oneshot;
 
-use crate::db::oidc::NewGrant;
+use crate::db::oidc::{NewGrant, NewTokenHashes};
 use crate::db::outage::is_outage;
 use crate::db::{self, Db, Scope, savepoint};
 use crate::domain::{AppId, OrgId, Timestamp, UserId};
@@ -61,6 +61,16 @@ pub struct NewTokens {
     pub access_hash: String,
     pub access_expires_at: Timestamp,
     pub now: Timestamp,
+}
+
+impl NewTokens {
+    fn hashes(&self) -> NewTokenHashes<'_> {
+        NewTokenHashes {
+            refresh_hash: &self.refresh_hash,
+            access_hash: &self.access_hash,
+            access_expires_at: self.access_expires_at,
+        }
+    }
 }
 
 /// What a write did.
@@ -285,13 +295,6 @@ async fn statements(tx: &mut db::Tx, write: &TokenWrite) -> anyhow::Result<Writt
             tokens,
         } => {
             let scope = Scope::organisation(*org);
-            if !db::oidc::use_code(scope.on(tx), code_hash, tokens.now).await? {
-                return Ok(Written::AlreadyUsed);
-            }
-            let subject = match new_subject {
-                Some(fresh) => Some(db::oidc::subject(scope.on(tx), *user, fresh).await?),
-                None => None,
-            };
             let grant = NewGrant {
                 app: *app,
                 user: *user,
@@ -300,8 +303,16 @@ async fn statements(tx: &mut db::Tx, write: &TokenWrite) -> anyhow::Result<Writt
                 auth_time: *auth_time,
                 expires_at: *grant_expires_at,
             };
-            let grant = db::oidc::insert_grant(scope.on(tx), &grant, tokens.now).await?;
-            store_tokens(tx, &scope, grant, tokens).await?;
+            let made =
+                db::oidc::grant_from_code(scope.on(tx), &grant, &tokens.hashes(), tokens.now)
+                    .await?;
+            if made.is_none() {
+                return Ok(Written::AlreadyUsed);
+            }
+            let subject = match new_subject {
+                Some(fresh) => Some(db::oidc::subject(scope.on(tx), *user, fresh).await?),
+                None => None,
+            };
             Ok(Written::Stored { subject })
         }
         TokenWrite::Refresh {
@@ -311,28 +322,13 @@ async fn statements(tx: &mut db::Tx, write: &TokenWrite) -> anyhow::Result<Writt
             tokens,
         } => {
             let scope = Scope::organisation(*org);
-            if !db::oidc::use_refresh(scope.on(tx), token_hash, *grant, tokens.now).await? {
+            let hashes = tokens.hashes();
+            if !db::oidc::rotate_refresh(scope.on(tx), token_hash, *grant, &hashes, tokens.now)
+                .await?
+            {
                 return Ok(Written::AlreadyUsed);
             }
-            store_tokens(tx, &scope, *grant, tokens).await?;
             Ok(Written::Stored { subject: None })
         }
     }
-}
-
-async fn store_tokens(
-    tx: &mut db::Tx,
-    scope: &Scope,
-    grant: i64,
-    tokens: &NewTokens,
-) -> anyhow::Result<()> {
-    db::oidc::insert_tokens(
-        scope.on(tx),
-        grant,
-        &tokens.refresh_hash,
-        &tokens.access_hash,
-        tokens.access_expires_at,
-        tokens.now,
-    )
-    .await
 }

@@ -3,6 +3,8 @@
 //! rule again, so a user who is disabled or loses the role is cut off at
 //! their app's next call.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use super::batch::{NewTokens, TokenWrite, TokenWrites, Written};
@@ -63,11 +65,14 @@ pub async fn exchange_code(
         conn.done();
         found
     };
-    let Some(FoundCode { code, subject }) = found.filter(|c| c.code.app_id == client.app_id.0)
+    let Some(FoundCode {
+        code,
+        subject,
+        user,
+    }) = found.filter(|c| c.code.app_id == client.app_id.0)
     else {
         return Err(invalid_grant("The code is not valid."));
     };
-    let scope = Scope::organisation(OrgId(code.organisation_id));
     let now = Timestamp::now();
     if code.used_at.is_some() {
         return Err(code_replayed(db, client, &code, meta).await);
@@ -87,26 +92,27 @@ pub async fn exchange_code(
         (None, Some(_)) => return Err(invalid_grant("No code_challenge was sent for this code.")),
         (None, None) => {}
     }
-    // Everything that only reads comes before the write: the key, the user
-    // as they are now and their role names (their subject came with the
-    // code).
+    // Everything that only reads comes before the write: the key, and the
+    // names of the roles the user's groups grant (the user as they are now
+    // and their subject came with the code).
     let keys = issuing.keys.get(db).await?;
     let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
     if keys.current(alg).is_none() {
         return Err(anyhow::anyhow!("no current {} key", alg.as_str()).into());
     }
-    let (user, roles) = {
-        let mut conn = db.acquire_read().await?;
-        let user = db::signed_in::find_auth(scope.on(&mut conn), UserId(code.user_id)).await?;
-        let Some(user) = user
-            .filter(|u| u.status == UserStatus::Active && admitted(issuing.apps, u, client.app_id))
-        else {
+    let Some(user) =
+        user.filter(|u| u.status == UserStatus::Active && admitted(issuing.apps, u, client.app_id))
+    else {
+        return Err(invalid_grant("The user may no longer sign in to this app."));
+    };
+    let roles = match user.granted_roles.is_empty() {
+        true => vec![user.role_name.clone()],
+        false => {
+            let mut conn = db.acquire_read().await?;
+            let roles = role_names(&mut conn, &user).await?;
             conn.done();
-            return Err(invalid_grant("The user may no longer sign in to this app."));
-        };
-        let roles = role_names(&mut conn, &user).await?;
-        conn.done();
-        (user, roles)
+            roles
+        }
     };
     let (access_token, refresh_token) = (random_token(), random_token());
     let write = TokenWrite::Code {
@@ -120,26 +126,46 @@ pub async fn exchange_code(
         new_subject: subject.is_none().then(random_token),
         tokens: new_tokens(&access_token, &refresh_token, now),
     };
-    let subject = match issuing.writes.write(db, write).await? {
-        Written::Stored { subject: made } => subject.or(made),
-        // Another exchange of the same code won the race: a replay too.
-        Written::AlreadyUsed => return Err(code_replayed(db, client, &code, meta).await),
-    };
-    let subject = subject.ok_or_else(|| anyhow::anyhow!("the user has no subject"))?;
-    let mut tokens = answer(access_token, refresh_token, &code.scopes);
     let scopes: Vec<&str> = code.scopes.split(' ').collect();
-    let mut claims = user_claims(&user, &subject, &scopes, &roles);
-    claims.insert("iss".into(), json!(code.issuer));
-    claims.insert("aud".into(), json!(client.client_id));
-    claims.insert("azp".into(), json!(client.client_id));
-    claims.insert("iat".into(), json!(now.0 / 1000));
-    claims.insert("exp".into(), json!((now.0 + ID_TOKEN_TTL_MS) / 1000));
-    claims.insert("auth_time".into(), json!(code.auth_time / 1000));
-    if let Some(nonce) = &code.nonce {
-        claims.insert("nonce".into(), json!(nonce));
-    }
-    // Signed after the commit, which need not wait for it.
-    let signed = issuing.keys.sign(keys, alg, Value::Object(claims)).await?;
+    let claims = |subject: &str| {
+        let mut claims = user_claims(&user, subject, &scopes, &roles);
+        claims.insert("iss".into(), json!(code.issuer));
+        claims.insert("aud".into(), json!(client.client_id));
+        claims.insert("azp".into(), json!(client.client_id));
+        claims.insert("iat".into(), json!(now.0 / 1000));
+        claims.insert("exp".into(), json!((now.0 + ID_TOKEN_TTL_MS) / 1000));
+        claims.insert("auth_time".into(), json!(code.auth_time / 1000));
+        if let Some(nonce) = &code.nonce {
+            claims.insert("nonce".into(), json!(nonce));
+        }
+        Value::Object(claims)
+    };
+    let signed = match &subject {
+        // The user's subject is known: the ID token is signed while the
+        // write waits for the commit that holds it (the CPU would otherwise
+        // wait with it). It is sent only after that commit, and dropped
+        // unsent when the code turns out to be used.
+        Some(known) => {
+            let (written, signed) = tokio::join!(
+                issuing.writes.write(db, write),
+                issuing.keys.sign(Arc::clone(&keys), alg, claims(known)),
+            );
+            if written? == Written::AlreadyUsed {
+                return Err(code_replayed(db, client, &code, meta).await);
+            }
+            signed?
+        }
+        // A first sign-in to any app: the subject is made with the grant.
+        None => {
+            let subject = match issuing.writes.write(db, write).await? {
+                Written::Stored { subject } => subject,
+                Written::AlreadyUsed => return Err(code_replayed(db, client, &code, meta).await),
+            };
+            let subject = subject.ok_or_else(|| anyhow::anyhow!("the user has no subject"))?;
+            issuing.keys.sign(keys, alg, claims(&subject)).await?
+        }
+    };
+    let mut tokens = answer(access_token, refresh_token, &code.scopes);
     tokens.id_token = Some(signed);
     Ok(tokens)
 }
