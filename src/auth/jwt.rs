@@ -311,6 +311,40 @@ mod tests {
     }
 
     #[test]
+    fn a_p256_key_ring_made_and_sealed_before_still_opens_and_signs() {
+        // Until session 17 ring made the P-256 keys; stored ones stay in use.
+        // (The RSA keys were plain PKCS#8 v1 from the rsa crate, the format
+        // aws-lc-rs makes itself.)
+        let seal = SealKey::derive(b"one secret key, at least 32 bytes long");
+        let made = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &ring::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        let stored = seal.seal(made.as_ref());
+
+        let der = seal.open(&stored).unwrap();
+        let key = SigningKey::from_pkcs8("old", Alg::Es256, &der).unwrap();
+        let token = key.sign(&json!({"sub": "abc"})).unwrap();
+
+        assert_eq!(key.verify(&token).unwrap()["sub"], "abc");
+        let (signed, sig) = token.rsplit_once('.').unwrap();
+        let ring_pair = ring::signature::EcdsaKeyPair::from_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            made.as_ref(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .unwrap();
+        let public = ring::signature::KeyPair::public_key(&ring_pair);
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            public.as_ref(),
+        )
+        .verify(signed.as_bytes(), &B64.decode(sig).unwrap())
+        .expect("ring verifies the signature with the key it made");
+    }
+
+    #[test]
     fn a_pem_key_is_read_with_its_algorithm_and_a_stable_key_id() {
         for alg in Alg::ALL {
             let der = generate(alg).unwrap();
