@@ -43,15 +43,15 @@ pub async fn page_after(
     let columns = "u.id, u.username, u.email, u.full_name, u.status, r.name AS role_name, \
          u.created_at, u.last_login_at, u.login_count, u.last_active_at, u.email_verified_at, \
          u.phone, u.minutes_of_use, u.metadata";
-    let sql = match *from {
+    let sql = match *from == super::USERS_ALONE {
         // No search: the users table itself is read in id order. Picking
         // the ids first and reading their rows again cost PostgreSQL twice
         // as much for a page (docs/performance.md).
-        "FROM users u" => format!(
+        true => format!(
             "SELECT {columns} FROM users u JOIN roles r ON r.id = u.role_id{where_sql} \
              AND u.id > ${after_param} ORDER BY u.id LIMIT {limit}"
         ),
-        _ => format!(
+        false => format!(
             "SELECT {columns} FROM users u JOIN roles r ON r.id = u.role_id \
              WHERE u.id IN (SELECT {id} {from}{where_sql} AND {id} > ${after_param} \
              ORDER BY {id} LIMIT {limit}) ORDER BY u.id"

@@ -158,10 +158,13 @@ fn reach(members: u64, ids: Option<IdRange>) -> Reach {
     }
 }
 
+/// The `from` of a query without a search: the users table alone.
+const USERS_ALONE: &str = "FROM users u";
+
 fn query_in(sqlite: bool, filter: &UserFilter, organisation: i64, reach: Reach) -> Query {
     let mut clauses = Vec::new();
     let mut binds = Vec::new();
-    let mut from = "FROM users u";
+    let mut from = USERS_ALONE;
     let mut id = "u.id";
     let search = filter.search.as_deref().filter(|s| !s.is_empty());
     let indexed = reach == Reach::Instance;

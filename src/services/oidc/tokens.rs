@@ -105,15 +105,7 @@ pub async fn exchange_code(
     else {
         return Err(invalid_grant("The user may no longer sign in to this app."));
     };
-    let roles = match user.granted_roles.is_empty() {
-        true => vec![user.role_name.clone()],
-        false => {
-            let mut conn = db.acquire_read().await?;
-            let roles = role_names(&mut conn, &user).await?;
-            conn.done();
-            roles
-        }
-    };
+    let roles = role_names(db, &user).await?;
     let (access_token, refresh_token) = (random_token(), random_token());
     let write = TokenWrite::Code {
         org: OrgId(code.organisation_id),
@@ -220,15 +212,16 @@ fn answer(access_token: String, refresh_token: String, scopes: &str) -> Tokens {
 }
 
 /// The user's role and the roles their groups grant, by name.
-async fn role_names(
-    conn: &mut crate::db::Conn,
-    user: &AuthUser,
-) -> Result<Vec<String>, ServiceError> {
+/// A connection is taken only when the user's groups grant roles.
+async fn role_names(db: &Db, user: &AuthUser) -> Result<Vec<String>, ServiceError> {
     let mut names = vec![user.role_name.clone()];
     if user.granted_roles.is_empty() {
         return Ok(names);
     }
-    for name in db::oidc::role_names(user.scope().on(conn), &user.granted_roles).await? {
+    let mut conn = db.acquire_read().await?;
+    let granted = db::oidc::role_names(user.scope().on(&mut conn), &user.granted_roles).await?;
+    conn.done();
+    for name in granted {
         if !names.contains(&name) {
             names.push(name);
         }
@@ -420,11 +413,11 @@ pub async fn userinfo(db: &Db, apps: &Apps, access_token: &str) -> Result<Value,
         conn.done();
         return Err(invalid());
     };
+    conn.done();
     let scopes: Vec<&str> = found.scopes.split(' ').collect();
     let names = match scopes.contains(&"roles") {
-        true => role_names(&mut conn, user).await?,
+        true => role_names(db, user).await?,
         false => Vec::new(),
     };
-    conn.done();
     Ok(Value::Object(user_claims(user, subject, &scopes, &names)))
 }
