@@ -128,6 +128,13 @@ impl SigningKey {
                 let pair = RsaKeyPair::from_pkcs8(der)
                     .map_err(|e| anyhow::anyhow!("not an RSA key: {e}"))?;
                 let public: signature::RsaPublicKeyComponents<Vec<u8>> = pair.public_key().into();
+                // ring's limits, kept when aws-lc-rs replaced it: aws-lc also
+                // takes keys up to 8192 bits and any exponent (3, say), which
+                // lax verifiers of our tokens could be fooled by.
+                anyhow::ensure!(
+                    (256..=512).contains(&pair.public_modulus_len()) && public.e == [1, 0, 1],
+                    "the RSA key must have 2048 to 4096 bits and the exponent 65537"
+                );
                 let jwk = json!({
                     "kty": "RSA",
                     "n": B64.encode(&public.n),

@@ -59,7 +59,9 @@ pub async fn insert_code(scoped: Scoped<'_>, code: &CodeRow, now: Timestamp) -> 
 pub struct FoundCode {
     pub code: CodeRow,
     pub subject: Option<String>,
-    /// `None` when the user is gone, or their organisation is not active.
+    /// `None` when the user's row is gone or their organisation is not
+    /// active; a deleted user comes back with their status, for the caller
+    /// to refuse.
     pub user: Option<AuthUser>,
 }
 

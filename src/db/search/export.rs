@@ -44,7 +44,8 @@ pub async fn page_after(
          u.created_at, u.last_login_at, u.login_count, u.last_active_at, u.email_verified_at, \
          u.phone, u.minutes_of_use, u.metadata";
     let sql = match *from == super::USERS_ALONE {
-        // No search: the users table itself is read in id order. Picking
+        // No search (or one too short for the index, whose test is in
+        // `where_sql`): the users table itself is read in id order. Picking
         // the ids first and reading their rows again cost PostgreSQL twice
         // as much for a page (docs/performance.md).
         true => format!(
