@@ -373,7 +373,8 @@ async fn verify_audit(db: &Db) -> anyhow::Result<i32> {
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(&settings.database_url, settings.max_db_connections).await?;
+    // A command runs no server workers: its reads go through the pool.
+    let db = Db::connect(&settings.database_url, settings.max_db_connections, 1).await?;
     db.migrate().await?;
     Ok(db)
 }

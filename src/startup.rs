@@ -59,9 +59,13 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         // Settings made in code (tests, embedding) get the checks a file's get.
         let settings = settings.checked()?;
-        let db = Db::connect(&settings.database_url, settings.max_db_connections)
-            .await?
-            .with_mail(crate::services::mail::switch(&settings));
+        let db = Db::connect(
+            &settings.database_url,
+            settings.max_db_connections,
+            workers(&settings),
+        )
+        .await?
+        .with_mail(crate::services::mail::switch(&settings));
         let mailer = Mailer::from_settings(&settings)?.map(Arc::new);
         match &mailer {
             Some(_) => tracing::info!(public_url = %settings.public_origin(), "mail is on"),
@@ -231,6 +235,15 @@ struct Shared {
     keys: web::Data<KeyStore>,
 }
 
+/// The server's workers: the setting, or as many as actix-web would start
+/// by itself (one per CPU the process may use).
+fn workers(settings: &Settings) -> usize {
+    settings
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1)
+}
+
 fn serve(
     listener: TcpListener,
     db: Db,
@@ -278,7 +291,9 @@ fn serve(
     // The store enforces idle timeout and lifetime itself; this TTL only
     // satisfies actix-session's interface.
     let ttl = Duration::milliseconds(limits.lifetime_ms);
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
+        // Called once on each worker's thread, before it serves anything.
+        db.claim_read_shard();
         let sessions =
             SessionMiddleware::builder(DbSessionStore::new(db.clone(), limits), key.clone())
                 .cookie_name(SESSION_COOKIE.into())
@@ -325,9 +340,7 @@ fn serve(
             .wrap(from_fn(security_headers))
             .wrap(TracingLogger::<RequestSpan>::new())
     })
-    .listen(listener)?;
-    if let Some(workers) = settings.workers {
-        server = server.workers(workers.max(1));
-    }
+    .listen(listener)?
+    .workers(workers(settings));
     Ok(server.run())
 }

@@ -89,8 +89,13 @@ pub struct Db {
 pub(crate) const TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl Db {
-    /// Connects (creating the SQLite file and its folder if needed).
-    pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
+    /// Connects (creating the SQLite file and its folder if needed), for a
+    /// server of `workers` workers (`Db::claim_read_shard`; 1 elsewhere).
+    pub async fn connect(
+        url: &DatabaseUrl,
+        max_connections: u32,
+        workers: usize,
+    ) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         anyhow::ensure!(
             max_connections >= 1,
@@ -129,6 +134,7 @@ impl Db {
             Arc::new(reads::Reads::new(
                 options.clone(),
                 read_connections,
+                workers,
                 acquire_timeout,
             ))
         });
@@ -314,9 +320,20 @@ impl Db {
     /// transaction; hand it back with `ReadConn::done` once the read has
     /// finished (see `reads`).
     pub async fn acquire_read(&self) -> anyhow::Result<ReadConn> {
-        match &self.reads {
-            Some(reads) => reads.acquire().await,
-            None => Ok(ReadConn::pooled(self.acquire().await?)),
+        if let Some(reads) = &self.reads
+            && let Some(conn) = reads.acquire().await
+        {
+            return conn;
+        }
+        Ok(ReadConn::pooled(self.acquire().await?))
+    }
+
+    /// The calling thread is one of the server's workers: on PostgreSQL its
+    /// reads use a shard of the read connections of its own from now on
+    /// (see `reads`); until a thread claims one, it reads through the pool.
+    pub fn claim_read_shard(&self) {
+        if let Some(reads) = &self.reads {
+            reads.claim();
         }
     }
 
@@ -381,7 +398,7 @@ mod tests {
     #[tokio::test]
     async fn no_database_connections_at_all_is_refused_with_a_clear_message() {
         let url = DatabaseUrl::new("sqlite://never-created/gatehouse.db");
-        let refused = Db::connect(&url, 0).await.err().expect("refused");
+        let refused = Db::connect(&url, 0, 1).await.err().expect("refused");
         assert_eq!(
             refused.to_string(),
             "GATEHOUSE_MAX_DB_CONNECTIONS must be at least 1"

@@ -1,5 +1,5 @@
-//! PostgreSQL: connections of their own for the two reads every page view
-//! makes (its session, and the user list), apart from sqlx's pool.
+//! PostgreSQL: connections of their own for the reads every page view
+//! makes (its session, the user list), apart from sqlx's pool.
 //!
 //! sqlx tests every connection handed back to its pool with a round trip
 //! to the database (`PoolConnection::return_to_pool` pings), so a page view
@@ -15,8 +15,19 @@
 //! pool connections aside instead, and a login flood's writes queued behind
 //! it. On SQLite the test on release is a hop to the connection's thread,
 //! and reads go through the pool.
+//!
+//! Each of the server's workers has a shard of these connections to itself
+//! (`Db::claim_read_shard`). A connection's socket belongs to the thread
+//! that opened it: that thread's runtime hears its answers, and a reader on
+//! another worker waited until that runtime woke it. Shared by every worker,
+//! half the reads crossed over, and `/auth/verify` answered a quarter fewer
+//! requests (docs/performance.md). Other threads (the background jobs, the
+//! command line) read through the pool, so no worker's connection is ever
+//! opened on them.
 
+use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,8 +43,66 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const MAX_IDLE: Duration = Duration::from_secs(10 * 60);
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
-/// The read connections of one process.
+/// The read connections of one process, a shard per server worker.
 pub(super) struct Reads {
+    shards: Box<[Arc<Shard>]>,
+    /// Workers that have claimed a shard so far.
+    claimed: AtomicUsize,
+}
+
+thread_local! {
+    /// The shard this thread reads through (an index into the shards of the
+    /// one `Reads` a worker serves), when it is a worker.
+    static SHARD: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// How many connections each of `shards` shards holds: `size` split as
+/// evenly as it goes, one shard per connection at most, so the shards
+/// together never hold more than `size`.
+fn shard_sizes(size: u32, shards: usize) -> Vec<u32> {
+    let count = shards.clamp(1, size.max(1) as usize) as u32;
+    (0..count)
+        .map(|i| size / count + u32::from(i < size % count))
+        .collect()
+}
+
+impl Reads {
+    /// `size` connections in all, in a shard for each of `workers` (fewer
+    /// when there are more workers than connections: then workers share).
+    pub(super) fn new(
+        options: AnyConnectOptions,
+        size: u32,
+        workers: usize,
+        acquire_timeout: Duration,
+    ) -> Reads {
+        Reads {
+            shards: shard_sizes(size, workers)
+                .into_iter()
+                .map(|size| Arc::new(Shard::new(options.clone(), size, acquire_timeout)))
+                .collect(),
+            claimed: AtomicUsize::new(0),
+        }
+    }
+
+    /// The calling thread, one of the server's workers, reads through the
+    /// next shard from now on.
+    pub(super) fn claim(&self) {
+        let next = self.claimed.fetch_add(1, Ordering::Relaxed);
+        SHARD.with(|shard| shard.set(Some(next % self.shards.len())));
+    }
+
+    /// A connection of this thread's shard, or `None` when this thread is
+    /// not a worker (it reads through the pool).
+    pub(super) async fn acquire(&self) -> Option<anyhow::Result<ReadConn>> {
+        // An index from another `Reads` (tests run many servers in one
+        // process) is still in range.
+        let shard = SHARD.with(Cell::get)? % self.shards.len();
+        Some(self.shards[shard].acquire().await)
+    }
+}
+
+/// Read connections for the workers that share them.
+struct Shard {
     options: AnyConnectOptions,
     /// One permit per connection this process may hold open for reads.
     permits: Arc<Semaphore>,
@@ -59,14 +128,14 @@ enum Held {
 struct Own {
     conn: AnyConnection,
     opened: Instant,
-    reads: Arc<Reads>,
+    shard: Arc<Shard>,
     // Released after the connection is back among the idle ones.
     _permit: OwnedSemaphorePermit,
 }
 
-impl Reads {
-    pub(super) fn new(options: AnyConnectOptions, size: u32, acquire_timeout: Duration) -> Reads {
-        Reads {
+impl Shard {
+    fn new(options: AnyConnectOptions, size: u32, acquire_timeout: Duration) -> Shard {
+        Shard {
             options,
             permits: Arc::new(Semaphore::new(size as usize)),
             idle: Mutex::new(Vec::new()),
@@ -74,7 +143,7 @@ impl Reads {
         }
     }
 
-    pub(super) async fn acquire(self: &Arc<Self>) -> anyhow::Result<ReadConn> {
+    async fn acquire(self: &Arc<Self>) -> anyhow::Result<ReadConn> {
         let permit =
             tokio::time::timeout(self.acquire_timeout, self.permits.clone().acquire_owned())
                 .await
@@ -107,7 +176,7 @@ impl Reads {
         Ok(ReadConn(Some(Held::Own(Own {
             conn,
             opened,
-            reads: Arc::clone(self),
+            shard: Arc::clone(self),
             _permit: permit,
         }))))
     }
@@ -141,9 +210,9 @@ impl ReadConn {
             Some(Held::Own(Own {
                 conn,
                 opened,
-                reads,
+                shard,
                 _permit,
-            })) => match reads.idle.lock() {
+            })) => match shard.idle.lock() {
                 Ok(mut idle) => idle.push(Idle {
                     conn,
                     opened,
@@ -195,5 +264,20 @@ impl DerefMut for ReadConn {
             Held::Pooled(conn) => conn,
             Held::Own(own) => &mut own.conn,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_sizes;
+
+    #[test]
+    fn the_read_connections_are_split_evenly_and_never_add_up_to_more() {
+        assert_eq!(shard_sizes(4, 2), [2, 2]);
+        assert_eq!(shard_sizes(5, 2), [3, 2]);
+        assert_eq!(shard_sizes(4, 1), [4]);
+        // More workers than connections: a shard per connection, shared.
+        assert_eq!(shard_sizes(2, 8), [1, 1]);
+        assert_eq!(shard_sizes(1, 0), [1]);
     }
 }

@@ -90,7 +90,7 @@ mod upgrade {
     #[tokio::test]
     async fn upgrading_moves_every_existing_row_into_the_default_organisation() {
         let url = fresh_database().await;
-        let db = Db::connect(&url, 2).await.unwrap();
+        let db = Db::connect(&url, 2, 1).await.unwrap();
         migrations_through(db.backend, 8)
             .run(&db.pool)
             .await
