@@ -85,10 +85,16 @@ impl Reads {
     }
 
     /// The calling thread, one of the server's workers, reads through the
-    /// next shard from now on.
+    /// next shard from now on. A thread claims once: the app is built on a
+    /// worker once for each address it listens on, and a second claim would
+    /// leave two workers on one shard.
     pub(super) fn claim(&self) {
-        let next = self.claimed.fetch_add(1, Ordering::Relaxed);
-        SHARD.with(|shard| shard.set(Some(next % self.shards.len())));
+        SHARD.with(|shard| {
+            if shard.get().is_none() {
+                let next = self.claimed.fetch_add(1, Ordering::Relaxed);
+                shard.set(Some(next % self.shards.len()));
+            }
+        });
     }
 
     /// A connection of this thread's shard, or `None` when this thread is

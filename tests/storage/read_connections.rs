@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gatehouse::db::{Backend, ReadConn};
+use gatehouse::db::{Backend, Db, ReadConn};
 use sqlx::AnyConnection;
 use tokio::sync::Barrier;
 
@@ -106,7 +106,7 @@ async fn no_more_read_connections_are_open_than_half_the_setting() {
 /// On a thread of its own, as a server worker: claims a shard, reads the
 /// connection's backend, holds it until `hold` is passed by both, then reads
 /// again and returns both backends.
-fn worker_reads(db: gatehouse::db::Db, hold: Arc<Barrier>) -> std::thread::JoinHandle<(i32, i32)> {
+fn worker_reads(db: Db, hold: Arc<Barrier>) -> std::thread::JoinHandle<(i32, i32)> {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -135,25 +135,22 @@ fn worker_reads(db: gatehouse::db::Db, hold: Arc<Barrier>) -> std::thread::JoinH
 
 #[tokio::test]
 async fn each_worker_reads_through_connections_of_its_own_and_other_threads_through_the_pool() {
+    // A database of its own rather than a running server's: the server's
+    // workers claim their shards while it starts, and a claim of this
+    // test's between theirs would give both of its threads one shard.
     // Two read connections for two workers: a shard of one each.
-    let app = spawn_app_with(|s| {
-        s.workers = Some(2);
-        s.max_db_connections = 4;
-    })
-    .await;
-    if app.db.backend != Backend::Postgres {
+    let db = Db::connect(&fresh_database().await, 4, 2).await.unwrap();
+    if db.backend != Backend::Postgres {
         eprintln!(
             "skipped on SQLite: its reads share the pool, so there are no read connections \
              to shard"
         );
         return;
     }
-    // The server's two workers have claimed theirs; these two threads
-    // claim the next two, one of each shard, as a third and fourth worker
-    // would.
+    // Two threads claim a shard each, as the server's two workers do.
     let hold = Arc::new(Barrier::new(2));
-    let one = worker_reads(app.db.clone(), Arc::clone(&hold));
-    let other = worker_reads(app.db.clone(), hold);
+    let one = worker_reads(db.clone(), Arc::clone(&hold));
+    let other = worker_reads(db.clone(), hold);
     let one = tokio::task::spawn_blocking(move || one.join().unwrap());
     let other = tokio::task::spawn_blocking(move || other.join().unwrap());
     let (one, other) = (one.await.unwrap(), other.await.unwrap());
@@ -169,7 +166,6 @@ async fn each_worker_reads_through_connections_of_its_own_and_other_threads_thro
 
     // A thread that claimed none (a background job's, say) reads through
     // the pool, never on a worker's connection.
-    let db = app.db.clone();
     let unclaimed = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
