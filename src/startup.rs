@@ -236,11 +236,12 @@ struct Shared {
 }
 
 /// The server's workers: the setting, or as many as actix-web would start
-/// by itself (one per CPU the process may use).
+/// by itself (one per CPU the process may use, at most 512, the most it
+/// takes).
 fn workers(settings: &Settings) -> usize {
     settings
         .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().min(512)))
         .max(1)
 }
 

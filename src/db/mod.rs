@@ -343,6 +343,12 @@ impl Db {
         }
     }
 
+    /// How many threads have claimed a read shard (none on SQLite, which
+    /// has no read connections).
+    pub fn read_shards_claimed(&self) -> usize {
+        self.reads.as_ref().map_or(0, |reads| reads.claimed())
+    }
+
     /// Begins a read-only unit of work (a consistent snapshot on both backends).
     pub async fn begin_read(&self) -> anyhow::Result<Tx> {
         self.pool

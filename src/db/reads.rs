@@ -11,19 +11,22 @@
 //! before the next one.
 //!
 //! These connections are not the pool's: writers (sign-ins, approvals) never
-//! wait for them, and reads never take the pool's. An earlier version kept
+//! wait for them, and the workers' reads never take the pool's. An earlier version kept
 //! pool connections aside instead, and a login flood's writes queued behind
 //! it. On SQLite the test on release is a hop to the connection's thread,
 //! and reads go through the pool.
 //!
-//! Each of the server's workers has a shard of these connections to itself
-//! (`Db::claim_read_shard`). A connection's socket belongs to the thread
-//! that opened it: that thread's runtime hears its answers, and a reader on
-//! another worker waited until that runtime woke it. Shared by every worker,
-//! half the reads crossed over, and `/auth/verify` answered a quarter fewer
-//! requests (docs/performance.md). Other threads (the background jobs, the
-//! command line) read through the pool, so no worker's connection is ever
-//! opened on them.
+//! Each of the server's workers has a shard of these connections
+//! (`Db::claim_read_shard`) and reads through its own while one is free. A
+//! connection's socket belongs to the thread that opened it: that thread's
+//! runtime hears its answers, and a reader on another worker waited until
+//! that runtime woke it. Shared by every worker, half the reads crossed
+//! over, and `/auth/verify` answered a quarter fewer requests
+//! (docs/performance.md). A worker whose shard is busy takes another
+//! shard's free connection rather than wait, so one slow read never holds
+//! up a worker while connections sit idle. Other threads (the background
+//! jobs, the command line) read through the pool, so no worker's
+//! connection is opened on them.
 
 use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
@@ -97,13 +100,27 @@ impl Reads {
         });
     }
 
+    /// How many threads have claimed a shard.
+    pub(super) fn claimed(&self) -> usize {
+        self.claimed.load(Ordering::Relaxed)
+    }
+
     /// A connection of this thread's shard, or `None` when this thread is
-    /// not a worker (it reads through the pool).
+    /// not a worker (it reads through the pool). When its shard has none
+    /// free, another shard's free one (used across threads, as every
+    /// connection was before shards); when none is free anywhere, the first
+    /// of its own shard's to come free.
     pub(super) async fn acquire(&self) -> Option<anyhow::Result<ReadConn>> {
         // An index from another `Reads` (tests run many servers in one
         // process) is still in range.
-        let shard = SHARD.with(Cell::get)? % self.shards.len();
-        Some(self.shards[shard].acquire().await)
+        let count = self.shards.len();
+        let mine = SHARD.with(Cell::get)? % count;
+        for shard in (0..count).map(|k| &self.shards[(mine + k) % count]) {
+            if let Ok(permit) = Arc::clone(&shard.permits).try_acquire_owned() {
+                return Some(shard.take(permit).await);
+            }
+        }
+        Some(self.shards[mine].acquire().await)
     }
 }
 
@@ -156,6 +173,11 @@ impl Shard {
                 .ok()
                 .and_then(Result::ok)
                 .context("could not reach the database: no read connection came free")?;
+        self.take(permit).await
+    }
+
+    /// A connection for `permit`: an idle one, or a new one.
+    async fn take(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> anyhow::Result<ReadConn> {
         let now = Instant::now();
         let kept = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let fresh = |idle: &Idle| {

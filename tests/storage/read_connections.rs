@@ -5,12 +5,11 @@
 //! claims a shard as a worker does (`Db::claim_read_shard`); unclaimed, it
 //! would read through the pool.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse::db::{Backend, Db, ReadConn};
 use sqlx::AnyConnection;
-use tokio::sync::Barrier;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::helpers::*;
 
@@ -103,41 +102,67 @@ async fn no_more_read_connections_are_open_than_half_the_setting() {
     );
 }
 
-/// On a thread of its own, as a server worker: claims a shard, reads the
-/// connection's backend, holds it until `hold` is passed by both, then reads
-/// again and returns both backends.
-fn worker_reads(db: Db, hold: Arc<Barrier>) -> std::thread::JoinHandle<(i32, i32)> {
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            db.claim_read_shard();
-            let mut conn = tokio::time::timeout(Duration::from_secs(5), db.acquire_read())
-                .await
-                .expect("a worker gets a connection of its own shard while the other holds one")
+/// What a `Worker` is asked to do.
+enum Ask {
+    /// Read a connection's backend and hand the connection back.
+    Read(oneshot::Sender<i32>),
+    /// Read a connection's backend and keep the connection.
+    Hold(oneshot::Sender<i32>),
+}
+
+/// A thread with a runtime of its own, as a server worker has, that claims
+/// a read shard (or, `claim` false, none) and reads when asked.
+struct Worker(mpsc::UnboundedSender<Ask>);
+
+impl Worker {
+    fn start(db: Db, claim: bool) -> Worker {
+        let (ask, mut asked) = mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
                 .unwrap();
-            let first = backend_pid(&mut conn).await;
-            // Bounded, so a worker left waiting (the other shard's read
-            // failed) fails rather than hangs.
-            tokio::time::timeout(Duration::from_secs(10), hold.wait())
-                .await
-                .expect("both workers hold a connection at once");
-            conn.done();
-            let mut conn = db.acquire_read().await.unwrap();
-            let again = backend_pid(&mut conn).await;
-            conn.done();
-            (first, again)
-        })
-    })
+            runtime.block_on(async move {
+                if claim {
+                    db.claim_read_shard();
+                }
+                let mut held = Vec::new();
+                while let Some(ask) = asked.recv().await {
+                    let mut conn = db.acquire_read().await.unwrap();
+                    let pid = backend_pid(&mut conn).await;
+                    match ask {
+                        Ask::Read(answer) => {
+                            conn.done();
+                            let _ = answer.send(pid);
+                        }
+                        Ask::Hold(answer) => {
+                            held.push(conn);
+                            let _ = answer.send(pid);
+                        }
+                    }
+                }
+                held.into_iter().for_each(ReadConn::done);
+            });
+        });
+        Worker(ask)
+    }
+
+    /// The backend of the connection this worker read on, within 5 s.
+    async fn ask(&self, ask: fn(oneshot::Sender<i32>) -> Ask) -> i32 {
+        let (answer, answered) = oneshot::channel();
+        self.0.send(ask(answer)).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), answered)
+            .await
+            .expect("the worker read within 5 s")
+            .expect("the worker read")
+    }
 }
 
 #[tokio::test]
-async fn each_worker_reads_through_connections_of_its_own_and_other_threads_through_the_pool() {
-    // A database of its own rather than a running server's: the server's
-    // workers claim their shards while it starts, and a claim of this
-    // test's between theirs would give both of its threads one shard.
+async fn each_worker_reads_through_its_own_shard_takes_a_free_one_when_its_own_is_busy_and_other_threads_use_the_pool()
+ {
+    // A database of its own rather than a running server's, whose workers
+    // claim their shards while it starts: here only these threads claim.
     // Two read connections for two workers: a shard of one each.
     let db = Db::connect(&fresh_database().await, 4, 2).await.unwrap();
     if db.backend != Backend::Postgres {
@@ -147,42 +172,60 @@ async fn each_worker_reads_through_connections_of_its_own_and_other_threads_thro
         );
         return;
     }
-    // Two threads claim a shard each, as the server's two workers do.
-    let hold = Arc::new(Barrier::new(2));
-    let one = worker_reads(db.clone(), Arc::clone(&hold));
-    let other = worker_reads(db.clone(), hold);
-    let one = tokio::task::spawn_blocking(move || one.join().unwrap());
-    let other = tokio::task::spawn_blocking(move || other.join().unwrap());
-    let (one, other) = (one.await.unwrap(), other.await.unwrap());
+    let one = Worker::start(db.clone(), true);
+    let other = Worker::start(db.clone(), true);
+    let first = one.ask(Ask::Read).await;
+    let second = other.ask(Ask::Read).await;
     assert_ne!(
-        one.0, other.0,
-        "the two workers read on different connections"
+        first, second,
+        "the second worker opens its own connection, though the first's is idle"
     );
     assert_eq!(
-        one.0, one.1,
-        "a worker's next read reuses its own connection"
+        one.ask(Ask::Read).await,
+        first,
+        "a worker reads on its own again"
     );
-    assert_eq!(other.0, other.1, "so does the other's");
+    assert_eq!(other.ask(Ask::Read).await, second, "so does the other");
 
     // A thread that claimed none (a background job's, say) reads through
-    // the pool, never on a worker's connection.
-    let unclaimed = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let mut pooled = db.acquire_read().await.unwrap();
-            let pid = backend_pid(&mut pooled).await;
-            pooled.done();
-            pid
-        })
-    });
-    let pid = tokio::task::spawn_blocking(move || unclaimed.join().unwrap())
-        .await
-        .unwrap();
+    // the pool, not on a worker's idle connection.
+    let unclaimed = Worker::start(db.clone(), false).ask(Ask::Read).await;
     assert!(
-        pid != one.0 && pid != other.0,
+        unclaimed != first && unclaimed != second,
         "an unclaimed thread reads through the pool"
     );
+
+    // While its own connection is busy, a worker takes the other shard's
+    // free one rather than wait.
+    assert_eq!(one.ask(Ask::Hold).await, first);
+    assert_eq!(
+        one.ask(Ask::Hold).await,
+        second,
+        "with its own shard busy, it reads on the other's free connection"
+    );
+}
+
+#[tokio::test]
+async fn each_of_the_servers_workers_claims_a_read_shard_when_it_starts() {
+    let app = spawn_app_with(|s| {
+        s.workers = Some(2);
+        s.max_db_connections = 4;
+    })
+    .await;
+    if app.db.backend != Backend::Postgres {
+        eprintln!(
+            "skipped on SQLite: its reads share the pool, so there are no read shards to claim"
+        );
+        return;
+    }
+    // The workers claim theirs as they start, before they serve anything.
+    let mut claimed = 0;
+    for _ in 0..50 {
+        claimed = app.db.read_shards_claimed();
+        if claimed == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(claimed, 2, "each of the two workers claimed a shard");
 }

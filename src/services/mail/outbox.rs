@@ -18,6 +18,7 @@ pub async fn list(
 ) -> Result<(Vec<Listed>, bool), ServiceError> {
     let mut conn = db.acquire_read().await?;
     let mut rows = db::outbox::list(actor.scope.on(&mut conn), filter, PAGE as i64 + 1).await?;
+    conn.done();
     let more = rows.len() > PAGE;
     rows.truncate(PAGE);
     Ok((rows, more))
