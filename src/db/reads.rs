@@ -11,10 +11,10 @@
 //! before the next one.
 //!
 //! These connections are not the pool's: writers (sign-ins, approvals) never
-//! wait for them, and the workers' reads never take the pool's. An earlier version kept
-//! pool connections aside instead, and a login flood's writes queued behind
-//! it. On SQLite the test on release is a hop to the connection's thread,
-//! and reads go through the pool.
+//! wait for them, and the workers' reads never take the pool's. An earlier
+//! version kept pool connections aside instead, and a login flood's writes
+//! queued behind it. On SQLite the test on release is a hop to the
+//! connection's thread, and reads go through the pool.
 //!
 //! Each of the server's workers has a shard of these connections
 //! (`Db::claim_read_shard`) and reads through its own while one is free. A
