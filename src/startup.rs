@@ -136,6 +136,12 @@ impl Application {
         Arc::clone(&self.keys)
     }
 
+    /// A handle that stops the server (a test that starts many apps stops
+    /// each one it is done with, so their threads and memory go with it).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

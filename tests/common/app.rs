@@ -34,6 +34,8 @@ pub struct TestApp {
     pub database_url: DatabaseUrl,
     /// The OpenID Connect signing keys the app serves (to rotate them).
     pub keys: std::sync::Arc<gatehouse::services::oidc::keys::KeyStore>,
+    /// Stops the app's server (`stop`).
+    pub server: actix_web::dev::ServerHandle,
 }
 
 /// A user created directly through the service layer.
@@ -82,6 +84,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let keys = app.keys();
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
@@ -89,6 +92,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         client: new_client(),
         database_url,
         keys,
+        server,
     }
 }
 
@@ -287,6 +291,7 @@ impl TestApp {
             client: new_client(),
             database_url: self.database_url.clone(),
             keys: self.keys.clone(),
+            server: self.server.clone(),
         }
     }
 
@@ -304,6 +309,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
         let keys = app.keys();
+        let server = app.handle();
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
@@ -311,7 +317,17 @@ impl TestApp {
             client: new_client(),
             database_url: self.database_url.clone(),
             keys,
+            server,
         }
+    }
+
+    /// Stops the app's server and closes its connections: its worker and
+    /// password hashing threads end, and the memory they held (argon2's
+    /// work area stays with each hashing thread) goes back. A test that
+    /// starts dozens of apps stops each one it is done with.
+    pub async fn stop(&self) {
+        self.server.stop(false).await;
+        self.db.pool.close().await;
     }
 
     /// Starts this instance's background jobs, as `gatehouse serve` does

@@ -467,9 +467,10 @@ async fn a_wrong_missing_or_duplicated_csrf_token_on_any_post_route_gets_403_and
             scene.app.count("audit_log").await > audit_before,
             "the valid POST {path} did nothing, so its refusals proved nothing"
         );
-        // One app per route: close each one's connections before the next,
-        // or on PostgreSQL the loop alone holds dozens of them open.
-        scene.app.db.pool.close().await;
+        // One app per route: stop each one before the next, or the loop
+        // alone holds dozens of servers, their hashing threads' memory
+        // (gigabytes) and, on PostgreSQL, their connections.
+        scene.app.stop().await;
     }
 }
 
