@@ -1417,7 +1417,6 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
                 refresh_hash: new_refresh_hash,
                 access_hash: hash(&gatehouse::services::oidc::random_token()),
                 access_expires_at: Timestamp(now.0 + 60_000),
-                now,
             },
         }
     };
@@ -1477,6 +1476,139 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
     assert_eq!(app.count("oidc_refresh_tokens").await, 3);
 }
 
+#[tokio::test]
+async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each_answered_in_its_place()
+ {
+    use gatehouse::auth::token::hash;
+    use gatehouse::domain::{AppId, DEFAULT_ORGANISATION, OrgId, Timestamp, UserId};
+    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, TokenWrites, Written};
+    use gatehouse::services::oidc::random_token;
+
+    let app = spawn_app().await;
+    let (client, _, browser) = wiki_and_ada(&app).await;
+    let earlier = tokens_for(&app, &browser, &client).await;
+    let ada_code = code_for(&browser, &Request::new(&client)).await;
+    let acme = app.create_org("acme", "Acme").await;
+    let acme_client = app
+        .register_client_in(acme, "acme-wiki", &["Engineer"], false)
+        .await;
+    let wile = app
+        .create_user_in(acme, "wile", "Engineer", UserStatus::Active)
+        .await;
+    let wile_browser = app.another_browser();
+    wile_browser
+        .login_with(&[
+            ("login", "wile"),
+            ("password", &wile.password),
+            ("organisation", "acme"),
+        ])
+        .await;
+    let wile_code = code_for(&wile_browser, &Request::new(&acme_client)).await;
+    let now = Timestamp::now();
+    let fresh_tokens = || {
+        let access = random_token();
+        let tokens = NewTokens {
+            refresh_hash: hash(&random_token()),
+            access_hash: hash(&access),
+            access_expires_at: Timestamp(now.0 + 60_000),
+        };
+        (access, tokens)
+    };
+    // Raw: what the token endpoint read with the code (its app, user and
+    // scopes), to make the write it would.
+    let code_write = |code: String, org: OrgId, new_subject: Option<String>| {
+        let pool = app.db.pool.clone();
+        let (access, tokens) = fresh_tokens();
+        async move {
+            let (app_id, user_id, scopes, auth_time): (i64, i64, String, i64) = sqlx::query_as(
+                "SELECT app_id, user_id, scopes, auth_time FROM oidc_codes WHERE code_hash = $1",
+            )
+            .bind(hash(&code))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let write = TokenWrite::Code {
+                org,
+                code_hash: hash(&code),
+                app: AppId(app_id),
+                user: UserId(user_id),
+                scopes,
+                auth_time,
+                grant_expires_at: Timestamp(now.0 + 3_600_000),
+                new_subject,
+                tokens,
+            };
+            (access, write)
+        }
+    };
+    let (ada_access, ada_write) = code_write(ada_code.clone(), DEFAULT_ORGANISATION, None).await;
+    let (wile_access, wile_write) =
+        code_write(wile_code, acme, Some("wile's new subject".into())).await;
+    let (_, ada_again) = code_write(ada_code, DEFAULT_ORGANISATION, None).await;
+    let presented = hash(earlier["refresh_token"].as_str().unwrap());
+    // Raw: the grant the earlier refresh token belongs to.
+    let grant: i64 =
+        sqlx::query_scalar("SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1")
+            .bind(&presented)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let (rotated_access, tokens) = fresh_tokens();
+    let rotation = TokenWrite::Refresh {
+        org: DEFAULT_ORGANISATION,
+        token_hash: presented,
+        grant,
+        tokens,
+    };
+    let writes = std::sync::Arc::new(TokenWrites::default());
+
+    // Holding the turn makes the four queue, so that one batch takes them.
+    let turn = app.db.writer_turn().await;
+    let mut waiting = Vec::new();
+    for write in [ada_write, rotation, wile_write, ada_again] {
+        let (writes, db) = (writes.clone(), app.db.clone());
+        waiting.push(tokio::spawn(async move { writes.write(&db, write).await }));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(turn);
+    let mut results = Vec::new();
+    for task in waiting {
+        results.push(task.await.unwrap().expect("answered"));
+    }
+
+    assert_eq!(
+        results,
+        [
+            Written::Stored { subject: None },
+            Written::Stored { subject: None },
+            Written::Stored {
+                subject: Some("wile's new subject".into())
+            },
+            // Ada's code again, after the first write in the batch used it.
+            Written::AlreadyUsed,
+        ]
+    );
+    // Raw: each grant in its own organisation.
+    let orgs: Vec<i64> = sqlx::query_scalar("SELECT organisation_id FROM oidc_grants ORDER BY id")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        orgs,
+        [DEFAULT_ORGANISATION.0, DEFAULT_ORGANISATION.0, acme.0]
+    );
+    for access in [ada_access, rotated_access, wile_access] {
+        let response = app.userinfo(&access).await;
+        assert_eq!(response.status(), StatusCode::OK, "each access token works");
+    }
+    let old = refresh(&app, &client, &earlier).await;
+    assert_eq!(
+        error_of(old).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned()),
+        "the rotated refresh token is used up"
+    );
+}
+
 /// A refresh write for a token nobody holds: answered `AlreadyUsed`.
 fn unknown_refresh(n: usize) -> gatehouse::services::oidc::batch::TokenWrite {
     use gatehouse::auth::token::hash;
@@ -1491,7 +1623,6 @@ fn unknown_refresh(n: usize) -> gatehouse::services::oidc::batch::TokenWrite {
             refresh_hash: hash(&format!("refresh {n}")),
             access_hash: hash(&format!("access {n}")),
             access_expires_at: now,
-            now,
         },
     }
 }
@@ -1547,7 +1678,6 @@ async fn a_write_whose_request_went_away_before_its_batch_is_not_written() {
             refresh_hash: hash("a successor nobody receives"),
             access_hash: hash("an access token nobody receives"),
             access_expires_at: Timestamp(now.0 + 60_000),
-            now,
         },
     };
     let writes = std::sync::Arc::new(TokenWrites::default());

@@ -19,7 +19,9 @@ use std::sync::{Mutex, PoisonError};
 
 use tokio::sync::oneshot;
 
-use crate::db::oidc::{NewGrant, NewTokenHashes};
+use anyhow::Context;
+
+use crate::db::oidc::{CodeExchange, NewGrant, NewTokenHashes, Rotation};
 use crate::db::outage::is_outage;
 use crate::db::{self, Db, Scope, savepoint};
 use crate::domain::{AppId, OrgId, Timestamp, UserId};
@@ -55,12 +57,64 @@ pub enum TokenWrite {
     },
 }
 
+impl TokenWrite {
+    fn org(&self) -> OrgId {
+        match self {
+            TokenWrite::Code { org, .. } | TokenWrite::Refresh { org, .. } => *org,
+        }
+    }
+
+    /// The code exchange this write is, when it is one of `of`'s.
+    fn exchange(&self, of: OrgId) -> Option<CodeExchange<'_>> {
+        match self {
+            TokenWrite::Code {
+                org,
+                code_hash,
+                app,
+                user,
+                scopes,
+                auth_time,
+                grant_expires_at,
+                tokens,
+                ..
+            } if *org == of => Some(CodeExchange {
+                grant: NewGrant {
+                    app: *app,
+                    user: *user,
+                    code_hash,
+                    scopes,
+                    auth_time: *auth_time,
+                    expires_at: *grant_expires_at,
+                },
+                tokens: tokens.hashes(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The refresh token rotation this write is, when it is one of `of`'s.
+    fn rotation(&self, of: OrgId) -> Option<Rotation<'_>> {
+        match self {
+            TokenWrite::Refresh {
+                org,
+                token_hash,
+                grant,
+                tokens,
+            } if *org == of => Some(Rotation {
+                token_hash,
+                grant: *grant,
+                tokens: tokens.hashes(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// The hashes of a new refresh and access token.
 pub struct NewTokens {
     pub refresh_hash: String,
     pub access_hash: String,
     pub access_expires_at: Timestamp,
-    pub now: Timestamp,
 }
 
 impl NewTokens {
@@ -241,21 +295,24 @@ async fn attempt(
     };
     // Tokens change nothing an instance keeps a copy of.
     work.changes_no_copy();
-    let mut results = Vec::with_capacity(writes.len());
-    for write in writes {
-        let result = match parts {
-            Parts::Together => match statements(work.transaction(), write).await {
-                Ok(written) => Ok(written),
-                // Dropping the work rolls the batch back.
-                Err(_) => return Outcome::WriteFailed,
-            },
-            Parts::Apart => match write_apart(work.transaction(), write).await {
-                Ok(result) => result,
-                Err(err) => return Outcome::Broken(Failure::of(&err)),
-            },
-        };
-        results.push(result);
-    }
+    let now = Timestamp::now();
+    let results = match parts {
+        Parts::Together => match statements(work.transaction(), writes, now).await {
+            Ok(written) => written.into_iter().map(Ok).collect(),
+            // Dropping the work rolls the batch back.
+            Err(_) => return Outcome::WriteFailed,
+        },
+        Parts::Apart => {
+            let mut results = Vec::with_capacity(writes.len());
+            for write in writes {
+                match write_apart(work.transaction(), write, now).await {
+                    Ok(result) => results.push(result),
+                    Err(err) => return Outcome::Broken(Failure::of(&err)),
+                }
+            }
+            results
+        }
+    };
     match work.commit("the tokens").await {
         Ok(()) => Outcome::Committed(results),
         Err(err) => Outcome::Broken(Failure::of_service(err)),
@@ -267,11 +324,13 @@ async fn attempt(
 async fn write_apart(
     tx: &mut db::Tx,
     write: &TokenWrite,
+    now: Timestamp,
 ) -> anyhow::Result<Result<Written, Failure>> {
     savepoint::begin_part(tx).await?;
-    match statements(tx, write).await {
-        Ok(written) => {
+    match statements(tx, std::slice::from_ref(write), now).await {
+        Ok(mut written) => {
             savepoint::keep_part(tx).await?;
+            let written = written.pop().context("a write went unanswered")?;
             Ok(Ok(written))
         }
         Err(err) => {
@@ -281,54 +340,56 @@ async fn write_apart(
     }
 }
 
-async fn statements(tx: &mut db::Tx, write: &TokenWrite) -> anyhow::Result<Written> {
-    match write {
-        TokenWrite::Code {
-            org,
-            code_hash,
-            app,
-            user,
-            scopes,
-            auth_time,
-            grant_expires_at,
-            new_subject,
-            tokens,
-        } => {
-            let scope = Scope::organisation(*org);
-            let grant = NewGrant {
-                app: *app,
-                user: *user,
-                code_hash,
-                scopes,
-                auth_time: *auth_time,
-                expires_at: *grant_expires_at,
-            };
-            let made =
-                db::oidc::grant_from_code(scope.on(tx), &grant, &tokens.hashes(), tokens.now)
-                    .await?;
-            if made.is_none() {
-                return Ok(Written::AlreadyUsed);
-            }
-            let subject = match new_subject {
-                Some(fresh) => Some(db::oidc::subject(scope.on(tx), *user, fresh).await?),
-                None => None,
-            };
-            Ok(Written::Stored { subject })
+/// The writes, each organisation's codes and refresh tokens in a few
+/// statements however many there are (`db::oidc::token_writes`); what
+/// each did, in their order.
+async fn statements(
+    tx: &mut db::Tx,
+    writes: &[TokenWrite],
+    now: Timestamp,
+) -> anyhow::Result<Vec<Written>> {
+    let mut results: Vec<Option<Written>> = vec![None; writes.len()];
+    let mut orgs: Vec<OrgId> = writes.iter().map(TokenWrite::org).collect();
+    orgs.sort_by_key(|org| org.0);
+    orgs.dedup();
+    for org in orgs {
+        let scope = Scope::organisation(org);
+        let (places, exchanges): (Vec<usize>, Vec<CodeExchange>) = writes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, write)| Some((i, write.exchange(org)?)))
+            .unzip();
+        let grants = db::oidc::grants_from_codes(scope.on(tx), &exchanges, now).await?;
+        for ((place, grant), write) in places.into_iter().zip(grants).zip(&exchanges) {
+            results[place] = Some(match grant {
+                None => Written::AlreadyUsed,
+                Some(_) => {
+                    let subject = match &writes[place] {
+                        TokenWrite::Code {
+                            new_subject: Some(fresh),
+                            ..
+                        } => Some(db::oidc::subject(scope.on(tx), write.grant.user, fresh).await?),
+                        _ => None,
+                    };
+                    Written::Stored { subject }
+                }
+            });
         }
-        TokenWrite::Refresh {
-            org,
-            token_hash,
-            grant,
-            tokens,
-        } => {
-            let scope = Scope::organisation(*org);
-            let hashes = tokens.hashes();
-            if !db::oidc::rotate_refresh(scope.on(tx), token_hash, *grant, &hashes, tokens.now)
-                .await?
-            {
-                return Ok(Written::AlreadyUsed);
-            }
-            Ok(Written::Stored { subject: None })
+        let (places, rotations): (Vec<usize>, Vec<Rotation>) = writes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, write)| Some((i, write.rotation(org)?)))
+            .unzip();
+        let rotated = db::oidc::rotate_refreshes(scope.on(tx), &rotations, now).await?;
+        for (place, rotated) in places.into_iter().zip(rotated) {
+            results[place] = Some(match rotated {
+                true => Written::Stored { subject: None },
+                false => Written::AlreadyUsed,
+            });
         }
     }
+    results
+        .into_iter()
+        .map(|r| r.context("a write went unanswered"))
+        .collect()
 }

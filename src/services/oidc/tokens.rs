@@ -196,7 +196,6 @@ fn new_tokens(access_token: &str, refresh_token: &str, now: Timestamp) -> NewTok
         refresh_hash: hash(refresh_token),
         access_hash: hash(access_token),
         access_expires_at: Timestamp(now.0 + ACCESS_TTL_MS),
-        now,
     }
 }
 
