@@ -6,7 +6,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gatehouse::domain::{AuditAction, UserStatus};
+use gatehouse::domain::{AuditAction, OrgId, UserStatus};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -186,6 +186,23 @@ async fn wiki_and_ada(app: &TestApp) -> (TestClient, TestUser, TestApp) {
     (client, ada, browser)
 }
 
+/// Wile, an Engineer of the organisation `acme`, and a browser signed in as him.
+async fn wile_of(app: &TestApp, acme: OrgId) -> (TestUser, TestApp) {
+    let wile = app
+        .create_user_in(acme, "wile", "Engineer", UserStatus::Active)
+        .await;
+    let browser = app.another_browser();
+    let signed_in = browser
+        .login_with(&[
+            ("login", "wile"),
+            ("password", &wile.password),
+            ("organisation", "acme"),
+        ])
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    (wile, browser)
+}
+
 // Discovery and keys.
 
 #[tokio::test]
@@ -347,18 +364,7 @@ async fn a_client_of_another_organisation_gets_that_organisation_s_issuer() {
     let client = app
         .register_client_in(acme, "acme-wiki", &["Engineer"], false)
         .await;
-    let wile = app
-        .create_user_in(acme, "wile", "Engineer", UserStatus::Active)
-        .await;
-    let browser = app.another_browser();
-    let signed_in = browser
-        .login_with(&[
-            ("login", "wile"),
-            ("password", &wile.password),
-            ("organisation", "acme"),
-        ])
-        .await;
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let (_, browser) = wile_of(&app, acme).await;
     let request = Request::new(&client);
 
     let response = browser.authorize(&request.query()).await;
@@ -378,17 +384,7 @@ async fn a_user_of_another_organisation_is_refused_and_nothing_is_granted() {
     let app = spawn_app().await;
     let client = app.register_client("wiki", &["Engineer"], false).await;
     let acme = app.create_org("acme", "Acme").await;
-    let wile = app
-        .create_user_in(acme, "wile", "Engineer", UserStatus::Active)
-        .await;
-    let browser = app.another_browser();
-    browser
-        .login_with(&[
-            ("login", "wile"),
-            ("password", &wile.password),
-            ("organisation", "acme"),
-        ])
-        .await;
+    let (_, browser) = wile_of(&app, acme).await;
     let request = Request::new(&client);
 
     let response = browser.authorize(&request.query()).await;
@@ -1480,7 +1476,7 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
 async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each_answered_in_its_place()
  {
     use gatehouse::auth::token::hash;
-    use gatehouse::domain::{AppId, DEFAULT_ORGANISATION, OrgId, Timestamp, UserId};
+    use gatehouse::domain::{AppId, DEFAULT_ORGANISATION, Timestamp, UserId};
     use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, TokenWrites, Written};
     use gatehouse::services::oidc::random_token;
 
@@ -1492,17 +1488,7 @@ async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each
     let acme_client = app
         .register_client_in(acme, "acme-wiki", &["Engineer"], false)
         .await;
-    let wile = app
-        .create_user_in(acme, "wile", "Engineer", UserStatus::Active)
-        .await;
-    let wile_browser = app.another_browser();
-    wile_browser
-        .login_with(&[
-            ("login", "wile"),
-            ("password", &wile.password),
-            ("organisation", "acme"),
-        ])
-        .await;
+    let (_, wile_browser) = wile_of(&app, acme).await;
     let wile_code = code_for(&wile_browser, &Request::new(&acme_client)).await;
     let now = Timestamp::now();
     let fresh_tokens = || {

@@ -72,6 +72,14 @@ fn rows(first: usize, rows: usize, width: usize) -> String {
         .join(", ")
 }
 
+/// For each of `presented`, whether a statement used it (`used`, what its
+/// `RETURNING` named): a code or token presented twice counts once, for
+/// its first place.
+fn first_of_each<'a>(used: Vec<String>, presented: impl Iterator<Item = &'a str>) -> Vec<bool> {
+    let mut unclaimed: HashSet<String> = used.into_iter().collect();
+    presented.map(|key| unclaimed.remove(key)).collect()
+}
+
 /// Uses the organisation's codes and stores the grant made from each with
 /// its first tokens; for each exchange, its grant's id, or `None` when its
 /// code was used already (a race lost, to another batch or to an exchange
@@ -98,17 +106,11 @@ pub async fn grants_from_codes(
     for exchange in exchanges {
         used = used.bind(exchange.grant.code_hash);
     }
-    let mut fresh: HashSet<String> = used
+    let used = used
         .fetch_all(&mut *conn)
         .await
-        .context("could not use the authorization codes")?
-        .into_iter()
-        .collect();
-    // A code counts once, for the first exchange that presented it.
-    let won: Vec<bool> = exchanges
-        .iter()
-        .map(|e| fresh.remove(e.grant.code_hash))
-        .collect();
+        .context("could not use the authorization codes")?;
+    let won = first_of_each(used, exchanges.iter().map(|e| e.grant.code_hash));
     let winners: Vec<&CodeExchange> = exchanges
         .iter()
         .zip(&won)
@@ -199,16 +201,11 @@ pub async fn rotate_refreshes(
     for rotation in rotations {
         used = used.bind(rotation.token_hash).bind(rotation.grant);
     }
-    let mut fresh: HashSet<String> = used
+    let used = used
         .fetch_all(&mut *conn)
         .await
-        .context("could not use the refresh tokens")?
-        .into_iter()
-        .collect();
-    let won: Vec<bool> = rotations
-        .iter()
-        .map(|r| fresh.remove(r.token_hash))
-        .collect();
+        .context("could not use the refresh tokens")?;
+    let won = first_of_each(used, rotations.iter().map(|r| r.token_hash));
     let tokens: Vec<(i64, &NewTokenHashes)> = rotations
         .iter()
         .zip(&won)
@@ -253,6 +250,15 @@ async fn insert_tokens(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_presented_twice_counts_once_for_its_first_place() {
+        let used = vec!["b".to_owned(), "a".to_owned()];
+        assert_eq!(
+            first_of_each(used, ["a", "c", "a", "b"].into_iter()),
+            [true, false, false, true]
+        );
+    }
 
     #[test]
     fn parameters_are_numbered_in_rows_from_the_first() {
