@@ -1391,18 +1391,6 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
         tokens_for(&app, &browser, &client).await,
     );
     let presented = |tokens: &Value| hash(tokens["refresh_token"].as_str().unwrap());
-    let grant_of = |token_hash: String| {
-        let pool = app.db.pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1",
-            )
-            .bind(token_hash)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-        }
-    };
     let refresh_of = |token_hash: String, grant: i64, new_refresh_hash: String| {
         let now = Timestamp::now();
         TokenWrite::Refresh {
@@ -1418,8 +1406,8 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
     };
     let fresh = || hash(&gatehouse::services::oidc::random_token());
     let (grant_one, grant_two) = (
-        grant_of(presented(&one)).await,
-        grant_of(presented(&two)).await,
+        grant_of(&app, &presented(&one)).await,
+        grant_of(&app, &presented(&two)).await,
     );
     let writes = std::sync::Arc::new(TokenWrites::default());
     let batch = [
@@ -1532,13 +1520,7 @@ async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each
         code_write(wile_code, acme, Some("wile's new subject".into())).await;
     let (_, ada_again) = code_write(ada_code, DEFAULT_ORGANISATION, None).await;
     let presented = hash(earlier["refresh_token"].as_str().unwrap());
-    // Raw: the grant the earlier refresh token belongs to.
-    let grant: i64 =
-        sqlx::query_scalar("SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1")
-            .bind(&presented)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let grant = grant_of(&app, &presented).await;
     let (rotated_access, tokens) = fresh_tokens();
     let rotation = TokenWrite::Refresh {
         org: DEFAULT_ORGANISATION,
@@ -1595,6 +1577,16 @@ async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each
     );
 }
 
+/// The grant a refresh token (by its hash) belongs to. Raw: the batch
+/// tests make the writes the token endpoint would, from what it reads.
+async fn grant_of(app: &TestApp, token_hash: &str) -> i64 {
+    sqlx::query_scalar("SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
 /// A refresh write for a token nobody holds: answered `AlreadyUsed`.
 fn unknown_refresh(n: usize) -> gatehouse::services::oidc::batch::TokenWrite {
     use gatehouse::auth::token::hash;
@@ -1649,12 +1641,7 @@ async fn a_write_whose_request_went_away_before_its_batch_is_not_written() {
     let (client, _, browser) = wiki_and_ada(&app).await;
     let tokens = tokens_for(&app, &browser, &client).await;
     let presented = hash(tokens["refresh_token"].as_str().unwrap());
-    let grant: i64 =
-        sqlx::query_scalar("SELECT grant_id FROM oidc_refresh_tokens WHERE token_hash = $1")
-            .bind(&presented)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let grant = grant_of(&app, &presented).await;
     let now = Timestamp::now();
     let write = TokenWrite::Refresh {
         org: DEFAULT_ORGANISATION,
