@@ -1382,7 +1382,7 @@ async fn a_refresh_token_presented_twice_at_once_is_granted_once_and_ends_the_fa
 async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit() {
     use gatehouse::auth::token::hash;
     use gatehouse::domain::{DEFAULT_ORGANISATION, Timestamp};
-    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, TokenWrites, Written};
+    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, Written};
 
     let app = spawn_app().await;
     let (client, _, browser) = wiki_and_ada(&app).await;
@@ -1409,7 +1409,6 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
         grant_of(&app, &presented(&one)).await,
         grant_of(&app, &presented(&two)).await,
     );
-    let writes = std::sync::Arc::new(TokenWrites::default());
     let batch = [
         // Stored.
         refresh_of(presented(&one), grant_one, fresh()),
@@ -1419,19 +1418,7 @@ async fn a_write_that_fails_within_a_batch_is_undone_alone_and_the_others_commit
         refresh_of(presented(&one), grant_one, fresh()),
     ];
 
-    // Holding the turn makes the three queue, so that one batch takes them.
-    let turn = app.db.writer_turn().await;
-    let mut waiting = Vec::new();
-    for write in batch {
-        let (writes, db) = (writes.clone(), app.db.clone());
-        waiting.push(tokio::spawn(async move { writes.write(&db, write).await }));
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    drop(turn);
-    let mut results = Vec::new();
-    for task in waiting {
-        results.push(task.await.unwrap());
-    }
+    let results = in_one_batch(&app, batch).await;
 
     assert_eq!(
         results[0].as_ref().ok(),
@@ -1465,7 +1452,7 @@ async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each
  {
     use gatehouse::auth::token::hash;
     use gatehouse::domain::{AppId, DEFAULT_ORGANISATION, Timestamp, UserId};
-    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, TokenWrites, Written};
+    use gatehouse::services::oidc::batch::{NewTokens, TokenWrite, Written};
     use gatehouse::services::oidc::random_token;
 
     let app = spawn_app().await;
@@ -1528,21 +1515,12 @@ async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each
         grant,
         tokens,
     };
-    let writes = std::sync::Arc::new(TokenWrites::default());
 
-    // Holding the turn makes the four queue, so that one batch takes them.
-    let turn = app.db.writer_turn().await;
-    let mut waiting = Vec::new();
-    for write in [ada_write, rotation, wile_write, ada_again] {
-        let (writes, db) = (writes.clone(), app.db.clone());
-        waiting.push(tokio::spawn(async move { writes.write(&db, write).await }));
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    drop(turn);
-    let mut results = Vec::new();
-    for task in waiting {
-        results.push(task.await.unwrap().expect("answered"));
-    }
+    let results: Vec<Written> = in_one_batch(&app, [ada_write, rotation, wile_write, ada_again])
+        .await
+        .into_iter()
+        .map(|written| written.expect("answered"))
+        .collect();
 
     assert_eq!(
         results,
@@ -1575,6 +1553,28 @@ async fn one_batch_writes_the_codes_and_refresh_tokens_of_two_organisations_each
         (StatusCode::BAD_REQUEST, "invalid_grant".to_owned()),
         "the rotated refresh token is used up"
     );
+}
+
+/// Writes `batch` as concurrent requests would, queued while the turn is
+/// held so that one batch takes them all, in order; their answers.
+async fn in_one_batch(
+    app: &TestApp,
+    batch: impl IntoIterator<Item = gatehouse::services::oidc::batch::TokenWrite>,
+) -> Vec<Result<gatehouse::services::oidc::batch::Written, gatehouse::services::ServiceError>> {
+    let writes = std::sync::Arc::new(gatehouse::services::oidc::batch::TokenWrites::default());
+    let turn = app.db.writer_turn().await;
+    let mut waiting = Vec::new();
+    for write in batch {
+        let (writes, db) = (writes.clone(), app.db.clone());
+        waiting.push(tokio::spawn(async move { writes.write(&db, write).await }));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(turn);
+    let mut results = Vec::new();
+    for task in waiting {
+        results.push(task.await.unwrap());
+    }
+    results
 }
 
 /// The grant a refresh token (by its hash) belongs to. Raw: the batch
