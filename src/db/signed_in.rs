@@ -151,7 +151,7 @@ impl<'a> Memberships<'a> {
                 continue;
             };
             let Ok(group) = group.parse() else { continue };
-            if !groups.iter().any(|(id, _)| id.0 == group) {
+            if groups.last().is_none_or(|(id, _)| id.0 != group) {
                 groups.push((GroupId(group), name.to_owned()));
             }
             if let Ok(role) = role.parse() {
@@ -161,6 +161,9 @@ impl<'a> Memberships<'a> {
                 permissions.push(permission);
             }
         }
+        // A group's items may be apart: keep each group once, then order by name.
+        groups.sort_by_key(|(id, _)| *id);
+        groups.dedup_by_key(|(id, _)| *id);
         groups.sort_by_cached_key(|(_, name)| name.to_lowercase());
         granted_roles.sort();
         granted_roles.dedup();
