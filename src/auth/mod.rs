@@ -6,5 +6,6 @@ mod argon2_memory;
 pub mod jwt;
 pub mod legacy_hash;
 pub mod password;
+mod session_loads;
 pub mod session_store;
 pub mod token;

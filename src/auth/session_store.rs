@@ -21,6 +21,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::session_loads::SessionLoads;
 use crate::db::sessions::SessionWrite;
 use crate::db::{self, Db, Scope};
 use crate::domain::AuthUser;
@@ -147,11 +148,16 @@ pub fn current_session_id(req: &actix_web::HttpRequest) -> Option<String> {
 pub struct DbSessionStore {
     db: Db,
     limits: SessionLimits,
+    loads: SessionLoads,
 }
 
 impl DbSessionStore {
     pub fn new(db: Db, limits: SessionLimits) -> DbSessionStore {
-        DbSessionStore { db, limits }
+        DbSessionStore {
+            loads: SessionLoads::new(db.clone()),
+            db,
+            limits,
+        }
     }
 }
 
@@ -202,24 +208,19 @@ impl DbSessionStore {
     }
 
     async fn load_once(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let mut conn = self.db.acquire_read().await.map_err(LoadError::Other)?;
         let id_hash = hash_key(session_key.as_ref());
-        let loaded = db::sessions::load(Scope::instance().on(&mut conn), &id_hash)
-            .await
-            .map_err(LoadError::Other)?;
+        let loaded = self.loads.load(&id_hash).await.map_err(LoadError::Other)?;
         let Some(loaded) = loaded else {
-            conn.done();
             return Ok(None);
         };
         if !loaded.is_live(self.limits, Timestamp::now()) {
             // Expired: the row goes now rather than at the next purge.
+            let mut conn = self.db.acquire().await.map_err(LoadError::Other)?;
             db::sessions::delete(Scope::instance().on(&mut conn), &id_hash)
                 .await
                 .map_err(LoadError::Other)?;
-            conn.done();
             return Ok(None);
         }
-        conn.done();
         let mut state: State = serde_json::from_str(&loaded.state)
             .context("session state is not JSON")
             .map_err(LoadError::Deserialization)?;

@@ -28,6 +28,7 @@ pub struct LoadedSession {
 /// A session's columns followed by its user's (`auth_columns`).
 #[derive(FromRow)]
 struct LoadRow {
+    id_hash: String,
     state: String,
     public_id: String,
     created_at: i64,
@@ -78,31 +79,56 @@ pub struct SessionWrite<'a> {
 /// query for what every signed-in request needs. Instance-wide: the secret
 /// key finds the session, and the session its user and organisation.
 pub async fn load(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
+    let found = load_many(scoped, &[id_hash]).await?;
+    Ok(found.into_iter().next().map(|(_, session)| session))
+}
+
+/// `load` for several sessions in one statement: each one found, with the
+/// `id_hash` it was found by, in no particular order. The list of hashes is
+/// padded to a power of two (repeating the last), so each connection
+/// prepares a handful of statements rather than one per length.
+pub async fn load_many(
+    scoped: Scoped<'_>,
+    id_hashes: &[&str],
+) -> anyhow::Result<Vec<(String, LoadedSession)>> {
+    let Some(last) = id_hashes.last() else {
+        return Ok(Vec::new());
+    };
     let (conn, _instance) = scoped.parts();
+    let padded = id_hashes.len().next_power_of_two();
+    let placeholders = (1..=padded)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sql = format!(
-        "SELECT s.state, s.public_id, s.created_at, s.last_seen_at, s.expires_at, s.ip, \
-         s.user_agent, {} FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
-         LEFT JOIN roles r ON r.id = u.role_id WHERE s.id_hash = $1",
+        "SELECT s.id_hash, s.state, s.public_id, s.created_at, s.last_seen_at, s.expires_at, \
+         s.ip, s.user_agent, {} FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+         LEFT JOIN roles r ON r.id = u.role_id WHERE s.id_hash IN ({placeholders})",
         auth_columns(conn)
     );
-    let row: Option<LoadRow> = sqlx::query_as(&sql)
-        .bind(id_hash)
-        .fetch_optional(conn)
+    let mut query = sqlx::query_as::<_, LoadRow>(&sql);
+    for id_hash in id_hashes.iter().chain(std::iter::repeat(last)).take(padded) {
+        query = query.bind(*id_hash);
+    }
+    let rows = query
+        .fetch_all(conn)
         .await
         .context("could not load a session")?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(LoadedSession {
-        state: row.state,
-        public_id: row.public_id,
-        created_at: row.created_at,
-        last_seen_at: row.last_seen_at,
-        expires_at: row.expires_at,
-        ip: row.ip,
-        user_agent: row.user_agent,
-        user: auth_user(row.user)?,
-    }))
+    rows.into_iter()
+        .map(|row| {
+            let session = LoadedSession {
+                state: row.state,
+                public_id: row.public_id,
+                created_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+                expires_at: row.expires_at,
+                ip: row.ip,
+                user_agent: row.user_agent,
+                user: auth_user(row.user)?,
+            };
+            Ok((row.id_hash, session))
+        })
+        .collect()
 }
 
 pub async fn insert(

@@ -354,6 +354,36 @@ async fn verifying_writes_nothing_per_request() {
 }
 
 #[tokio::test]
+async fn requests_verified_at_once_each_get_their_own_user_and_an_ended_session_gets_none() {
+    let app = spawn_app().await;
+    app.register_app("wiki", WIKI, &["Engineer"], &[]).await;
+    let mut browsers = Vec::new();
+    for name in ["ada", "bea", "cyd", "dee", "eli", "fay", "gus", "hal"] {
+        browsers.push((name, signed_in(&app, name, "Engineer").await));
+    }
+    app.signed_in_admin().await;
+    let ended = &browsers[3].1.0;
+    app.revoke_user_sessions(ended.id).await;
+
+    // Sixty-four at once, so that concurrent loads share statements.
+    let answers =
+        futures_util::future::join_all(browsers.iter().cycle().take(64).map(
+            |(name, (_, browser))| async move { (*name, browser.verify_for(WIKI, "/").await) },
+        ))
+        .await;
+
+    for (name, answer) in answers {
+        if name == "dee" {
+            assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{name}");
+            assert!(answer.headers().get("X-Gatehouse-User").is_none());
+        } else {
+            assert_eq!(answer.status(), StatusCode::OK, "{name}");
+            assert_eq!(answer.headers()["X-Gatehouse-User"], name);
+        }
+    }
+}
+
+#[tokio::test]
 async fn sign_in_returns_to_the_app_and_never_to_a_foreign_host() {
     let app = spawn_app().await;
     app.register_app("wiki", WIKI, &["Engineer"], &[]).await;
