@@ -1,6 +1,6 @@
 //! The signed-in user as every request reads them: status, role, the
 //! permissions of their role and their groups' roles, their groups, in one
-//! row, whether through a session (`db::sessions::load`), an API token
+//! row, whether through a session (`db::sessions::load_many`), an API token
 //! (`db::tokens::authenticate`) or by id (`find_auth`).
 
 use std::sync::LazyLock;

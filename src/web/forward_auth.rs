@@ -2,9 +2,11 @@
 //! `auth_request`, Traefik `ForwardAuth`, Caddy `forward_auth`) asks on
 //! every request to a guarded app, and `GET /auth/denied`, the page a
 //! refused browser is sent to. The user's status, role and groups are read
-//! with their session (one query); the apps come from each instance's copy
-//! (`services::app_directory`), so an allowed request costs no other read
-//! and no write (activity is recorded at most once a minute per session).
+//! with their session (one query, which the worker's other requests waiting
+//! at the same moment share: `auth::session_loads`); the apps come from each
+//! instance's copy (`services::app_directory`), so an allowed request costs
+//! no other read and no write (activity is recorded at most once a minute
+//! per session).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
