@@ -18,10 +18,3 @@ request = function()
     forwarded["Cookie"] = cookies[next_one]
     return wrk.format("GET", nil, forwarded)
 end
-
-failures = 0
-response = function(status, headers, body)
-    if status ~= 200 then
-        failures = failures + 1
-    end
-end
