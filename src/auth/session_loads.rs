@@ -78,10 +78,8 @@ impl SessionLoads {
     }
 
     async fn load_alone(&self, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
-        let mut conn = self.db.acquire_read().await?;
-        let loaded = db::sessions::load(Scope::instance().on(&mut conn), id_hash).await?;
-        conn.done();
-        Ok(loaded)
+        let mut found = read(&self.db, std::iter::once(id_hash)).await?;
+        Ok(found.remove(id_hash))
     }
 }
 

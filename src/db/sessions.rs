@@ -75,16 +75,11 @@ pub struct SessionWrite<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// The session behind `id_hash`, if there is a row, and its user: one
-/// query for what every signed-in request needs. Instance-wide: the secret
-/// key finds the session, and the session its user and organisation.
-pub async fn load(scoped: Scoped<'_>, id_hash: &str) -> anyhow::Result<Option<LoadedSession>> {
-    let found = load_many(scoped, &[id_hash]).await?;
-    Ok(found.into_iter().next().map(|(_, session)| session))
-}
-
-/// `load` for several sessions in one statement: each one found, with the
-/// `id_hash` it was found by, in no particular order. The list of hashes is
+/// The sessions behind `id_hashes` that have a row, each with its user and
+/// the `id_hash` it was found by, in no particular order: one statement for
+/// what every signed-in request needs, however many ask at once.
+/// Instance-wide: the secret key finds the session, and the session its
+/// user and organisation. The list of hashes is
 /// padded to a power of two (repeating the last), so each connection
 /// prepares a handful of statements rather than one per length.
 pub async fn load_many(
